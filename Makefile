@@ -1,0 +1,37 @@
+# The two commands a new machine needs: `make serve` and `make test`. Everything else is a helper.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+
+.PHONY: serve test venv lint typecheck unit postgres browser clean chromium
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+# Start the server on the embedded default: SQLite under ./data, graders inside the server process.
+serve: $(STAMP)
+	$(BIN)/rnn-grader serve
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy server grader reference cli
+
+# Debian's chromium for the browser tests (never `playwright install`).
+chromium:
+	@test -x /usr/bin/chromium || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
+
+# The whole suite: lint, types, every test on SQLite, then the database tests again on PostgreSQL.
+test: $(STAMP) chromium lint
+	$(BIN)/python -c "import torch" || (echo "torch is required for the reference proofs" && exit 1)
+	$(BIN)/pytest -p no:cacheprovider
+	RNN_GRADER_TEST_DATABASE_URL=$(PG_URL) $(BIN)/pytest -p no:cacheprovider -m postgres
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

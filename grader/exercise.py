@@ -1,0 +1,229 @@
+"""An exercise: its spec (exercises/<id>/spec.toml) and its trusted reference module.
+
+Nothing here names a particular exercise: a new exercise is a new folder with a spec.toml whose
+`reference` names a module (or a .py file next to the spec) that provides the part functions and
+`hidden_cases(seed)` / `public_cases()`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import importlib.util
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Protocol, cast
+
+import numpy as np
+
+from grader.result import Text
+
+# A value passed to or returned by a contract function: arrays, Python scalars, dicts and tuples of them.
+Value = Any
+
+DEFAULT_EXERCISES_DIR = Path(__file__).resolve().parent.parent / "exercises"
+
+
+class SpecError(ValueError):
+    """The spec file is malformed. A teacher's mistake, reported at load time, never during grading."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Per-run limits. CPU time is the main limit; wall time is a backstop for sleeping or blocked code."""
+
+    cpu_time_limit_s: float = 2.0
+    wall_time_limit_s: float = 5.0
+    memory_limit_mib: int = 768
+    output_limit_kib: int = 64
+    result_limit_mib: int = 64
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any]) -> Limits:
+        known = {f for f in cls.__dataclass_fields__}
+        unknown = set(data) - known
+        if unknown:
+            raise SpecError(f"unknown limits: {sorted(unknown)}")
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class Part:
+    name: str
+    function: str
+    points: float
+    rtol: float
+    atol: float
+    title: Text
+    # Output paths ("0", "1", "x", ...) whose first axis is time: feedback names the first wrong step.
+    time_major: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Case:
+    """One test: which part, a stable name, a description safe to show, and the positional arguments."""
+
+    part: str
+    name: str
+    description: Text
+    args: tuple[Value, ...]
+    # Facts about the case the feedback may use (sizes, kind); never input or output values.
+    facts: Mapping[str, Any] = field(default_factory=dict)
+
+
+class ReferenceModule(Protocol):
+    def hidden_cases(self, seed: int) -> list[Case]: ...
+    def public_cases(self) -> list[Case]: ...
+
+
+@dataclass(frozen=True)
+class ExerciseSpec:
+    id: str
+    title: Text
+    description: Text
+    student_file: str
+    reference: str
+    parts: tuple[Part, ...]
+    limits: Limits
+    deadline: dt.datetime | None
+    public_examples: str
+    directory: Path
+    tolerances_note: str = ""
+
+    @property
+    def max_score(self) -> float:
+        return sum(p.points for p in self.parts)
+
+    def part(self, name: str) -> Part:
+        for p in self.parts:
+            if p.name == name:
+                return p
+        raise KeyError(name)
+
+    @property
+    def template_path(self) -> Path:
+        return self.directory / self.student_file
+
+    @property
+    def public_examples_path(self) -> Path:
+        return self.directory / self.public_examples
+
+
+def _text(data: Mapping[str, Any], key: str, default: str = "") -> Text:
+    en = str(data.get(key, default))
+    return Text(en=en, zh=str(data.get(f"{key}_zh", en)))
+
+
+def load_spec(directory: Path) -> ExerciseSpec:
+    path = directory / "spec.toml"
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise SpecError(f"{path}: {exc}") from exc
+    try:
+        parts = tuple(
+            Part(
+                name=str(p["name"]),
+                function=str(p["function"]),
+                points=float(p["points"]),
+                rtol=float(p["rtol"]),
+                atol=float(p["atol"]),
+                title=_text(p, "title", str(p["name"])),
+                time_major=tuple(str(x) for x in p.get("time_major", ())),
+            )
+            for p in data["parts"]
+        )
+        deadline = data.get("deadline")
+        if isinstance(deadline, str):
+            deadline = dt.datetime.fromisoformat(deadline)
+        if isinstance(deadline, dt.datetime) and deadline.tzinfo is None:
+            deadline = deadline.replace(tzinfo=dt.UTC)
+        spec = ExerciseSpec(
+            id=str(data["id"]),
+            title=_text(data, "title"),
+            description=_text(data, "description"),
+            student_file=str(data["student_file"]),
+            reference=str(data["reference"]),
+            parts=parts,
+            limits=Limits.from_mapping(data.get("limits", {})),
+            deadline=deadline if isinstance(deadline, dt.datetime) else None,
+            public_examples=str(data.get("public_examples", "public_examples.npz")),
+            directory=directory.resolve(),
+            tolerances_note=str(data.get("tolerances", {}).get("why", "")),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise SpecError(f"{path}: {exc!r}") from exc
+    if len({p.name for p in parts}) != len(parts) or not parts:
+        raise SpecError(f"{path}: parts must be non-empty with unique names")
+    return spec
+
+
+def _import_reference(spec: ExerciseSpec) -> ModuleType:
+    ref = spec.reference
+    if ref.endswith(".py"):
+        file = (spec.directory / ref).resolve()
+        mod_spec = importlib.util.spec_from_file_location(f"_reference_{spec.id}", file)
+        if mod_spec is None or mod_spec.loader is None:
+            raise SpecError(f"cannot load reference file {file}")
+        module = importlib.util.module_from_spec(mod_spec)
+        mod_spec.loader.exec_module(module)
+        return module
+    return importlib.import_module(ref)
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """A spec bound to its trusted reference module. Lives only in trusted processes."""
+
+    spec: ExerciseSpec
+    module: ModuleType
+
+    @property
+    def id(self) -> str:
+        return self.spec.id
+
+    def reference_function(self, part: Part) -> Callable[..., Any]:
+        return cast(Callable[..., Any], getattr(self.module, part.function))
+
+    def hidden_cases(self, seed: int) -> list[Case]:
+        return cast(ReferenceModule, self.module).hidden_cases(seed)
+
+    def public_cases(self) -> list[Case]:
+        return cast(ReferenceModule, self.module).public_cases()
+
+
+def load_exercise(directory: Path) -> Exercise:
+    spec = load_spec(directory)
+    module = _import_reference(spec)
+    for part in spec.parts:
+        if not callable(getattr(module, part.function, None)):
+            raise SpecError(f"reference {spec.reference} lacks {part.function}()")
+    for name in ("hidden_cases", "public_cases"):
+        if not callable(getattr(module, name, None)):
+            raise SpecError(f"reference {spec.reference} lacks {name}()")
+    return Exercise(spec=spec, module=module)
+
+
+def load_exercises(root: Path = DEFAULT_EXERCISES_DIR) -> dict[str, Exercise]:
+    """Every folder under `root` with a spec.toml, keyed by exercise id."""
+    found: dict[str, Exercise] = {}
+    for spec_file in sorted(root.glob("*/spec.toml")):
+        exercise = load_exercise(spec_file.parent)
+        if exercise.id in found:
+            raise SpecError(f"duplicate exercise id {exercise.id!r}")
+        found[exercise.id] = exercise
+    return found
+
+
+def copy_value(value: Value) -> Value:
+    """A deep copy of a case argument, so neither side can change what the other sees."""
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    if isinstance(value, dict):
+        return {k: copy_value(v) for k, v in value.items()}
+    if isinstance(value, tuple | list):
+        return type(value)(copy_value(v) for v in value)
+    return value

@@ -1,0 +1,135 @@
+"""The child side: runs ONLY the student's code, on copies of the inputs, and writes raw results.
+
+This module is imported by the sandbox zygote before any student code exists, so it must stay free of
+secrets: it never imports the reference, the server, the settings or the comparison code. It compares
+nothing; it reduces whatever the student returned to numbers and type names (grader.wire) and writes
+framed records to `out_fd`. Everything it writes is untrusted by the parent.
+"""
+
+from __future__ import annotations
+
+import builtins
+import json
+import os
+import sys
+import time
+import traceback
+from typing import Any
+
+import numpy as np
+
+from grader import wire
+
+
+def encode_payload(
+    source: str, filename: str, calls: list[tuple[str, tuple[Any, ...]]], max_blob_bytes: int
+) -> bytes:
+    """Trusted side: the student source and the calls (function name, positional args) for one run."""
+    blobs: list[bytes] = []
+    header = {
+        "source": source,
+        "filename": filename,
+        "max_blob_bytes": max_blob_bytes,
+        "calls": [{"function": f, "args": [wire.encode_value(a, blobs) for a in args]} for f, args in calls],
+    }
+    return wire.encode_record(header, blobs)
+
+
+def _decode_payload(payload: bytes) -> dict[str, Any]:
+    frames = wire.iter_frames(payload)
+    header = json.loads(bytes(next(frames)).decode("utf-8"))
+    blobs = [wire.parse_npy(next(frames), max_elements=2**40) for _ in range(header["blobs"])]
+    header["calls"] = [
+        (c["function"], [wire.decode_value(a, blobs) for a in c["args"]]) for c in header["calls"]
+    ]
+    return header
+
+
+class _Writer:
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+
+    def record(self, header: dict[str, Any], blobs: list[bytes] | None = None) -> None:
+        data = memoryview(wire.encode_record(header, blobs or []))
+        while data:
+            n = os.write(self.fd, data)
+            data = data[n:]
+
+
+def _student_line(tb: Any, filename: str) -> int | None:
+    line = None
+    for frame, lineno in traceback.walk_tb(tb):
+        if frame.f_code.co_filename == filename:
+            line = lineno
+    return line
+
+
+def _error(exc: BaseException, filename: str) -> dict[str, Any]:
+    try:
+        message = str(exc)[:500]
+    except BaseException:  # a hostile __str__ must not take the harness down
+        message = ""
+    return {
+        "type": type(exc).__name__[:64],
+        "line": _student_line(exc.__traceback__, filename),
+        "message": message,
+    }
+
+
+def main(payload: bytes, out_fd: int) -> None:
+    """Entry point inside the sandbox (and in the local runner)."""
+    out = _Writer(out_fd)
+    job = _decode_payload(payload)
+    filename: str = job["filename"]
+    max_blob_bytes: int = job["max_blob_bytes"]
+    try:
+        code = compile(job["source"], filename, "exec", dont_inherit=True)
+    except SyntaxError as exc:
+        out.record(
+            {
+                "import": "syntax_error",
+                "error": {"type": type(exc).__name__, "line": exc.lineno, "message": str(exc.msg)[:300]},
+            }
+        )
+        return
+    except (ValueError, MemoryError, RecursionError) as exc:  # e.g. NUL bytes in the source
+        out.record({"import": "syntax_error", "error": {"type": type(exc).__name__, "line": None,
+                                                         "message": str(exc)[:300]}})
+        return
+    namespace: dict[str, Any] = {"__name__": "student", "__file__": filename, "__builtins__": builtins}
+    try:
+        exec(code, namespace)
+    except BaseException as exc:  # SystemExit and KeyboardInterrupt at import are the student's too
+        out.record({"import": "error", "error": _error(exc, filename)})
+        return
+    wanted = sorted({f for f, _ in job["calls"]})
+    missing = [f for f in wanted if not callable(namespace.get(f))]
+    out.record({"import": "ok", "missing": missing})
+    for i, (function, args) in enumerate(job["calls"]):
+        if function in missing:
+            continue
+        started = time.perf_counter()
+        try:
+            value = namespace[function](*args)
+        except BaseException as exc:
+            out.record({"call": i, "ok": False, "error": _error(exc, filename),
+                        "seconds": time.perf_counter() - started})
+            continue
+        seconds = time.perf_counter() - started
+        blobs: list[bytes] = []
+        try:
+            tree = wire.encode_value(value, blobs, max_blob_bytes)
+        except BaseException as exc:  # e.g. a dict subclass whose keys() raises
+            out.record({"call": i, "ok": False, "error": _error(exc, filename), "seconds": seconds})
+            continue
+        out.record({"call": i, "ok": True, "tree": tree, "seconds": seconds}, blobs)
+
+
+def _local_entry() -> None:
+    """`python -m grader.harness`: payload on stdin, records on fd 3 (the unconfined local runner)."""
+    payload = sys.stdin.buffer.read()
+    main(payload, 3)
+
+
+if __name__ == "__main__":
+    _local_entry()

@@ -1,0 +1,73 @@
+"""What grading produces: per test, per part, per submission. Plain data, JSON-serialisable."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel, Field
+
+
+class Outcome(StrEnum):
+    """How one test ended. Only `internal_error` is the grader's fault; it never costs the student."""
+
+    passed = "passed"
+    wrong_answer = "wrong_answer"
+    runtime_error = "runtime_error"
+    time_limit = "time_limit"
+    memory_limit = "memory_limit"
+    output_limit = "output_limit"
+    internal_error = "internal_error"
+
+
+class Text(BaseModel):
+    """One message in every language the course speaks. Built only from the message catalogue."""
+
+    en: str
+    zh: str
+
+    def get(self, lang: str) -> str:
+        return self.zh if lang.lower().startswith("zh") else self.en
+
+
+class TestResult(BaseModel):
+    __test__ = False  # not a pytest class
+
+    name: str
+    description: Text
+    score: float
+    max_score: float
+    outcome: Outcome
+    feedback: list[Text] = Field(default_factory=list)
+    # Names of catalogued misconceptions the trusted side recognised in this test's output.
+    misconceptions: list[str] = Field(default_factory=list)
+
+    def feedback_text(self, lang: str) -> str:
+        return "\n".join(t.get(lang) for t in self.feedback)
+
+
+class PartResult(BaseModel):
+    name: str
+    score: float
+    max_score: float
+    tests: list[TestResult]
+    feedback: list[Text] = Field(default_factory=list)
+
+
+class Result(BaseModel):
+    exercise: str
+    score: float
+    max_score: float
+    parts: list[PartResult]
+    # Submission-level messages (syntax error, missing function, crash) shown above the parts.
+    feedback: list[Text] = Field(default_factory=list)
+    grader_version: str
+    grading_ms: float
+    # Captured stdout/stderr of the student's code. It ran on hidden inputs, so only teachers see it.
+    output: str = ""
+    sandbox_layers: dict[str, bool] = Field(default_factory=dict)
+    # Charts and diagnostics computed on public cases only (safe to show the student).
+    diagnostics: dict[str, object] = Field(default_factory=dict)
+
+    @property
+    def internal_error(self) -> bool:
+        return any(t.outcome is Outcome.internal_error for p in self.parts for t in p.tests)
