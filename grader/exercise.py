@@ -58,8 +58,15 @@ class Part:
     rtol: float
     atol: float
     title: Text
-    # Output paths ("0", "1", "x", ...) whose first axis is time: feedback names the first wrong step.
+    # Names of the items when the function returns a tuple, e.g. ("y", "h"); paths join names and dict
+    # keys with "." ("y", "x", "clipped.W_xh").
+    outputs: tuple[str, ...] = ()
+    # Output paths whose first axis is time: feedback names the first wrong step. "backward" counts
+    # from the end, as BPTT does.
     time_major: tuple[str, ...] = ()
+    time_direction: str = "forward"
+    # Symbolic shapes for feedback, e.g. {"y": "T, B, O"}: students see symbols, not hidden sizes.
+    shapes: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -132,7 +139,10 @@ def load_spec(directory: Path) -> ExerciseSpec:
                 rtol=float(p["rtol"]),
                 atol=float(p["atol"]),
                 title=_text(p, "title", str(p["name"])),
+                outputs=tuple(str(x) for x in p.get("outputs", ())),
                 time_major=tuple(str(x) for x in p.get("time_major", ())),
+                time_direction=str(p.get("time_direction", "forward")),
+                shapes={str(k): str(v) for k, v in p.get("shapes", {}).items()},
             )
             for p in data["parts"]
         )

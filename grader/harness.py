@@ -16,8 +16,6 @@ import time
 import traceback
 from typing import Any
 
-import numpy as np
-
 from grader import wire
 
 
@@ -37,7 +35,7 @@ def encode_payload(
 
 def _decode_payload(payload: bytes) -> dict[str, Any]:
     frames = wire.iter_frames(payload)
-    header = json.loads(bytes(next(frames)).decode("utf-8"))
+    header: dict[str, Any] = json.loads(bytes(next(frames)).decode("utf-8"))
     blobs = [wire.parse_npy(next(frames), max_elements=2**40) for _ in range(header["blobs"])]
     header["calls"] = [
         (c["function"], [wire.decode_value(a, blobs) for a in c["args"]]) for c in header["calls"]
@@ -80,6 +78,8 @@ def main(payload: bytes, out_fd: int) -> None:
     """Entry point inside the sandbox (and in the local runner)."""
     out = _Writer(out_fd)
     job = _decode_payload(payload)
+    # Marks that the harness itself is up: a child that dies before this is the grader's fault.
+    out.record({"harness": "ready"})
     filename: str = job["filename"]
     max_blob_bytes: int = job["max_blob_bytes"]
     try:
@@ -126,9 +126,9 @@ def main(payload: bytes, out_fd: int) -> None:
 
 
 def _local_entry() -> None:
-    """`python -m grader.harness`: payload on stdin, records on fd 3 (the unconfined local runner)."""
+    """`python -m grader.harness FD`: payload on stdin, records on fd FD (the unconfined local runner)."""
     payload = sys.stdin.buffer.read()
-    main(payload, 3)
+    main(payload, int(sys.argv[1]))
 
 
 if __name__ == "__main__":

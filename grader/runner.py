@@ -71,14 +71,12 @@ class LocalRunner:
             stdin.write(payload)
             stdin.seek(0)
             proc = subprocess.Popen(
-                [sys.executable, "-m", "grader.harness"],
+                [sys.executable, "-m", "grader.harness", str(write_fd)],
                 stdin=stdin,
                 stdout=output,
                 stderr=subprocess.STDOUT,
                 pass_fds=(write_fd,),
                 env=env,
-                # The harness writes its records to fd 3.
-                preexec_fn=lambda: os.dup2(write_fd, 3),
             )
             os.close(write_fd)
             total = 0

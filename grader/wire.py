@@ -55,7 +55,8 @@ def iter_frames(data: bytes | memoryview) -> Iterator[memoryview]:
 
 def npy_bytes(arr: np.ndarray[Any, Any]) -> bytes:
     buf = io.BytesIO()
-    np.lib.format.write_array(buf, np.ascontiguousarray(arr), allow_pickle=False)
+    # Not np.ascontiguousarray: it turns 0-d arrays into 1-d ones.
+    np.lib.format.write_array(buf, np.array(arr, order="C", copy=True), allow_pickle=False)
     return buf.getvalue()
 
 
@@ -193,7 +194,7 @@ def decode_value(node: Any, blobs: list[np.ndarray[Any, Any]], depth: int = 0) -
         return arr
     if t == "f":
         v = node.get("v")
-        if type(v) not in (float, int):
+        if not isinstance(v, float | int) or isinstance(v, bool):
             raise WireError("bad float")
         return float(v)
     if t == "d":

@@ -1,0 +1,85 @@
+"""The entry point the server and the workers call: grade(exercise, source, seed) -> Result."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Mapping
+from types import TracebackType
+
+from grader.exercise import Exercise, Limits
+from grader.procedure import Explainer, Procedure, expected_outputs
+from grader.result import Result
+from grader.runner import Runner
+
+GRADER_VERSION = "1"
+
+
+def exercise_version(exercise: Exercise) -> str:
+    """Changes whenever the spec or the reference changes, so regrades can be targeted."""
+    digest = hashlib.sha256()
+    digest.update((exercise.spec.directory / "spec.toml").read_bytes())
+    module_file = getattr(exercise.module, "__file__", None)
+    if module_file:
+        with open(module_file, "rb") as f:
+            digest.update(f.read())
+    return f"{GRADER_VERSION}-{digest.hexdigest()[:12]}"
+
+
+class UnknownExercise(KeyError):
+    pass
+
+
+class Grader:
+    """Holds the exercises and one runner (a sandbox with its zygote). Not thread-safe: one per worker."""
+
+    def __init__(self, exercises: Mapping[str, Exercise], runner: Runner | None = None,
+                 limits: Mapping[str, Limits] | None = None) -> None:
+        self.exercises = dict(exercises)
+        if runner is None:
+            from grader.sandbox import Sandbox
+
+            runner = Sandbox()
+        self.runner = runner
+        self.limits = dict(limits or {})
+        self.versions = {k: exercise_version(e) for k, e in self.exercises.items()}
+
+    def exercise(self, exercise_id: str) -> Exercise:
+        try:
+            return self.exercises[exercise_id]
+        except KeyError:
+            raise UnknownExercise(exercise_id) from None
+
+    def procedure(self, exercise: Exercise) -> Procedure:
+        explainer: Explainer | None = getattr(exercise.module, "explain", None)
+        return Procedure(exercise.spec, self.runner, self.limits.get(exercise.id), explainer)
+
+    def grade(self, exercise_id: str, source: str, seed: int) -> Result:
+        """Grade `source` on the hidden cases drawn from `seed`. Student faults never raise."""
+        started = time.perf_counter()
+        exercise = self.exercise(exercise_id)
+        cases = exercise.hidden_cases(seed)
+        parts, got = self.procedure(exercise).run(cases, expected_outputs(exercise, cases), source)
+        return Result(
+            exercise=exercise_id,
+            score=round(sum(p.score for p in parts), 4),
+            max_score=exercise.spec.max_score,
+            parts=parts,
+            feedback=got.submission_feedback,
+            grader_version=self.versions[exercise_id],
+            grading_ms=(time.perf_counter() - started) * 1000,
+            output="".join(got.output)[-16384:],
+            sandbox_layers=self.runner.layers(),
+        )
+
+    def close(self) -> None:
+        close = getattr(self.runner, "close", None)
+        if callable(close):
+            close()
+
+    def __enter__(self) -> Grader:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()

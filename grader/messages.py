@@ -1,0 +1,174 @@
+"""The feedback catalogue: every message a student can see, in English and Chinese.
+
+Feedback is built only from these templates and from safe parameters (case descriptions, symbolic shapes,
+dtypes, relative errors, time-step indices, line numbers). Never from hidden inputs, reference values or
+raw tracebacks. A test checks that every key has both languages and the same placeholders.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from grader.result import Text
+
+CATALOG: dict[str, dict[str, str]] = {
+    # ---- the whole submission
+    "syntax_error": {
+        "en": "Your file does not compile: {error} at line {line}: {message}",
+        "zh": "代码无法编译：第 {line} 行 {error}：{message}",
+    },
+    "import_error": {
+        "en": "Your file raised {error} while being imported (line {line}). Code at module level runs "
+        "before any test; keep it to definitions.",
+        "zh": "导入你的文件时抛出 {error}（第 {line} 行）。模块顶层代码会在测试前执行，请只保留定义。",
+    },
+    "missing_function": {
+        "en": "Function {function}() is not defined in your file (check its name and spelling).",
+        "zh": "你的文件中没有定义函数 {function}()（请检查函数名拼写）。",
+    },
+    "grader_error": {
+        "en": "The grader itself failed on this test. This is not your fault; your submission will be "
+        "graded again.",
+        "zh": "评测系统在此测试上出错。这不是你的问题，你的提交会被重新评测。",
+    },
+    # ---- one test
+    "passed": {"en": "Correct.", "zh": "正确。"},
+    "not_run_import": {
+        "en": "Not run: your file could not be imported.",
+        "zh": "未运行：你的文件无法导入。",
+    },
+    "not_run_missing": {
+        "en": "Not run: {function}() is missing.",
+        "zh": "未运行：缺少 {function}()。",
+    },
+    "not_run_budget": {
+        "en": "Not run: earlier tests used up the grader's retry budget.",
+        "zh": "未运行：之前的测试已用尽评测重试次数。",
+    },
+    "runtime_error": {
+        "en": "{function}() raised {error} at line {line}: {message}",
+        "zh": "{function}() 在第 {line} 行抛出 {error}：{message}",
+    },
+    "runtime_error_hidden_message": {
+        "en": "{function}() raised {error} at line {line} (its message is not shown because it may "
+        "contain hidden test data).",
+        "zh": "{function}() 在第 {line} 行抛出 {error}（错误信息可能包含隐藏测试数据，因此不显示）。",
+    },
+    "recursion_error": {
+        "en": "{function}() recursed too deeply (RecursionError at line {line}). Loop over time steps "
+        "instead of recursing.",
+        "zh": "{function}() 递归过深（第 {line} 行 RecursionError）。请用循环遍历时间步，而不是递归。",
+    },
+    "memory_error": {
+        "en": "{function}() ran out of memory (limit {limit_mib} MiB). Avoid building arrays much larger "
+        "than T x B x H.",
+        "zh": "{function}() 内存不足（上限 {limit_mib} MiB）。避免创建远大于 T x B x H 的数组。",
+    },
+    "time_limit": {
+        "en": "{function}() did not finish within the time limit ({limit_s} s of CPU). Look for an "
+        "endless loop, or loops that could be NumPy operations.",
+        "zh": "{function}() 未在时间限制（{limit_s} 秒 CPU）内完成。请检查死循环，或把循环改成 NumPy 运算。",
+    },
+    "wall_limit": {
+        "en": "{function}() was stopped after {limit_s} s of wall-clock time (sleeping or waiting).",
+        "zh": "{function}() 运行超过 {limit_s} 秒墙钟时间被终止（可能在睡眠或等待）。",
+    },
+    "output_limit": {
+        "en": "Your code printed or returned too much data (over the limit). Remove large prints.",
+        "zh": "你的代码输出或返回的数据过多（超出上限）。请删除大量打印。",
+    },
+    "crashed": {
+        "en": "The process running {function}() crashed ({how}).",
+        "zh": "运行 {function}() 的进程崩溃（{how}）。",
+    },
+    "exited": {
+        "en": "{function}() ended the process (exit code {code}). Do not call sys.exit() or os._exit().",
+        "zh": "{function}() 结束了进程（退出码 {code}）。不要调用 sys.exit() 或 os._exit()。",
+    },
+    "forbidden": {
+        "en": "{function}() tried something the grader does not allow (files, network, processes). "
+        "Use only NumPy on the arguments.",
+        "zh": "{function}() 尝试了评测不允许的操作（文件、网络、进程）。请只对参数使用 NumPy。",
+    },
+    # ---- comparing one returned value
+    "returned_none": {
+        "en": "{what} is None. Did you forget a return statement?",
+        "zh": "{what} 是 None。是否忘了 return？",
+    },
+    "wrong_type": {
+        "en": "{what} should be {expected}, but is {got}.",
+        "zh": "{what} 应为 {expected}，实际为 {got}。",
+    },
+    "wrong_length": {
+        "en": "{what} should be a tuple of {expected} values ({names}), but has {got}.",
+        "zh": "{what} 应为包含 {expected} 个值（{names}）的元组，实际有 {got} 个。",
+    },
+    "missing_keys": {
+        "en": "{what} is missing the keys {keys}.",
+        "zh": "{what} 缺少键 {keys}。",
+    },
+    "wrong_shape": {
+        "en": "{what} should have shape {expected}, but has shape {got}.",
+        "zh": "{what} 的形状应为 {expected}，实际为 {got}。",
+    },
+    "wrong_dtype": {
+        "en": "{what} has dtype {got}; use float64 throughout (float32 loses the precision the "
+        "tolerances need).",
+        "zh": "{what} 的 dtype 是 {got}；请全程使用 float64（float32 精度不足以满足容差）。",
+    },
+    "non_finite": {
+        "en": "{what} contains {kind} where the correct result is finite{where}. Check for overflow "
+        "(e.g. exp of large numbers) or division by zero.",
+        "zh": "{what} 在正确结果为有限值的位置出现 {kind}{where}。请检查溢出（如大数的 exp）或除以零。",
+    },
+    "not_close": {
+        "en": "{what} is wrong: max relative error {rel_error} (tolerance rtol={rtol}, atol={atol}){where}.",
+        "zh": "{what} 不正确：最大相对误差 {rel_error}（容差 rtol={rtol}，atol={atol}）{where}。",
+    },
+    "where_time_forward": {
+        "en": "; first wrong at time step t={step} of T",
+        "zh": "；从时间步 t={step} 开始出错（共 T 步）",
+    },
+    "where_time_backward": {
+        "en": "; correct for the last {good} time step(s), first wrong at t=T-{good} counting back "
+        "from the end",
+        "zh": "；最后 {good} 个时间步正确，从末尾倒数第 {good_plus} 步（t=T-{good}）开始出错",
+    },
+    "where_time_all": {
+        "en": "; wrong at every time step",
+        "zh": "；所有时间步都不正确",
+    },
+    "mutated_input": {
+        "en": "{function}() changed its input argument {arg} in place. Work on copies: callers "
+        "(and the rest of the backward pass) still need the original.",
+        "zh": "{function}() 原地修改了输入参数 {arg}。请在副本上计算：调用者（以及反向传播的其余部分）仍需要原始值。",
+    },
+}
+
+
+def msg(key: str, **params: Any) -> Text:
+    """Render a catalogue entry in every language. Unknown keys are a programming error."""
+    entry = CATALOG[key]
+    shown = {k: _fmt(v) for k, v in params.items()}
+    return Text(en=entry["en"].format(**shown), zh=entry["zh"].format(**shown))
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, Text):
+        return value.en  # callers pass Text only via msg_pair
+    if isinstance(value, float):
+        return f"{value:.3g}"
+    return str(value)
+
+
+def join(*texts: Text) -> Text:
+    return Text(en="".join(t.en for t in texts), zh="".join(t.zh for t in texts))
+
+
+def msg_with(key: str, texts: dict[str, Text], **params: Any) -> Text:
+    """Like msg(), but some parameters are themselves bilingual (e.g. a case description)."""
+    entry = CATALOG[key]
+    shown = {k: _fmt(v) for k, v in params.items()}
+    en = entry["en"].format(**shown, **{k: t.en for k, t in texts.items()})
+    zh = entry["zh"].format(**shown, **{k: t.zh for k, t in texts.items()})
+    return Text(en=en, zh=zh)

@@ -1,0 +1,234 @@
+"""One exercise's grading procedure: which cases, which parts, how many points, in which runs.
+
+It computes the reference outputs in this (trusted) process, sends only the student source and the case
+inputs to the runner, reads back the untrusted records, and turns each case into a TestResult. When the
+child dies on one case (time, memory, crash), the cases after it run again in a fresh child, so one
+endless loop in `forward` does not cost the `clip` points.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import signal
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from grader import harness, wire
+from grader.compare import compare
+from grader.exercise import Case, Exercise, ExerciseSpec, Limits, Part, copy_value
+from grader.messages import msg
+from grader.result import Outcome, PartResult, TestResult, Text
+from grader.runner import Runner, RunReport, RunStatus
+
+log = logging.getLogger(__name__)
+
+MAX_RUNS = 5
+MAX_FEEDBACK_PER_TEST = 4
+# Exception messages may echo hidden inputs (raise ValueError(x)); hide any that carry real numbers.
+_FLOATISH = re.compile(r"\d\.\d|\d[eE][+-]?\d|\bnan\b|\binf\b", re.IGNORECASE)
+
+# Optional hook (issue: feedback that teaches): given the part, case, the student's decoded output and the
+# reference output, return extra messages and misconception names. Installed by the exercise's reference.
+Explainer = Callable[[Part, Case, Any, Any], tuple[list[Text], list[str]]]
+
+
+@dataclass
+class Outcomes:
+    """What the runs said about each case index, filled in as records arrive."""
+
+    tests: dict[int, TestResult] = field(default_factory=dict)
+    submission_feedback: list[Text] = field(default_factory=list)
+    output: list[str] = field(default_factory=list)
+
+
+def _make_test(case: Case, max_score: float, outcome: Outcome, feedback: list[Text],
+               misconceptions: Sequence[str] = ()) -> TestResult:
+    return TestResult(
+        name=case.name,
+        description=case.description,
+        score=max_score if outcome is Outcome.passed else 0.0,
+        max_score=max_score,
+        outcome=outcome,
+        feedback=feedback[:MAX_FEEDBACK_PER_TEST],
+        misconceptions=list(misconceptions),
+    )
+
+
+def _error_feedback(function: str, error: Any, limits: Limits, show_message: bool) -> tuple[Outcome, Text]:
+    if not isinstance(error, dict):
+        error = {}
+    etype = str(error.get("type", "Exception"))[:64]
+    line = error.get("line")
+    line_s = str(line) if type(line) is int else "?"
+    message = str(error.get("message", ""))[:300]
+    if etype == "MemoryError":
+        return Outcome.memory_limit, msg("memory_error", function=function, limit_mib=limits.memory_limit_mib)
+    if etype == "RecursionError":
+        return Outcome.runtime_error, msg("recursion_error", function=function, line=line_s)
+    if etype in ("PermissionError", "BlockingIOError") or "not permitted" in message:
+        return Outcome.runtime_error, msg("forbidden", function=function)
+    if show_message or not _FLOATISH.search(message):
+        return Outcome.runtime_error, msg("runtime_error", function=function, error=etype, line=line_s,
+                                          message=message or "-")
+    return Outcome.runtime_error, msg("runtime_error_hidden_message", function=function, error=etype, line=line_s)
+
+
+def _death(report: RunReport, function: str, limits: Limits) -> tuple[Outcome, Text]:
+    """The child stopped while running `function`: say why, in the student's terms."""
+    status = report.status
+    if status is RunStatus.cpu_limit:
+        return Outcome.time_limit, msg("time_limit", function=function, limit_s=limits.cpu_time_limit_s)
+    if status is RunStatus.wall_limit:
+        return Outcome.time_limit, msg("wall_limit", function=function, limit_s=limits.wall_time_limit_s)
+    if status is RunStatus.memory_limit:
+        return Outcome.memory_limit, msg("memory_error", function=function, limit_mib=limits.memory_limit_mib)
+    if status is RunStatus.output_limit:
+        return Outcome.output_limit, msg("output_limit")
+    if status is RunStatus.signaled:
+        if report.signal == signal.SIGSYS:
+            return Outcome.runtime_error, msg("forbidden", function=function)
+        try:
+            how = signal.Signals(report.signal or 0).name
+        except ValueError:
+            how = f"signal {report.signal}"
+        return Outcome.runtime_error, msg("crashed", function=function, how=how)
+    if status is RunStatus.exited:
+        return Outcome.runtime_error, msg("exited", function=function, code=report.exit_code)
+    return Outcome.internal_error, msg("grader_error")
+
+
+def expected_outputs(exercise: Exercise, cases: Sequence[Case]) -> list[Any]:
+    """The reference's answers, computed here in the trusted process on copies of the inputs."""
+    spec = exercise.spec
+    return [exercise.reference_function(spec.part(c.part))(*copy_value(c.args)) for c in cases]
+
+
+class Procedure:
+    """Grades one source against a list of cases of one exercise, given the expected outputs (from the
+    reference on the server, from the public example file in a student's offline check)."""
+
+    def __init__(self, spec: ExerciseSpec, runner: Runner, limits: Limits | None = None,
+                 explainer: Explainer | None = None) -> None:
+        self.spec = spec
+        self.runner = runner
+        self.limits = limits or spec.limits
+        self.explainer = explainer
+
+    def run(self, cases: Sequence[Case], expected: Sequence[Any], source: str, *,
+            public: bool = False) -> tuple[list[PartResult], Outcomes]:
+        """`public` cases may show the student's own exception messages verbatim."""
+        spec = self.spec
+        per_part = {p.name: sum(1 for c in cases if c.part == p.name) for p in spec.parts}
+        max_scores = [spec.part(c.part).points / per_part[c.part] for c in cases]
+        got = Outcomes()
+        pending = list(range(len(cases)))
+        runs = 0
+        while pending:
+            if runs == MAX_RUNS:
+                for i in pending:
+                    got.tests[i] = _make_test(cases[i], max_scores[i], Outcome.runtime_error, [msg("not_run_budget")])
+                break
+            runs += 1
+            pending = self._one_run(cases, expected, max_scores, pending, source, public, got)
+        parts = []
+        for p in spec.parts:
+            tests = [got.tests[i] for i, c in enumerate(cases) if c.part == p.name]
+            parts.append(PartResult(name=p.name, score=round(sum(t.score for t in tests), 6),
+                                    max_score=p.points, tests=tests))
+        return parts, got
+
+    def _one_run(self, cases: Sequence[Case], expected: Sequence[Any], max_scores: list[float],
+                 pending: list[int], source: str, public: bool, got: Outcomes) -> list[int]:
+        """Run the pending cases in one child; return those that still need a run."""
+        spec = self.spec
+        limits = self.limits
+        calls = [(spec.part(cases[i].part).function, tuple(cases[i].args)) for i in pending]
+        max_blob = limits.result_limit_mib * 1024 * 1024
+        payload = harness.encode_payload(source, spec.student_file, calls, max_blob)
+        report = self.runner.run(payload, limits)
+        if report.output:
+            got.output.append(report.output.decode("utf-8", "replace"))
+        records = wire.decode_records(report.result, max_elements=max_blob // 8)
+        if report.status is RunStatus.internal_error:
+            log.error("runner internal error: %s", report.detail)
+            for i in pending:
+                got.tests[i] = _make_test(cases[i], max_scores[i], Outcome.internal_error, [msg("grader_error")])
+            return []
+        if not records or records[0][0].get("harness") != "ready":
+            log.error("harness did not start: %s %s", report.status, report.output[-500:])
+            for i in pending:
+                got.tests[i] = _make_test(cases[i], max_scores[i], Outcome.internal_error, [msg("grader_error")])
+            return []
+        records = records[1:]
+        head = records[0][0] if records else None
+        if head is None or "import" not in head:
+            # Died before or while importing the file: blame the import, run nothing else.
+            function = "import"
+            outcome, text = _death(report, function, limits)
+            got.submission_feedback.append(text)
+            for i in pending:
+                got.tests[i] = _make_test(cases[i], max_scores[i], outcome, [msg("not_run_import")])
+            return []
+        if head["import"] != "ok":
+            raw_error = head.get("error")
+            error: dict[str, Any] = raw_error if isinstance(raw_error, dict) else {}
+            key = "syntax_error" if head["import"] == "syntax_error" else "import_error"
+            line = error.get("line") if type(error.get("line")) is int else "?"
+            got.submission_feedback.append(
+                msg(key, error=str(error.get("type", "Error"))[:64], line=line,
+                    message=str(error.get("message", ""))[:200])
+            )
+            for i in pending:
+                got.tests[i] = _make_test(cases[i], max_scores[i], Outcome.runtime_error, [msg("not_run_import")])
+            return []
+        raw_missing = head.get("missing")
+        missing = [str(f) for f in raw_missing] if isinstance(raw_missing, list) else []
+        for function in sorted(set(missing)):
+            text = msg("missing_function", function=function)
+            if text not in got.submission_feedback:
+                got.submission_feedback.append(text)
+        by_call: dict[int, tuple[dict[str, Any], list[Any]]] = {}
+        for header, blobs in records[1:]:
+            j = header.get("call")
+            if type(j) is int and 0 <= j < len(pending) and j not in by_call:
+                by_call[j] = (header, blobs)
+        for j, i in enumerate(pending):
+            case, part = cases[i], spec.part(cases[i].part)
+            if part.function in missing:
+                got.tests[i] = _make_test(case, max_scores[i], Outcome.runtime_error,
+                                          [msg("not_run_missing", function=part.function)])
+            elif j in by_call:
+                got.tests[i] = self._judge(case, part, expected[i], max_scores[i], *by_call[j], public)
+            else:
+                outcome, text = _death(report, part.function, limits)
+                got.tests[i] = _make_test(case, max_scores[i], outcome, [text])
+                if outcome is Outcome.internal_error:
+                    log.error("unclassified child exit: %s", report)
+                return pending[j + 1 :]
+        return []
+
+    def _judge(self, case: Case, part: Part, expected: Any, max_score: float, header: dict[str, Any],
+               blobs: list[Any], public: bool) -> TestResult:
+        if header.get("ok") is not True:
+            outcome, text = _error_feedback(part.function, header.get("error"), self.limits, public)
+            return _make_test(case, max_score, outcome, [text])
+        try:
+            value = wire.decode_value(header.get("tree"), blobs)
+        except wire.WireError:
+            text = msg("wrong_type", what=f"{part.function}()", expected="arrays, floats, dicts and tuples",
+                       got="something that cannot be read back")
+            return _make_test(case, max_score, Outcome.wrong_answer, [text])
+        comparison = compare(value, expected, part, dict(case.facts))
+        if comparison.ok:
+            return _make_test(case, max_score, Outcome.passed, [msg("passed")])
+        feedback = [m.message for m in comparison.mismatches]
+        names: list[str] = []
+        if self.explainer is not None:
+            try:
+                extra, names = self.explainer(part, case, value, expected)
+                feedback = extra + feedback
+            except Exception:  # a broken explainer must not cost the student the test result
+                log.exception("explainer failed on %s", case.name)
+        return _make_test(case, max_score, Outcome.wrong_answer, feedback, names)

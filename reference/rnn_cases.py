@@ -1,0 +1,252 @@
+"""Test inputs for exercise `rnn`: the hidden cases of one submission (from its seed) and the public examples.
+
+Every case targets one way an implementation goes wrong: T=1/B=1 edge shapes, long sequences where the
+recurrence dominates (W_hh scaled to a chosen spectral radius below or above 1), saturated tanh, a zero h0,
+non-square sizes (I, H, O all different, so a transposed weight cannot pass by accident), and clipping right
+at its threshold. Descriptions and facts carry sizes and kinds only, never input values.
+
+All arrays are float64 and C-contiguous; the only randomness is `np.random.default_rng(seed)`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from grader.exercise import Case
+from grader.result import Text
+
+Array = NDArray[np.float64]
+Forward = Callable[..., tuple[Array, Array]]
+
+PUBLIC_SEED = 20_260_402
+# Each clip case gets a different one, so every seed has several thresholds besides the usual 5.0.
+MAX_NORMS = (0.25, 0.5, 1.0, 5.0, 17.3, 40.0)
+
+
+@dataclass(frozen=True)
+class Sizes:
+    T: int
+    B: int
+    I: int  # noqa: E741  (the course's notation)
+    H: int
+    O: int  # noqa: E741
+
+    def en(self) -> str:
+        return f"T={self.T}, B={self.B}, I={self.I}, H={self.H}, O={self.O}"
+
+    def facts(self) -> dict[str, int]:
+        return {"T": self.T, "B": self.B, "I": self.I, "H": self.H, "O": self.O}
+
+
+@dataclass(frozen=True)
+class RnnKind:
+    """One family of RNN cases: how to draw sizes and weights, and how to describe it."""
+
+    name: str
+    en: str
+    zh: str
+    x_scale: float = 1.0  # std of the pre-activation contributed by W_xh x_t
+    radius: tuple[float, float] | None = None  # W_hh spectral radius is drawn from this range
+    zero_h0: bool = False
+
+
+# Pre-activations: W_xh x_t has std `x_scale`; W_hh h has std ~0.9 |h| unless a radius is imposed.
+# Exploding: small inputs keep tanh near its linear range, so the radius > 1 really does amplify
+# gradients flowing back through time (measured: the gain from the last step to h0 is ~1e-6..1e2) while the
+# forward map stays far from chaotic, so float64 rounding is amplified at most ~1e3 times.
+SINGLE = RnnKind("single_step", "single step of a single sequence", "单个序列的单个时间步")
+VANISHING = RnnKind(
+    "long_vanishing", "long sequence, W_hh spectral radius {r} (vanishing gradients)",
+    "长序列，W_hh 谱半径 {r}（梯度消失）", radius=(0.5, 0.9),
+)
+EXPLODING = RnnKind(
+    "long_exploding", "long sequence, W_hh spectral radius {r} (exploding gradients)",
+    "长序列，W_hh 谱半径 {r}（梯度爆炸）", x_scale=0.2, radius=(1.1, 1.5),
+)
+SATURATED = RnnKind(
+    "saturated", "saturated tanh (pre-activations of magnitude ~5-20)",
+    "tanh 饱和（预激活值的幅度约为 5-20）", x_scale=10.0,
+)
+ZERO_H0 = RnnKind("zero_h0", "zero initial hidden state h0", "初始隐状态 h0 全为零", zero_h0=True)
+NON_SQUARE = RnnKind("non_square", "non-square sizes (I, H, O all different)", "非方阵尺寸（I、H、O 互不相同）")
+RANDOM = RnnKind("random", "random mid-size case", "随机中等规模用例")
+
+
+def _sizes(rng: np.random.Generator, kind: RnnKind, public: bool) -> Sizes:
+    def draw(lo: int, hi: int) -> int:
+        return int(rng.integers(lo, hi + 1))
+
+    if kind is SINGLE:
+        return Sizes(1, 1, draw(2, 5), draw(3, 8), draw(2, 5))
+    if public:
+        return Sizes(draw(3, 6), draw(2, 3), draw(2, 4), draw(4, 6), draw(2, 3))
+    if kind.radius is not None:
+        return Sizes(draw(64, 80), draw(2, 4), draw(4, 10), draw(16, 32), draw(2, 6))
+    if kind is NON_SQUARE:
+        while True:
+            s = Sizes(draw(5, 20), draw(2, 6), draw(3, 12), draw(4, 24), draw(2, 9))
+            if len({s.I, s.H, s.O}) == 3:
+                return s
+    return Sizes(draw(8, 24), draw(2, 8), draw(3, 16), draw(8, 32), draw(2, 8))
+
+
+def _rnn_inputs(rng: np.random.Generator, kind: RnnKind, s: Sizes) -> tuple[tuple[Array, ...], float | None]:
+    """(x, h0, W_xh, W_hh, b_h, W_hy, b_y) and the imposed spectral radius, if any."""
+    x = rng.standard_normal((s.T, s.B, s.I))
+    h0 = np.zeros((s.B, s.H)) if kind.zero_h0 else rng.uniform(-0.9, 0.9, (s.B, s.H))
+    W_xh = rng.standard_normal((s.H, s.I)) * (kind.x_scale / np.sqrt(s.I))
+    W_hh = rng.standard_normal((s.H, s.H)) * (0.9 / np.sqrt(s.H))
+    radius = None
+    if kind.radius is not None:
+        radius = round(float(rng.uniform(*kind.radius)), 2)
+        W_hh *= radius / np.max(np.abs(np.linalg.eigvals(W_hh)))
+        h0 *= 0.1
+    b_h = rng.standard_normal(s.H) * (0.1 * kind.x_scale)
+    W_hy = rng.standard_normal((s.O, s.H)) / np.sqrt(s.H)
+    b_y = rng.standard_normal(s.O)
+    return (x, h0, W_xh, W_hh, b_h, W_hy, b_y), radius
+
+
+def _rnn_case(
+    rng: np.random.Generator, part: str, kind: RnnKind, forward: Forward, *, label: str, public: bool
+) -> Case:
+    s = _sizes(rng, kind, public)
+    (x, h0, W_xh, W_hh, b_h, W_hy, b_y), radius = _rnn_inputs(rng, kind, s)
+    facts: dict[str, Any] = {"kind": kind.name, **s.facts()}
+    r = ""
+    if radius is not None:
+        facts["spectral_radius"] = radius
+        r = f"{radius:.2f}"
+    description = Text(en=f"{kind.en.format(r=r)}: {s.en()}", zh=f"{kind.zh.format(r=r)}：{s.en()}")
+    args: tuple[Any, ...]
+    if part == "forward":
+        args = (x, h0, W_xh, W_hh, b_h, W_hy, b_y)
+    else:
+        # Backward gets the reference forward's h, so a wrong forward costs no backward points.
+        _, h = forward(x, h0, W_xh, W_hh, b_h, W_hy, b_y)
+        dy = rng.standard_normal((s.T, s.B, s.O))
+        args = (dy, x, h0, h, W_xh, W_hh, W_hy)
+    return Case(part=part, name=f"{part}/{label}", description=description, args=_contiguous(args), facts=facts)
+
+
+@dataclass(frozen=True)
+class ClipKind:
+    name: str
+    en: str
+    zh: str
+    ratio: tuple[float, float]  # total norm / max_norm is drawn from this range
+    layout: str  # "rnn": the seven RNN gradients; "single": one matrix; "mixed": matrix, vector, 3-d
+
+
+CLIP_KINDS = (
+    ClipKind("far_below", "total norm far below max_norm, 7 arrays", "总范数远小于 max_norm，7 个数组",
+             (0.01, 0.5), "rnn"),
+    ClipKind("just_below", "total norm just below max_norm (0.999x), 7 arrays",
+             "总范数略小于 max_norm（0.999 倍），7 个数组", (0.999, 0.999), "rnn"),
+    ClipKind("just_above", "total norm just above max_norm (1.001x), 7 arrays",
+             "总范数略大于 max_norm（1.001 倍），7 个数组", (1.001, 1.001), "rnn"),
+    ClipKind("far_above", "total norm far above max_norm, 7 arrays", "总范数远大于 max_norm，7 个数组",
+             (5.0, 100.0), "rnn"),
+    ClipKind("single_array", "a single array above max_norm", "单个数组，范数大于 max_norm", (1.5, 10.0), "single"),
+    ClipKind("mixed_shapes", "matrix, vector and 3-d array of very different magnitudes, above max_norm",
+             "矩阵、向量与三维数组，量级相差很大，范数大于 max_norm", (1.5, 10.0), "mixed"),
+)
+
+
+def _clip_arrays(rng: np.random.Generator, layout: str, public: bool) -> dict[str, Array]:
+    big = 2 if public else 6
+    T, B, I, H, O = (int(v) for v in rng.integers(2, big + 1, size=5))  # noqa: E741
+    if layout == "single":
+        return {"W_hh": rng.standard_normal((H, H))}
+    if layout == "mixed":
+        # Magnitudes 1e-3 .. 1e2: an implementation that drops or double-counts an array shows.
+        return {
+            "matrix": rng.standard_normal((H, I)) * 1e2,
+            "vector": rng.standard_normal(O) * 1e-3,
+            "tensor": rng.standard_normal((T, B, I)),
+        }
+    return {
+        "W_xh": rng.standard_normal((H, I)),
+        "W_hh": rng.standard_normal((H, H)),
+        "b_h": rng.standard_normal(H),
+        "W_hy": rng.standard_normal((O, H)),
+        "b_y": rng.standard_normal(O),
+        "x": rng.standard_normal((T, B, I)),
+        "h0": rng.standard_normal((B, H)),
+    }
+
+
+def _clip_case(rng: np.random.Generator, kind: ClipKind, max_norm: float, *, label: str, public: bool) -> Case:
+    grads = _clip_arrays(rng, kind.layout, public)
+    lo, hi = kind.ratio
+    ratio = lo if lo == hi else round(float(rng.uniform(lo, hi)), 3)
+    total = np.sqrt(sum(float(np.vdot(g, g)) for g in grads.values()))
+    grads = {k: g * (ratio * max_norm / total) for k, g in grads.items()}
+    return Case(
+        part="clip",
+        name=f"clip/{label}",
+        description=Text(en=kind.en, zh=kind.zh),
+        args=_contiguous((grads, float(max_norm))),
+        facts={"kind": kind.name, "arrays": len(grads), "ratio": ratio},
+    )
+
+
+def _contiguous(value: Any) -> Any:
+    if isinstance(value, np.ndarray):
+        return np.ascontiguousarray(value, dtype=np.float64)
+    if isinstance(value, dict):
+        return {k: _contiguous(v) for k, v in value.items()}
+    if isinstance(value, tuple):
+        return tuple(_contiguous(v) for v in value)
+    return value
+
+
+HIDDEN_RNN_KINDS = (
+    (SINGLE, "single_step"),
+    (VANISHING, "long_vanishing"),
+    (EXPLODING, "long_exploding"),
+    (SATURATED, "saturated"),
+    (ZERO_H0, "zero_h0"),
+    (NON_SQUARE, "non_square"),
+    (RANDOM, "random_1"),
+    (RANDOM, "random_2"),
+)
+PUBLIC_RNN_KINDS = ((SINGLE, "example_single_step"), (RANDOM, "example_small"), (NON_SQUARE, "example_non_square"))
+PUBLIC_CLIP_KINDS = ("far_below", "just_above", "mixed_shapes")
+
+
+def build_hidden_cases(seed: int, forward: Forward) -> list[Case]:
+    """22 cases: 8 forward, 8 backward (the same kinds), 6 clip. `forward` supplies backward's h."""
+    rng = np.random.default_rng(seed)
+    cases = [
+        _rnn_case(rng, part, kind, forward, label=label, public=False)
+        for part in ("forward", "backward")
+        for kind, label in HIDDEN_RNN_KINDS
+    ]
+    norms = rng.permutation(MAX_NORMS)
+    cases += [
+        _clip_case(rng, kind, float(norm), label=kind.name, public=False)
+        for kind, norm in zip(CLIP_KINDS, norms, strict=True)
+    ]
+    return cases
+
+
+def build_public_cases(forward: Forward) -> list[Case]:
+    """A small fixed set, 3 per part, for public_examples.npz and students' own checks."""
+    rng = np.random.default_rng(PUBLIC_SEED)
+    cases = [
+        _rnn_case(rng, part, kind, forward, label=label, public=True)
+        for part in ("forward", "backward")
+        for kind, label in PUBLIC_RNN_KINDS
+    ]
+    by_name = {k.name: k for k in CLIP_KINDS}
+    cases += [
+        _clip_case(rng, by_name[name], norm, label=f"example_{name}", public=True)
+        for name, norm in zip(PUBLIC_CLIP_KINDS, (5.0, 1.0, 0.5), strict=True)
+    ]
+    return cases
