@@ -156,7 +156,8 @@ def _compare_leaf(
         expected = _symbolic(ref.shape, facts, part.shapes.get(path))
         out.mismatches.append(Mismatch(path, "shape", msg("wrong_shape", what=what, expected=expected, got=got)))
         return
-    if isinstance(student, Opaque) or isinstance(student, dict | list | tuple):
+    numeric = isinstance(student, np.ndarray | np.number | int | float) and not isinstance(student, bool)
+    if not numeric or (isinstance(student, np.ndarray) and student.dtype.kind not in "biufc"):
         expected = "a float" if scalar_expected else "a NumPy ndarray"
         out.mismatches.append(
             Mismatch(path, "type", msg("wrong_type", what=what, expected=expected, got=_type_name(student)))
