@@ -150,6 +150,7 @@ def _compare_leaf(
     student: Any, reference: Any, part: Part, facts: dict[str, Any], path: str, what: str, out: Comparison
 ) -> None:
     scalar_expected = not isinstance(reference, np.ndarray)
+    ref_dtype = reference.dtype if isinstance(reference, np.ndarray) else np.dtype(np.float64)
     ref = np.asarray(reference, dtype=np.float64)
     if isinstance(student, Opaque) and student.shape is not None:
         got = _symbolic(student.shape, facts, None)
@@ -174,7 +175,7 @@ def _compare_leaf(
         got = _symbolic(arr.shape, facts, None)
         out.mismatches.append(Mismatch(path, "shape", msg("wrong_shape", what=what, expected=expected, got=got)))
         return
-    if not scalar_expected and arr.dtype != np.float64:
+    if not scalar_expected and arr.dtype != ref_dtype:
         out.mismatches.append(Mismatch(path, "dtype", msg("wrong_dtype", what=what, got=arr.dtype.name)))
         return
     if arr.dtype.kind == "c":

@@ -67,6 +67,8 @@ class Part:
     time_direction: str = "forward"
     # Symbolic shapes for feedback, e.g. {"y": "T, B, O"}: students see symbols, not hidden sizes.
     shapes: Mapping[str, str] = field(default_factory=dict)
+    # Parameter names of the function, for feedback such as "changed its input W_hh in place".
+    args: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,8 @@ class Case:
     args: tuple[Value, ...]
     # Facts about the case the feedback may use (sizes, kind); never input or output values.
     facts: Mapping[str, Any] = field(default_factory=dict)
+    # Unscored cases run beside the scored ones only to draw diagnostics (charts on public inputs).
+    scored: bool = True
 
 
 class ReferenceModule(Protocol):
@@ -143,6 +147,7 @@ def load_spec(directory: Path) -> ExerciseSpec:
                 time_major=tuple(str(x) for x in p.get("time_major", ())),
                 time_direction=str(p.get("time_direction", "forward")),
                 shapes={str(k): str(v) for k, v in p.get("shapes", {}).items()},
+                args=tuple(str(x) for x in p.get("args", ())),
             )
             for p in data["parts"]
         )

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import time
 from collections.abc import Mapping
 from types import TracebackType
 
 from grader.exercise import Exercise, Limits
-from grader.procedure import Explainer, Procedure, expected_outputs
+from grader.procedure import Explainer, PartExplainer, Procedure, expected_outputs
 from grader.result import Result
 from grader.runner import Runner
 
 GRADER_VERSION = "1"
+log = logging.getLogger(__name__)
 
 
 def exercise_version(exercise: Exercise) -> str:
@@ -51,15 +53,31 @@ class Grader:
             raise UnknownExercise(exercise_id) from None
 
     def procedure(self, exercise: Exercise) -> Procedure:
+        # Optional hooks of the exercise's reference module (trusted side): see grader.procedure.
         explainer: Explainer | None = getattr(exercise.module, "explain", None)
-        return Procedure(exercise.spec, self.runner, self.limits.get(exercise.id), explainer)
+        part_explainer: PartExplainer | None = getattr(exercise.module, "explain_part", None)
+        return Procedure(exercise.spec, self.runner, self.limits.get(exercise.id), explainer, part_explainer)
 
     def grade(self, exercise_id: str, source: str, seed: int) -> Result:
         """Grade `source` on the hidden cases drawn from `seed`. Student faults never raise."""
         started = time.perf_counter()
         exercise = self.exercise(exercise_id)
         cases = exercise.hidden_cases(seed)
-        parts, got = self.procedure(exercise).run(cases, expected_outputs(exercise, cases), source)
+        # Optional unscored cases on public inputs whose outputs feed a chart the student may see.
+        chart_cases = getattr(exercise.module, "chart_cases", None)
+        extra = [c for c in chart_cases() if not c.scored] if callable(chart_cases) else []
+        everything = cases + extra
+        expected = expected_outputs(exercise, everything)
+        parts, got = self.procedure(exercise).run(everything, expected, source)
+        diagnostics: dict[str, object] = {}
+        if extra:
+            first = len(cases)
+            try:
+                diagnostics = exercise.module.chart(
+                    [got.values.get(first + k) for k in range(len(extra))], expected[first:], extra
+                )
+            except Exception:
+                log.exception("chart failed for %s", exercise_id)
         return Result(
             exercise=exercise_id,
             score=round(sum(p.score for p in parts), 4),
@@ -70,6 +88,7 @@ class Grader:
             grading_ms=(time.perf_counter() - started) * 1000,
             output="".join(got.output)[-16384:],
             sandbox_layers=self.runner.layers(),
+            diagnostics=diagnostics,
         )
 
     def close(self) -> None:

@@ -16,6 +16,8 @@ import time
 import traceback
 from typing import Any
 
+import numpy as np
+
 from grader import wire
 
 
@@ -108,6 +110,7 @@ def main(payload: bytes, out_fd: int) -> None:
     for i, (function, args) in enumerate(job["calls"]):
         if function in missing:
             continue
+        originals = [_snapshot(a) for a in args]
         started = time.perf_counter()
         try:
             value = namespace[function](*args)
@@ -122,7 +125,36 @@ def main(payload: bytes, out_fd: int) -> None:
         except BaseException as exc:  # e.g. a dict subclass whose keys() raises
             out.record({"call": i, "ok": False, "error": _error(exc, filename), "seconds": seconds})
             continue
-        out.record({"call": i, "ok": True, "tree": tree, "seconds": seconds}, blobs)
+        mutated = [k for k, (a, o) in enumerate(zip(args, originals, strict=True)) if not _unchanged(a, o)]
+        out.record({"call": i, "ok": True, "tree": tree, "seconds": seconds, "mutated": mutated}, blobs)
+
+
+def _snapshot(value: Any) -> Any:
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    if isinstance(value, dict):
+        return {k: _snapshot(v) for k, v in value.items()}
+    return value
+
+
+def _unchanged(value: Any, original: Any) -> bool:
+    """Did the call leave this argument as it was given? (Only the student's own honesty is at stake.)"""
+    try:
+        if isinstance(original, np.ndarray):
+            return (
+                isinstance(value, np.ndarray)
+                and value.shape == original.shape
+                and bool(np.array_equal(value, original, equal_nan=True))
+            )
+        if isinstance(original, dict):
+            return (
+                isinstance(value, dict)
+                and value.keys() == original.keys()
+                and all(_unchanged(value[k], original[k]) for k in original)
+            )
+        return True
+    except BaseException:
+        return False
 
 
 def _local_entry() -> None:

@@ -25,13 +25,16 @@ from grader.runner import Runner, RunReport, RunStatus
 log = logging.getLogger(__name__)
 
 MAX_RUNS = 5
-MAX_FEEDBACK_PER_TEST = 4
+MAX_FEEDBACK_PER_TEST = 8
 # Exception messages may echo hidden inputs (raise ValueError(x)); hide any that carry real numbers.
 _FLOATISH = re.compile(r"\d\.\d|\d[eE][+-]?\d|\bnan\b|\binf\b", re.IGNORECASE)
 
 # Optional hook (issue: feedback that teaches): given the part, case, the student's decoded output and the
 # reference output, return extra messages and misconception names. Installed by the exercise's reference.
 Explainer = Callable[[Part, Case, Any, Any], tuple[list[Text], list[str]]]
+# Optional hook: given one part's cases and their results, return part-level feedback (patterns across
+# tests, e.g. "passes T=1 but fails T>1").
+PartExplainer = Callable[[Part, Sequence[Case], Sequence[TestResult]], list[Text]]
 
 
 @dataclass
@@ -41,6 +44,8 @@ class Outcomes:
     tests: dict[int, TestResult] = field(default_factory=dict)
     submission_feedback: list[Text] = field(default_factory=list)
     output: list[str] = field(default_factory=list)
+    # The student's decoded return values, by case index, for cases that returned normally.
+    values: dict[int, Any] = field(default_factory=dict)
 
 
 def _make_test(case: Case, max_score: float, outcome: Outcome, feedback: list[Text],
@@ -110,18 +115,19 @@ class Procedure:
     reference on the server, from the public example file in a student's offline check)."""
 
     def __init__(self, spec: ExerciseSpec, runner: Runner, limits: Limits | None = None,
-                 explainer: Explainer | None = None) -> None:
+                 explainer: Explainer | None = None, part_explainer: PartExplainer | None = None) -> None:
         self.spec = spec
         self.runner = runner
         self.limits = limits or spec.limits
         self.explainer = explainer
+        self.part_explainer = part_explainer
 
     def run(self, cases: Sequence[Case], expected: Sequence[Any], source: str, *,
             public: bool = False) -> tuple[list[PartResult], Outcomes]:
         """`public` cases may show the student's own exception messages verbatim."""
         spec = self.spec
-        per_part = {p.name: sum(1 for c in cases if c.part == p.name) for p in spec.parts}
-        max_scores = [spec.part(c.part).points / per_part[c.part] for c in cases]
+        per_part = {p.name: sum(1 for c in cases if c.part == p.name and c.scored) for p in spec.parts}
+        max_scores = [spec.part(c.part).points / per_part[c.part] if c.scored else 0.0 for c in cases]
         got = Outcomes()
         pending = list(range(len(cases)))
         runs = 0
@@ -134,9 +140,16 @@ class Procedure:
             pending = self._one_run(cases, expected, max_scores, pending, source, public, got)
         parts = []
         for p in spec.parts:
-            tests = [got.tests[i] for i, c in enumerate(cases) if c.part == p.name]
+            mine = [(c, got.tests[i]) for i, c in enumerate(cases) if c.part == p.name and c.scored]
+            tests = [t for _, t in mine]
+            feedback: list[Text] = []
+            if self.part_explainer is not None and any(t.outcome is not Outcome.passed for t in tests):
+                try:
+                    feedback = self.part_explainer(p, [c for c, _ in mine], tests)
+                except Exception:  # never let a diagnostic cost the student their result
+                    log.exception("part explainer failed on %s", p.name)
             parts.append(PartResult(name=p.name, score=round(sum(t.score for t in tests), 6),
-                                    max_score=p.points, tests=tests))
+                                    max_score=p.points, tests=tests, feedback=feedback))
         return parts, got
 
     def _one_run(self, cases: Sequence[Case], expected: Sequence[Any], max_scores: list[float],
@@ -200,7 +213,7 @@ class Procedure:
                 got.tests[i] = _make_test(case, max_scores[i], Outcome.runtime_error,
                                           [msg("not_run_missing", function=part.function)])
             elif j in by_call:
-                got.tests[i] = self._judge(case, part, expected[i], max_scores[i], *by_call[j], public)
+                got.tests[i] = self._judge(case, part, expected[i], max_scores[i], *by_call[j], public, got, i)
             else:
                 outcome, text = _death(report, part.function, limits)
                 got.tests[i] = _make_test(case, max_scores[i], outcome, [text])
@@ -210,7 +223,7 @@ class Procedure:
         return []
 
     def _judge(self, case: Case, part: Part, expected: Any, max_score: float, header: dict[str, Any],
-               blobs: list[Any], public: bool) -> TestResult:
+               blobs: list[Any], public: bool, got: Outcomes, index: int) -> TestResult:
         if header.get("ok") is not True:
             outcome, text = _error_feedback(part.function, header.get("error"), self.limits, public)
             return _make_test(case, max_score, outcome, [text])
@@ -220,15 +233,24 @@ class Procedure:
             text = msg("wrong_type", what=f"{part.function}()", expected="arrays, floats, dicts and tuples",
                        got="something that cannot be read back")
             return _make_test(case, max_score, Outcome.wrong_answer, [text])
+        got.values[index] = value
         comparison = compare(value, expected, part, dict(case.facts))
-        if comparison.ok:
-            return _make_test(case, max_score, Outcome.passed, [msg("passed")])
+        raw_mutated = header.get("mutated")
+        mutated = [k for k in raw_mutated if type(k) is int] if isinstance(raw_mutated, list) else []
         feedback = [m.message for m in comparison.mismatches]
         names: list[str] = []
-        if self.explainer is not None:
+        for k in mutated[:3]:
+            arg = part.args[k] if k < len(part.args) else f"#{k + 1}"
+            feedback.append(msg("mutated_input", function=part.function, arg=arg))
+        if mutated:
+            names.append("mutates_inputs")
+        if not feedback:
+            return _make_test(case, max_score, Outcome.passed, [msg("passed")])
+        if self.explainer is not None and not comparison.ok:
             try:
-                extra, names = self.explainer(part, case, value, expected)
+                extra, found = self.explainer(part, case, value, expected)
                 feedback = extra + feedback
+                names.extend(found)
             except Exception:  # a broken explainer must not cost the student the test result
                 log.exception("explainer failed on %s", case.name)
         return _make_test(case, max_score, Outcome.wrong_answer, feedback, names)

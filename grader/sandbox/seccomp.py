@@ -1,0 +1,100 @@
+"""The seccomp deny-list, built once in the zygote with libseccomp (pyseccomp) and exported as BPF.
+
+A deny-list (default allow) rather than an allow-list: an allow-list killed children on harmless calls
+Python makes (signal.alarm, ...). Denied calls fail with EPERM so student code sees an ordinary error.
+Signals are allowed only to the child itself: the filter compares the target with a placeholder pid that
+`for_pid` patches in each child, so nothing is rebuilt per run.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+import struct
+import tempfile
+
+import pyseccomp as sc
+
+log = logging.getLogger(__name__)
+
+_PID_PLACEHOLDER = 0x7E57_1D00  # above any pid_max, unique among the filter's constants
+_BPF_JEQ_K = 0x15  # BPF_JMP | BPF_JEQ | BPF_K
+_INSN = struct.Struct("=HBBI")
+
+DENIED = (
+    # no network, no new programs, no new processes or threads (clone3 gets ENOSYS below so glibc
+    # falls back to clone, which is denied outright: single-threaded NumPy needs neither)
+    "socket", "socketpair", "execve", "execveat", "fork", "vfork", "clone",
+    # no reaching into, or signalling, other processes (kill/tkill/tgkill: self only, below)
+    "ptrace", "process_vm_readv", "process_vm_writev", "process_madvise", "kcmp",
+    "pidfd_open", "pidfd_getfd", "pidfd_send_signal", "rt_sigqueueinfo", "rt_tgsigqueueinfo",
+    # the session and limits set up for the child stay as they are
+    "setsid", "setpgid", "setrlimit", "setpriority", "sched_setscheduler", "sched_setparam",
+    "sched_setattr", "sched_setaffinity", "ioprio_set", "migrate_pages", "move_pages",
+    "setuid", "setgid", "setreuid", "setregid", "setresuid", "setresgid", "setfsuid", "setfsgid",
+    "setgroups", "capset", "personality",
+    # namespaces, mounts and kernel attack surface
+    "mount", "umount2", "pivot_root", "chroot", "unshare", "setns", "fsopen", "fsconfig", "fsmount",
+    "fspick", "move_mount", "open_tree", "mount_setattr", "keyctl", "add_key", "request_key", "bpf",
+    "perf_event_open", "userfaultfd", "io_uring_setup", "io_uring_enter", "io_uring_register",
+    "init_module", "finit_module", "delete_module", "kexec_load", "kexec_file_load", "reboot",
+    "swapon", "swapoff", "acct", "quotactl", "syslog", "settimeofday", "clock_settime", "clock_adjtime",
+    "adjtimex", "iopl", "ioperm", "modify_ldt", "uselib", "vhangup", "lookup_dcookie", "sysfs", "ustat",
+    "open_by_handle_at", "name_to_handle_at", "fanotify_init", "mknod", "mknodat",
+    "sethostname", "setdomainname",
+    # host-wide IPC objects (the zygote also has its own IPC namespace where it can)
+    "shmget", "shmat", "shmctl", "msgget", "msgsnd", "msgrcv", "msgctl", "semget", "semop",
+    "semtimedop", "semctl", "mq_open", "mq_unlink", "mq_timedsend", "mq_timedreceive", "mq_notify",
+    "mq_getsetattr",
+)
+# fcntl/ioctl commands that make the kernel send signals to a chosen process (SIGIO ownership).
+_F_SETOWN, _F_SETSIG, _F_SETLEASE, _F_NOTIFY, _F_SETOWN_EX = 8, 10, 1024, 1026, 15
+_FIOSETOWN, _SIOCSPGRP, _TIOCSTI = 0x8901, 0x8902, 0x5412
+
+
+def build() -> bytes:
+    """The filter as BPF bytes with the pid placeholder still in it."""
+    filt = sc.SyscallFilter(sc.ALLOW)
+    filt.set_attr(sc.Attr.ACT_BADARCH, sc.KILL_PROCESS)  # i386/x32 entry points: no way around rules
+    deny = sc.ERRNO(errno.EPERM)
+    for name in DENIED:
+        try:
+            filt.add_rule(deny, name)
+        except (OSError, ValueError) as exc:  # a call this libseccomp/arch does not know: nothing to deny
+            log.debug("seccomp: skipping %s (%s)", name, exc)
+    filt.add_rule(sc.ERRNO(errno.ENOSYS), "clone3")
+    filt.add_rule(deny, "prlimit64", sc.Arg(2, sc.NE, 0))  # reading limits (new_limit NULL) stays allowed
+    filt.add_rule(deny, "kill", sc.Arg(0, sc.NE, _PID_PLACEHOLDER))
+    filt.add_rule(deny, "tkill", sc.Arg(0, sc.NE, _PID_PLACEHOLDER))
+    filt.add_rule(deny, "tgkill", sc.Arg(0, sc.NE, _PID_PLACEHOLDER))
+    filt.add_rule(deny, "tgkill", sc.Arg(1, sc.NE, _PID_PLACEHOLDER))
+    for cmd in (_F_SETOWN, _F_SETSIG, _F_SETLEASE, _F_NOTIFY, _F_SETOWN_EX):
+        filt.add_rule(deny, "fcntl", sc.Arg(1, sc.EQ, cmd))
+    for cmd in (_FIOSETOWN, _SIOCSPGRP, _TIOCSTI):
+        filt.add_rule(deny, "ioctl", sc.Arg(1, sc.EQ, cmd))
+    with tempfile.TemporaryFile() as out:
+        filt.export_bpf(out)
+        out.seek(0)
+        program = out.read()
+    if _count_placeholders(program) < 4:
+        raise RuntimeError("seccomp: pid placeholder not found in the generated filter")
+    return program
+
+
+def _count_placeholders(program: bytes) -> int:
+    return sum(1 for code, _, _, k in _INSN.iter_unpack(program) if code == _BPF_JEQ_K and k == _PID_PLACEHOLDER)
+
+
+def for_pid(program: bytes, pid: int) -> bytes:
+    """The filter with the child's own pid in place of the placeholder (signals to self stay allowed)."""
+    out = bytearray(program)
+    for offset in range(0, len(out), _INSN.size):
+        code, jt, jf, k = _INSN.unpack_from(out, offset)
+        if code == _BPF_JEQ_K and k == _PID_PLACEHOLDER:
+            _INSN.pack_into(out, offset, code, jt, jf, pid)
+    return bytes(out)
+
+
+def current_pid_filter(program: bytes) -> bytes:
+    return for_pid(program, os.getpid())
