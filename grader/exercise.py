@@ -103,6 +103,8 @@ class ExerciseSpec:
     public_examples: str
     directory: Path
     tolerances_note: str = ""
+    # Optional trusted module with feedback hooks (explain, explain_part, chart_cases, chart).
+    feedback: str = ""
 
     @property
     def max_score(self) -> float:
@@ -168,6 +170,7 @@ def load_spec(directory: Path) -> ExerciseSpec:
             public_examples=str(data.get("public_examples", "public_examples.npz")),
             directory=directory.resolve(),
             tolerances_note=str(data.get("tolerances", {}).get("why", "")),
+            feedback=str(data.get("feedback", "")),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise SpecError(f"{path}: {exc!r}") from exc
@@ -176,8 +179,7 @@ def load_spec(directory: Path) -> ExerciseSpec:
     return spec
 
 
-def _import_reference(spec: ExerciseSpec) -> ModuleType:
-    ref = spec.reference
+def _import_trusted(spec: ExerciseSpec, ref: str) -> ModuleType:
     if ref.endswith(".py"):
         file = (spec.directory / ref).resolve()
         mod_spec = importlib.util.spec_from_file_location(f"_reference_{spec.id}", file)
@@ -195,6 +197,8 @@ class Exercise:
 
     spec: ExerciseSpec
     module: ModuleType
+    # Where the feedback hooks live: the spec's `feedback` module, else the reference module itself.
+    hooks: ModuleType
 
     @property
     def id(self) -> str:
@@ -212,14 +216,15 @@ class Exercise:
 
 def load_exercise(directory: Path) -> Exercise:
     spec = load_spec(directory)
-    module = _import_reference(spec)
+    module = _import_trusted(spec, spec.reference)
+    hooks = _import_trusted(spec, spec.feedback) if spec.feedback else module
     for part in spec.parts:
         if not callable(getattr(module, part.function, None)):
             raise SpecError(f"reference {spec.reference} lacks {part.function}()")
     for name in ("hidden_cases", "public_cases"):
         if not callable(getattr(module, name, None)):
             raise SpecError(f"reference {spec.reference} lacks {name}()")
-    return Exercise(spec=spec, module=module)
+    return Exercise(spec=spec, module=module, hooks=hooks)
 
 
 def load_exercises(root: Path = DEFAULT_EXERCISES_DIR) -> dict[str, Exercise]:

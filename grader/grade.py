@@ -21,10 +21,11 @@ def exercise_version(exercise: Exercise) -> str:
     """Changes whenever the spec or the reference changes, so regrades can be targeted."""
     digest = hashlib.sha256()
     digest.update((exercise.spec.directory / "spec.toml").read_bytes())
-    module_file = getattr(exercise.module, "__file__", None)
-    if module_file:
-        with open(module_file, "rb") as f:
-            digest.update(f.read())
+    for module in (exercise.module, exercise.hooks):
+        module_file = getattr(module, "__file__", None)
+        if module_file:
+            with open(module_file, "rb") as f:
+                digest.update(f.read())
     return f"{GRADER_VERSION}-{digest.hexdigest()[:12]}"
 
 
@@ -54,8 +55,8 @@ class Grader:
 
     def procedure(self, exercise: Exercise) -> Procedure:
         # Optional hooks of the exercise's reference module (trusted side): see grader.procedure.
-        explainer: Explainer | None = getattr(exercise.module, "explain", None)
-        part_explainer: PartExplainer | None = getattr(exercise.module, "explain_part", None)
+        explainer: Explainer | None = getattr(exercise.hooks, "explain", None)
+        part_explainer: PartExplainer | None = getattr(exercise.hooks, "explain_part", None)
         return Procedure(exercise.spec, self.runner, self.limits.get(exercise.id), explainer, part_explainer)
 
     def grade(self, exercise_id: str, source: str, seed: int) -> Result:
@@ -64,7 +65,7 @@ class Grader:
         exercise = self.exercise(exercise_id)
         cases = exercise.hidden_cases(seed)
         # Optional unscored cases on public inputs whose outputs feed a chart the student may see.
-        chart_cases = getattr(exercise.module, "chart_cases", None)
+        chart_cases = getattr(exercise.hooks, "chart_cases", None)
         extra = [c for c in chart_cases() if not c.scored] if callable(chart_cases) else []
         everything = cases + extra
         expected = expected_outputs(exercise, everything)
@@ -73,7 +74,7 @@ class Grader:
         if extra:
             first = len(cases)
             try:
-                diagnostics = exercise.module.chart(
+                diagnostics = exercise.hooks.chart(
                     [got.values.get(first + k) for k in range(len(extra))], expected[first:], extra
                 )
             except Exception:
