@@ -9,9 +9,8 @@ numeric descr, C order, shape * itemsize == frame length) before any array is bu
 
 from __future__ import annotations
 
-import ast
-import io
 import json
+import re
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -54,10 +53,22 @@ def iter_frames(data: bytes | memoryview) -> Iterator[memoryview]:
 
 
 def npy_bytes(arr: np.ndarray[Any, Any]) -> bytes:
-    buf = io.BytesIO()
-    # Not np.ascontiguousarray: it turns 0-d arrays into 1-d ones.
-    np.lib.format.write_array(buf, np.array(arr, order="C", copy=True), allow_pickle=False)
-    return buf.getvalue()
+    """`.npy` version 1.0 bytes, header exactly as NumPy writes it (np.load reads them back)."""
+    arr = np.asarray(arr)
+    if not arr.flags.c_contiguous:
+        arr = arr.copy(order="C")  # not np.ascontiguousarray: it turns 0-d arrays into 1-d ones
+    shape = repr(tuple(int(d) for d in arr.shape))
+    header = f"{{'descr': '{arr.dtype.str}', 'fortran_order': False, 'shape': {shape}, }}"
+    pad = 64 - (10 + len(header) + 1) % 64
+    head = (header + " " * (pad % 64) + "\n").encode("latin1")
+    return NPY_MAGIC + b"\x01\x00" + struct.pack("<H", len(head)) + head + arr.tobytes()
+
+
+# The only header layout accepted: what NumPy (and npy_bytes) write. Parsed by pattern, never evaluated.
+_NPY_HEADER = re.compile(
+    r"\{'descr': '(?P<descr>[^'\\]{1,16})', 'fortran_order': (?P<fortran>False|True), "
+    r"'shape': \((?P<shape>(?:[0-9]{1,13}, ?)*[0-9]{0,13}),?\)(?:, )?\} *\n?"
+)
 
 
 def parse_npy(blob: memoryview | bytes, max_elements: int) -> np.ndarray[Any, Any]:
@@ -78,22 +89,16 @@ def parse_npy(blob: memoryview | bytes, max_elements: int) -> np.ndarray[Any, An
         raise WireError("unknown .npy version")
     if hlen > 4096 or start + hlen > len(view):
         raise WireError(".npy header too large")
-    try:
-        header = ast.literal_eval(bytes(view[start : start + hlen]).decode("latin1"))
-    except (ValueError, SyntaxError, MemoryError, RecursionError) as exc:
-        raise WireError("bad .npy header") from exc
-    if not isinstance(header, dict) or set(header) != {"descr", "fortran_order", "shape"}:
-        raise WireError("bad .npy header keys")
-    descr, fortran, shape = header["descr"], header["fortran_order"], header["shape"]
+    match = _NPY_HEADER.fullmatch(bytes(view[start : start + hlen]).decode("latin1"))
+    if match is None:
+        raise WireError("bad .npy header")
+    descr = match["descr"]
     if descr not in ALLOWED_DESCR:
         raise WireError(f"dtype {descr!r} not allowed")
-    if fortran is not False:
+    if match["fortran"] != "False":
         raise WireError("fortran order not allowed")
-    if (
-        not isinstance(shape, tuple)
-        or len(shape) > MAX_NDIM
-        or not all(type(d) is int and 0 <= d <= 2**40 for d in shape)
-    ):
+    shape = tuple(int(d) for d in match["shape"].replace(" ", "").split(",") if d)
+    if len(shape) > MAX_NDIM or not all(d <= 2**40 for d in shape):
         raise WireError("bad shape")
     count = 1
     for d in shape:
@@ -104,7 +109,7 @@ def parse_npy(blob: memoryview | bytes, max_elements: int) -> np.ndarray[Any, An
     data = view[start + hlen :]
     if len(data) != count * dtype.itemsize:
         raise WireError("byte count does not match shape")
-    return np.frombuffer(bytes(data), dtype=dtype).reshape(shape).copy()
+    return np.frombuffer(data, dtype=dtype).reshape(shape).copy()
 
 
 # ---------------------------------------------------------------- value trees (both directions)

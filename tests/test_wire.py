@@ -56,7 +56,7 @@ def test_fortran_order_bad_magic_and_odd_headers_are_refused() -> None:
     evil = wire.NPY_MAGIC + b"\x01\x00" + struct.pack("<H", 30) + b"__import__('os').system('id')"
     with pytest.raises(wire.WireError):
         wire.parse_npy(evil + b" " * 8, max_elements=100)
-    with pytest.raises(wire.WireError, match="shape"):
+    with pytest.raises(wire.WireError, match="header|shape"):
         wire.parse_npy(_npy("<f8", (-1,), b""), max_elements=100)
 
 
