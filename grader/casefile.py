@@ -3,9 +3,10 @@
 Used for an exercise's public examples: students load them with NumPy alone (no copy of this package), so
 the format is deliberately plain. Key "manifest" holds a 0-d unicode array with a JSON document:
 
-    {"format": "rnn-grader-cases", "version": 1,
-     "parts": {name: {"function", "rtol", "atol", "time_major"}},
-     "cases": [{"part", "name", "function", "description": {"en", "zh"}, "facts",
+    {"format": "rnn-grader-cases", "version": 1, "exercise": id, "limits": {...},
+     "parts": {name: {"function", "points", "rtol", "atol", "title": {"en", "zh"}, "outputs", "time_major",
+                      "time_direction", "shapes", "args"}},
+     "cases": [{"part", "name", "function", "description": {"en", "zh"}, "facts", "scored",
                 "args": [node, ...], "expected": node}]}
 
     node := {"array": key} | {"float": x} | {"int": n} | {"tuple": [node, ...]} | {"dict": {name: node}}
@@ -16,6 +17,7 @@ and every array is stored under its own key, named after its place: "c003_arg0",
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Sequence
@@ -24,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from grader.exercise import Case, Part
+from grader.exercise import Case, Limits, Part
 from grader.result import Text
 
 FORMAT = "rnn-grader-cases"
@@ -66,8 +68,32 @@ class _Encoder:
         raise CaseFileError(f"{key}: cannot store a {type(value).__name__}")
 
 
-def save_cases(path: Path, cases: Sequence[Case], expected: Sequence[Any], parts: Sequence[Part]) -> None:
-    """Write `cases` with their expected outputs (same order) and the tolerances of `parts`."""
+def _part_entry(p: Part) -> dict[str, Any]:
+    return {
+        "function": p.function,
+        "points": p.points,
+        "rtol": p.rtol,
+        "atol": p.atol,
+        "title": {"en": p.title.en, "zh": p.title.zh},
+        "outputs": list(p.outputs),
+        "time_major": list(p.time_major),
+        "time_direction": p.time_direction,
+        "shapes": dict(p.shapes),
+        "args": list(p.args),
+    }
+
+
+def save_cases(
+    path: Path,
+    cases: Sequence[Case],
+    expected: Sequence[Any],
+    parts: Sequence[Part],
+    *,
+    exercise: str = "",
+    limits: Limits | None = None,
+) -> None:
+    """Write `cases` with their expected outputs (same order), and what an offline check needs to grade
+    them like the server: the parts (tolerances, output names, ...) and the limits."""
     if len(cases) != len(expected):
         raise CaseFileError("one expected output per case")
     by_name = {p.name: p for p in parts}
@@ -84,6 +110,7 @@ def save_cases(path: Path, cases: Sequence[Case], expected: Sequence[Any], parts
                 "function": by_name[case.part].function,
                 "description": {"en": case.description.en, "zh": case.description.zh},
                 "facts": dict(case.facts),
+                "scored": case.scored,
                 "args": encoder.encode(tuple(case.args), f"{prefix}_arg", root=True)["tuple"],
                 "expected": encoder.encode(want, f"{prefix}_out", root=True),
             }
@@ -91,10 +118,9 @@ def save_cases(path: Path, cases: Sequence[Case], expected: Sequence[Any], parts
     manifest = {
         "format": FORMAT,
         "version": VERSION,
-        "parts": {
-            p.name: {"function": p.function, "rtol": p.rtol, "atol": p.atol, "time_major": list(p.time_major)}
-            for p in parts
-        },
+        "exercise": exercise,
+        "limits": dataclasses.asdict(limits) if limits is not None else None,
+        "parts": {p.name: _part_entry(p) for p in parts},
         "cases": entries,
     }
     text = json.dumps(manifest, ensure_ascii=False, allow_nan=False, indent=1)
@@ -145,6 +171,7 @@ def load_cases(path: Path) -> list[tuple[Case, Any]]:
             description=Text(**entry["description"]),
             args=tuple(_decode(a, arrays) for a in entry["args"]),
             facts=entry["facts"],
+            scored=bool(entry.get("scored", True)),
         )
         out.append((case, _decode(entry["expected"], arrays)))
     return out
