@@ -54,6 +54,10 @@ CATALOG: dict[str, dict[str, str]] = {
         "contain hidden test data).",
         "zh": "{function}() 在第 {line} 行抛出 {error}（错误信息可能包含隐藏测试数据，因此不显示）。",
     },
+    "not_implemented": {
+        "en": "{function}() is not implemented yet (it raises NotImplementedError at line {line}).",
+        "zh": "{function}() 尚未实现（第 {line} 行抛出 NotImplementedError）。",
+    },
     "recursion_error": {
         "en": "{function}() recursed too deeply (RecursionError at line {line}). Loop over time steps "
         "instead of recursing.",

@@ -70,6 +70,8 @@ def _error_feedback(function: str, error: Any, limits: Limits, show_message: boo
     message = str(error.get("message", ""))[:300]
     if etype == "MemoryError":
         return Outcome.memory_limit, msg("memory_error", function=function, limit_mib=limits.memory_limit_mib)
+    if etype == "NotImplementedError":
+        return Outcome.runtime_error, msg("not_implemented", function=function, line=line_s)
     if etype == "RecursionError":
         return Outcome.runtime_error, msg("recursion_error", function=function, line=line_s)
     if etype in ("PermissionError", "BlockingIOError") or "not permitted" in message:
