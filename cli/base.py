@@ -1,0 +1,135 @@
+"""What every command shares: options, the one-line error handling, the API session, safe file writes.
+
+The HTTP client comes from `cli.main.client_factory` and waits go through `cli.main.sleep`, both looked up
+at call time: those two names are the override points for tests.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+from collections.abc import Callable, Iterator, Mapping
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, NoReturn, ParamSpec, TypeVar
+
+import typer
+from rich.console import Console
+
+from cli import config as cfg
+from cli.client import ApiClient, ApiError
+
+
+class Lang(StrEnum):
+    zh = "zh"
+    en = "en"
+
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON on stdout.")]
+LangOpt = Annotated[
+    Lang | None, typer.Option("--lang", help="Language of feedback: zh or en (default: from LC_ALL/LANG).")
+]
+
+
+class CliError(Exception):
+    """A reason to stop with exit code 1; the message is one line."""
+
+
+def detect_lang(env: Mapping[str, str] | None = None) -> str:
+    env = os.environ if env is None else env
+    for var in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = env.get(var)
+        if value:
+            return "zh" if value.lower().startswith("zh") else "en"
+    return "en"
+
+
+def lang_of(lang: Lang | None) -> str:
+    return lang.value if lang is not None else detect_lang()
+
+
+def fail(message: str) -> NoReturn:
+    raise CliError(message)
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
+    """Known failures become `error: <one line>` on stderr and exit code 1, never a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return func(*args, **kwargs)
+        except (CliError, ApiError, cfg.ConfigFileError) as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(1) from None
+        except KeyboardInterrupt:
+            typer.echo("interrupted", err=True)
+            raise typer.Exit(130) from None
+
+    return wrapper
+
+
+def stdout_console() -> Console:
+    return Console(highlight=False)
+
+
+def stderr_console() -> Console:
+    return Console(stderr=True, highlight=False)
+
+
+def note(message: str) -> None:
+    typer.echo(message, err=True)
+
+
+@contextlib.contextmanager
+def session(lang: str, *, need_token: bool = True, server: str | None = None,
+            token: str | None = None) -> Iterator[ApiClient]:
+    """An ApiClient on the configured server with the configured token (env vars win over the file)."""
+    conf = cfg.load()
+    server = cfg.normalize_server(server) if server else conf.server
+    token = token or conf.token
+    if not server:
+        fail("no server configured; run `rnn-grader login --server URL --token TOKEN` or set RNN_GRADER_SERVER")
+    if need_token and not token:
+        fail("not logged in; run `rnn-grader login --server URL --token TOKEN` or set RNN_GRADER_TOKEN")
+    from cli import main  # the override points, read now (not at import) so tests can replace them
+
+    http = main.client_factory(server)
+    # Retry notices only for a person watching; a script gets silence or a single `error:` line.
+    on_retry = note if stderr_console().is_terminal else None
+    try:
+        yield ApiClient(http, token, lang=lang, sleep=main.sleep, on_retry=on_retry)
+    finally:
+        http.close()
+
+
+def write_private(path: Path, data: bytes, *, force: bool) -> None:
+    """Create `path` with mode 0600; refuse to replace an existing file unless `force`."""
+    flags = os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if force else os.O_EXCL)
+    try:
+        fd = os.open(path, flags, 0o600)
+    except FileExistsError:
+        fail(f"{path} already exists; use --force to overwrite it")
+    except OSError as exc:
+        fail(f"cannot write {path}: {exc.strerror or exc}")
+    with os.fdopen(fd, "wb") as f:
+        os.fchmod(f.fileno(), 0o600)
+        f.write(data)
+
+
+def read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        fail(f"file not found: {path}")
+    except IsADirectoryError:
+        fail(f"{path} is a directory, not a file")
+    except UnicodeDecodeError:
+        fail(f"{path} is not UTF-8 text")
+    except OSError as exc:
+        fail(f"cannot read {path}: {exc.strerror or exc}")

@@ -1,0 +1,238 @@
+"""All of the CLI's HTTP: one class over an injected `httpx.Client` (base URL set by whoever built it).
+
+Every failure becomes an `ApiError` whose message is one line for the user: the server's `detail` for a
+4xx, "cannot reach ..." when the network fails. Requests that are safe to repeat (GETs, and a submission
+carrying an Idempotency-Key) are retried on network errors with exponential backoff.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import httpx
+
+API = "/api/v1"
+RETRIES = 4
+BACKOFF_S = 0.5
+MAX_BACKOFF_S = 8.0
+# Used when the server's Retry-After header is missing or unreadable.
+DEFAULT_RETRY_AFTER_S = 10.0
+
+
+def one_line(text: str, limit: int = 300) -> str:
+    flat = " ".join(str(text).split())
+    return flat if len(flat) <= limit else flat[: limit - 3] + "..."
+
+
+class ApiError(Exception):
+    """A request failed. `str(err)` is the one-line message the CLI prints."""
+
+    def __init__(self, message: str, *, status: int | None = None, error: str | None = None) -> None:
+        super().__init__(one_line(message))
+        self.status = status
+        self.error = error
+
+
+class Unreachable(ApiError):
+    """The server could not be reached (refused, DNS, timeout, TLS), even after the retries."""
+
+
+class BadToken(ApiError):
+    """401: no token, or the server does not know it."""
+
+
+class RateLimited(ApiError):
+    """429: the server asks us to wait `retry_after_s` seconds."""
+
+    def __init__(self, message: str, retry_after_s: float) -> None:
+        super().__init__(message, status=429, error="RateLimited")
+        self.retry_after_s = retry_after_s
+
+
+def _retry_after(response: httpx.Response) -> float:
+    raw = response.headers.get("Retry-After", "")
+    try:
+        return max(0.0, float(raw))
+    except ValueError:
+        return DEFAULT_RETRY_AFTER_S
+
+
+def _error_from(response: httpx.Response) -> ApiError:
+    status = response.status_code
+    error: str | None = None
+    detail = ""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict):
+        error = str(body["error"]) if "error" in body else None
+        raw = body.get("detail", "")
+        detail = raw if isinstance(raw, str) else str(raw)
+    if not detail:
+        detail = response.reason_phrase or "error"
+    if status == 401:
+        return BadToken(
+            f"the server rejected the token ({detail}); run `rnn-grader login --server URL --token TOKEN`",
+            status=status, error=error,
+        )
+    if status == 429:
+        return RateLimited(f"rate limited: {detail}", _retry_after(response))
+    label = f"HTTP {status}" + (f" {error}" if error else "")
+    return ApiError(f"{detail} ({label})", status=status, error=error)
+
+
+class ApiClient:
+    """The rnn-grader HTTP API. Knows paths and payloads; prints nothing."""
+
+    def __init__(
+        self,
+        http: httpx.Client,
+        token: str | None = None,
+        *,
+        lang: str = "en",
+        retries: int = RETRIES,
+        backoff_s: float = BACKOFF_S,
+        sleep: Callable[[float], None] = time.sleep,
+        on_retry: Callable[[str], None] | None = None,
+    ) -> None:
+        self.http = http
+        self.token = token
+        self.lang = lang
+        self.retries = retries
+        self.backoff_s = backoff_s
+        self.sleep = sleep
+        self.on_retry = on_retry
+
+    @property
+    def server(self) -> str:
+        return str(self.http.base_url).rstrip("/")
+
+    # ------------------------------------------------------------------ plumbing
+    def _headers(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+        headers = {"Accept-Language": self.lang}
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        headers.update(extra or {})
+        return headers
+
+    def request(self, method: str, path: str, *, retry: bool | None = None,
+                headers: Mapping[str, str] | None = None, **kwargs: Any) -> httpx.Response:
+        """Send, retrying network failures when `retry` (default: GET only); raise ApiError on >= 400."""
+        retry = method == "GET" if retry is None else retry
+        attempts = 1 + (self.retries if retry else 0)
+        for attempt in range(attempts):
+            try:
+                response = self.http.request(method, path, headers=self._headers(headers), **kwargs)
+            except httpx.TransportError as exc:
+                reason = one_line(str(exc) or type(exc).__name__, 120)
+                if attempt + 1 == attempts:
+                    raise Unreachable(f"cannot reach the server at {self.server}: {reason}") from None
+                delay = min(self.backoff_s * 2**attempt, MAX_BACKOFF_S)
+                if self.on_retry is not None:
+                    self.on_retry(f"network error ({reason}); retrying in {delay:g} s")
+                self.sleep(delay)
+                continue
+            if response.status_code >= 400:
+                raise _error_from(response)
+            return response
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _json(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = self.request(method, path, **kwargs)
+        try:
+            return response.json()
+        except ValueError:
+            raise ApiError(
+                f"unexpected answer from {self.server}{path} (not JSON); is this an rnn-grader server?"
+            ) from None
+
+    @staticmethod
+    def _items(data: Any) -> list[dict[str, Any]]:
+        """A list body, or a page object's `items`."""
+        if isinstance(data, dict) and isinstance(data.get("items"), list):
+            data = data["items"]
+        if not isinstance(data, list):
+            raise ApiError("unexpected answer from the server (expected a list)")
+        return [d for d in data if isinstance(d, dict)]
+
+    # ------------------------------------------------------------------ everyone
+    def check_token(self) -> None:
+        """Raises BadToken when the server does not accept the token."""
+        self.request("GET", f"{API}/submissions", params={"limit": 1})
+
+    def exercises(self) -> list[dict[str, Any]]:
+        return self._items(self._json("GET", f"{API}/exercises", params={"lang": self.lang}))
+
+    def exercise(self, exercise_id: str) -> dict[str, Any]:
+        data = self._json("GET", f"{API}/exercises/{exercise_id}", params={"lang": self.lang})
+        if not isinstance(data, dict):
+            raise ApiError("unexpected answer from the server (expected an exercise)")
+        return data
+
+    def template(self, exercise_id: str) -> bytes:
+        """The starter file, byte for byte."""
+        return self.request("GET", f"{API}/exercises/{exercise_id}/template").content
+
+    def examples(self, exercise_id: str) -> bytes:
+        return self.request("GET", f"{API}/exercises/{exercise_id}/examples").content
+
+    def submission(self, submission_id: int, wait_s: float = 0) -> dict[str, Any]:
+        """One submission; with `wait_s` the server holds the request until it is graded or the time is up
+        (keep it well below the client's read timeout)."""
+        params: dict[str, Any] = {"lang": self.lang}
+        if wait_s > 0:
+            params["wait"] = round(wait_s, 2)
+        data = self._json("GET", f"{API}/submissions/{submission_id}", params=params)
+        if not isinstance(data, dict):
+            raise ApiError("unexpected answer from the server (expected a submission)")
+        return data
+
+    def submissions(self, *, limit: int = 20, offset: int = 0, exercise: str | None = None,
+                    status: str | None = None, student_id: str | None = None) -> list[dict[str, Any]]:
+        params: dict[str, Any] = {"limit": limit, "offset": offset, "lang": self.lang}
+        for key, value in (("exercise", exercise), ("status", status), ("student_id", student_id)):
+            if value is not None:
+                params[key] = value
+        return self._items(self._json("GET", f"{API}/submissions", params=params))
+
+    # ------------------------------------------------------------------ students
+    def submit(self, exercise: str, source: str, idempotency_key: str, wait_s: float = 0) -> dict[str, Any]:
+        """Create a submission. Safe to retry: the server returns the same one for the same key. A `wait_s`
+        must stay well below the client's read timeout."""
+        data = self._json(
+            "POST", f"{API}/submissions",
+            params={"wait": int(wait_s), "lang": self.lang},
+            json={"exercise": exercise, "source": source},
+            headers={"Idempotency-Key": idempotency_key},
+            retry=True,
+        )
+        if not isinstance(data, dict) or "id" not in data:
+            raise ApiError("unexpected answer from the server (expected a submission)")
+        return data
+
+    # ------------------------------------------------------------------ teachers
+    def add_student(self, student_id: str, name: str) -> dict[str, Any]:
+        data = self._json("POST", f"{API}/students", json={"student_id": student_id, "name": name})
+        if not isinstance(data, dict):
+            raise ApiError("unexpected answer from the server (expected a student)")
+        return data
+
+    def import_students(self, filename: str, content: bytes) -> list[dict[str, Any]]:
+        files = {"file": (filename, content, "text/csv")}
+        return self._items(self._json("POST", f"{API}/students/import", files=files))
+
+    def scoreboard(self) -> list[dict[str, Any]]:
+        return self._items(self._json("GET", f"{API}/scoreboard"))
+
+    def scoreboard_csv(self) -> bytes:
+        """The server's CSV bytes unchanged (UTF-8 with a BOM, which spreadsheets need)."""
+        return self.request("GET", f"{API}/scoreboard.csv").content
+
+    def regrade(self, *, submission_id: int | None = None, exercise: str | None = None,
+                all_: bool = False) -> dict[str, Any]:
+        body = {"submission_id": submission_id, "exercise": exercise, "all": all_}
+        data = self._json("POST", f"{API}/regrade", json=body)
+        return data if isinstance(data, dict) else {"queued": data}

@@ -1,0 +1,361 @@
+"""`rnn-grader`: the student commands and the app (teacher commands live in cli.teacher).
+
+Commands talk to the server only through `cli.client.ApiClient`, over the `httpx.Client` that
+`client_factory` below builds (tests replace it with Starlette's TestClient or an httpx.MockTransport
+client, and `sleep` with a recorder). Exit codes: 0 when the command did its job (whatever the score),
+1 with a one-line reason otherwise, 2 for a usage error.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import httpx
+import typer
+
+from cli import config as cfg
+from cli import render, teacher
+from cli.base import (
+    JsonOpt,
+    LangOpt,
+    detect_lang,
+    fail,
+    handle_errors,
+    lang_of,
+    note,
+    read_text,
+    session,
+    stderr_console,
+    stdout_console,
+)
+from cli.client import ApiClient, ApiError, RateLimited, one_line
+
+DEFAULT_TIMEOUT_S = 30.0
+WAIT_TIMEOUT_S = 600.0
+# Each status request asks the server to hold it up to WAIT_SLICE_S seconds (returning as soon as the
+# submission is graded), so the status line refreshes at least that often.
+WAIT_SLICE_S = 2.0
+MIN_POLL_S = 0.1
+POLL_INTERVALS_S = (0.25, 0.5, 0.5, 1.0, 1.0, 2.0)
+MAX_RATE_LIMIT_WAIT_S = 300.0
+DEFAULT_EXERCISE = "rnn"
+
+
+def client_factory(server: str, timeout: float = DEFAULT_TIMEOUT_S) -> httpx.Client:
+    """The one place the CLI builds an HTTP client. Tests replace it."""
+    return httpx.Client(base_url=server, timeout=timeout, headers={"User-Agent": "rnn-grader-cli"})
+
+
+# Replaced in tests so retries and rate-limit waits take no time.
+sleep: Callable[[float], None] = time.sleep
+
+app = typer.Typer(
+    name="rnn-grader",
+    help="Fetch, check and submit rnn-grader exercises; teachers also run the server and read the scores.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+# ====================================================================== everyone
+@app.command()
+@handle_errors
+def login(
+    token: Annotated[str, typer.Option(prompt=True, hide_input=True, help="Your token (from your teacher).")],
+    server: Annotated[str | None, typer.Option(help="Server URL, e.g. https://grader.example.edu")] = None,
+) -> None:
+    """Check a token against the server and remember both (config file, mode 0600)."""
+    server = cfg.normalize_server(server) if server else cfg.load().server
+    if not server:
+        fail("give the server URL with --server")
+    with session("en", server=server, token=token) as api:
+        api.retries = 0  # a mistyped URL should say so at once
+        api.check_token()
+    path = cfg.save(cfg.Config(server=server, token=token))
+    note(f"Logged in to {server}; saved to {path} (mode 0600).")
+    if os.environ.get(cfg.TOKEN_ENV) or os.environ.get(cfg.SERVER_ENV):
+        note(f"note: {cfg.SERVER_ENV}/{cfg.TOKEN_ENV} are set and override the saved values.")
+
+
+@app.command()
+@handle_errors
+def exercises(json_: JsonOpt = False, lang: LangOpt = None) -> None:
+    """List the exercises with their points, deadlines and your best scores."""
+    lang_ = lang_of(lang)
+    with session(lang_) as api:
+        items = api.exercises()
+        best = _best_scores(api)
+    if json_:
+        render.print_json(stdout_console(), [{**e, "best_score": (best or {}).get(str(e.get("id")))} for e in items])
+    else:
+        stdout_console().print(render.exercises_view(items, best, lang_))
+
+
+def _is_teacher_view(subs: list[dict[str, Any]]) -> bool:
+    """The teacher's view of a submission carries the fields only teachers see."""
+    return any("sandbox_layers" in s for s in subs)
+
+
+def _best_scores(api: ApiClient, page: int = 100) -> dict[str, float] | None:
+    """Best graded score per exercise over the caller's own submissions (None for the teacher, who has
+    none of their own)."""
+    best: dict[str, float] = {}
+    offset = 0
+    while True:
+        subs = api.submissions(limit=page, offset=offset, status="graded")
+        if _is_teacher_view(subs):
+            return None
+        for s in subs:
+            if isinstance(s.get("score"), int | float):
+                key = str(s.get("exercise"))
+                best[key] = max(best.get(key, float("-inf")), float(s["score"]))
+        if len(subs) < page:
+            return best
+        offset += page
+
+
+@app.command()
+@handle_errors
+def fetch(
+    exercise: Annotated[str, typer.Argument(help="Exercise id, e.g. rnn.")] = DEFAULT_EXERCISE,
+    dir_: Annotated[Path, typer.Option("--dir", help="Where to write the files.")] = Path("."),
+    force: Annotated[bool, typer.Option("--force", help="Overwrite existing files.")] = False,
+    json_: JsonOpt = False,
+) -> None:
+    """Download the starter file and the public examples into the current directory (or --dir)."""
+    with session(detect_lang()) as api:
+        info = api.exercise(exercise)
+        template_name = Path(str(info.get("template_filename") or f"{exercise}.py")).name
+        examples_name = Path(str(info.get("examples_filename") or f"{exercise}_public_examples.npz")).name
+        targets = [dir_ / template_name, dir_ / examples_name]
+        if not force:
+            for target in targets:
+                if target.exists():
+                    fail(f"{target} already exists; use --force to overwrite it")
+        template = api.template(exercise)
+        examples = api.examples(exercise)
+    try:
+        dir_.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        fail(f"cannot create {dir_}: {exc.strerror or exc}")
+    for target, data in zip(targets, (template, examples), strict=True):
+        try:
+            target.write_bytes(data)
+        except OSError as exc:
+            fail(f"cannot write {target}: {exc.strerror or exc}")
+        if not json_:
+            note(f"wrote {target}")
+    if json_:
+        render.print_json(stdout_console(), {"exercise": exercise, "files": [str(t) for t in targets]})
+    else:
+        note(f"Next: edit {targets[0]}, then `rnn-grader check {targets[0]}` and `rnn-grader submit {targets[0]}`.")
+
+
+def _find_examples(student_file: Path) -> Path:
+    """The public examples next to the student's file: the name the local exercise spec gives, else the
+    only `*.npz` there."""
+    folder = student_file.parent
+    names: list[str] = []
+    try:
+        from grader.exercise import DEFAULT_EXERCISES_DIR, SpecError, load_spec
+
+        for spec_file in sorted(DEFAULT_EXERCISES_DIR.glob("*/spec.toml")):
+            with contextlib.suppress(SpecError):
+                spec = load_spec(spec_file.parent)
+                if spec.student_file == student_file.name:
+                    names += [spec.public_examples, f"{spec.id}_public_examples.npz"]
+    except ImportError:  # pragma: no cover - the grader package ships with the CLI
+        pass
+    for name in names:
+        if (folder / name).is_file():
+            return folder / name
+    found = sorted(folder.glob("*.npz"))
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        fail(f"no public examples (.npz) next to {student_file}; run `rnn-grader fetch` or pass --examples")
+    fail(f"several .npz files next to {student_file}; choose one with --examples")
+
+
+@app.command()
+@handle_errors
+def check(
+    file: Annotated[Path, typer.Argument(help="Your solution, e.g. exercise_01_rnn.py.")],
+    examples: Annotated[Path | None, typer.Option(help="Public examples file (default: next to FILE).")] = None,
+    json_: JsonOpt = False,
+    lang: LangOpt = None,
+) -> None:
+    """Run the public examples locally, offline, with the server's own comparison and feedback."""
+    import zipfile
+
+    from grader.casefile import CaseFileError, read_manifest
+    from grader.check import check_file, spec_from_manifest
+
+    lang_ = lang_of(lang)
+    if not file.is_file():
+        fail(f"file not found: {file}")
+    examples = examples or _find_examples(file)
+    if not examples.is_file():
+        fail(f"examples file not found: {examples}")
+    show = not json_ and stderr_console().is_terminal
+    status = stderr_console().status("Running the public examples...") if show else contextlib.nullcontext()
+    try:
+        with status:
+            result = check_file(file, examples)
+            spec = spec_from_manifest(read_manifest(examples)[0], file.name)
+    except UnicodeDecodeError:
+        fail(f"{file} is not UTF-8 text")
+    except (CaseFileError, zipfile.BadZipFile, KeyError, ValueError) as exc:
+        fail(f"{examples} is not a public examples file ({one_line(str(exc))}); fetch it again")
+    except OSError as exc:
+        fail(f"cannot read {exc.filename or file}: {exc.strerror or exc}")
+    data = render.result_to_dict(result, lang_, {p.name: p.title.get(lang_) for p in spec.parts})
+    if json_:
+        render.print_json(stdout_console(), data)
+    else:
+        stdout_console().print(render.submission_view(data, lang_, local=True))
+
+
+def _infer_exercise(api: ApiClient, file: Path) -> str:
+    with contextlib.suppress(ApiError):
+        for e in api.exercises():
+            if e.get("template_filename") == file.name and e.get("id"):
+                return str(e["id"])
+    return DEFAULT_EXERCISE
+
+
+def _wait_for_grade(api: ApiClient, sub: dict[str, Any], timeout_s: float, show: bool) -> dict[str, Any]:
+    """Long-poll `GET /submissions/{id}?wait=` in short slices until graded or failed, with a live status
+    line when `show`."""
+    started = time.monotonic()
+    sub_id = int(sub["id"])
+    later = f"see it later with `rnn-grader status {sub_id}`"
+    status_line = stderr_console().status("") if show else None
+    polls = 0
+    try:
+        with status_line if status_line is not None else contextlib.nullcontext():
+            while sub.get("status") not in ("graded", "failed"):
+                elapsed = time.monotonic() - started
+                if status_line is not None:
+                    what = "Running the tests" if sub.get("status") == "running" else "Waiting in the queue"
+                    status_line.update(f"{what} (submission #{sub_id}, {elapsed:.0f} s)...")
+                remaining = timeout_s - elapsed
+                if remaining <= 0:
+                    fail(f"submission #{sub_id} is still {sub.get('status')} after {timeout_s:g} s; {later}")
+                asked = time.monotonic()
+                try:
+                    sub = api.submission(sub_id, wait_s=min(WAIT_SLICE_S, remaining))
+                except ApiError as exc:
+                    fail(f"{exc} (submission #{sub_id} was received; {later})")
+                if time.monotonic() - asked < MIN_POLL_S:  # a server that does not hold the request: do not spin
+                    sleep(POLL_INTERVALS_S[min(polls, len(POLL_INTERVALS_S) - 1)])
+                    polls += 1
+    except KeyboardInterrupt:
+        note(f"stopped waiting; submission #{sub_id} is still being graded: {later}")
+        raise typer.Exit(130) from None
+    return sub
+
+
+@app.command()
+@handle_errors
+def submit(
+    file: Annotated[Path, typer.Argument(help="Your solution file.")],
+    exercise: Annotated[str | None, typer.Option(help="Exercise id (default: from the file name).")] = None,
+    no_wait: Annotated[bool, typer.Option("--no-wait", help="Print the submission id and return.")] = False,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for the grade.")] = WAIT_TIMEOUT_S,
+    wait_if_limited: Annotated[
+        bool, typer.Option("--wait-if-limited/--exit-if-limited", help="On 429, wait Retry-After or stop.")
+    ] = True,
+    json_: JsonOpt = False,
+    lang: LangOpt = None,
+) -> None:
+    """Upload a solution, wait for the grade with a live status, and show the scores and feedback."""
+    lang_ = lang_of(lang)
+    source = read_text(file)
+    # One key per invocation: a retry after a network error returns the same submission, never a second one.
+    key = str(uuid.uuid4())
+    with session(lang_) as api:
+        exercise_id = exercise or _infer_exercise(api, file)
+        waited = 0.0
+        while True:
+            try:
+                sub = api.submit(exercise_id, source, key)
+                break
+            except RateLimited as exc:
+                if not wait_if_limited or waited + exc.retry_after_s > MAX_RATE_LIMIT_WAIT_S:
+                    fail(f"{exc}; try again in {exc.retry_after_s:g} s")
+                note(f"{exc}; waiting {exc.retry_after_s:g} s before trying again (Ctrl-C to stop)")
+                sleep(exc.retry_after_s)
+                waited += exc.retry_after_s
+        if no_wait:
+            if json_:
+                render.print_json(stdout_console(), sub)
+            else:
+                typer.echo(sub["id"])
+            return
+        show = not json_ and stderr_console().is_terminal
+        sub = _wait_for_grade(api, sub, timeout, show)
+    if json_:
+        render.print_json(stdout_console(), sub)
+    else:
+        stdout_console().print(render.submission_view(sub, lang_))
+
+
+@app.command()
+@handle_errors
+def status(
+    submission_id: Annotated[
+        int | None, typer.Argument(metavar="[ID]", help="Submission id (default: latest).")
+    ] = None,
+    json_: JsonOpt = False,
+    lang: LangOpt = None,
+) -> None:
+    """Show one submission (your latest when no ID is given) with its scores and feedback."""
+    lang_ = lang_of(lang)
+    with session(lang_) as api:
+        if submission_id is None:
+            latest = api.submissions(limit=1)
+            if not latest:
+                fail("no submissions yet; submit with `rnn-grader submit FILE`")
+            submission_id = int(latest[0]["id"])
+        sub = api.submission(submission_id)
+    if json_:
+        render.print_json(stdout_console(), sub)
+    else:
+        stdout_console().print(render.submission_view(sub, lang_))
+
+
+@app.command()
+@handle_errors
+def history(
+    exercise: Annotated[str | None, typer.Option(help="Only this exercise.")] = None,
+    student: Annotated[str | None, typer.Option(help="Teacher: only this student.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=200, help="How many, newest first.")] = 20,
+    json_: JsonOpt = False,
+    lang: LangOpt = None,
+) -> None:
+    """List your submissions, newest first (the teacher sees everyone's)."""
+    lang_ = lang_of(lang)
+    with session(lang_) as api:
+        subs = api.submissions(limit=limit, exercise=exercise, student_id=student)
+    if json_:
+        render.print_json(stdout_console(), subs)
+    else:
+        stdout_console().print(render.history_view(subs, lang_, with_student=_is_teacher_view(subs)))
+
+
+# ====================================================================== teachers
+for _command in (teacher.serve, teacher.worker, teacher.scoreboard, teacher.export, teacher.regrade):
+    app.command()(_command)
+app.add_typer(teacher.students_app, name="students")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -1,0 +1,239 @@
+"""Everything the CLI prints: Rich tables for people, JSON for scripts. No HTTP, no files.
+
+Submissions from the server and results of an offline `check` share one shape (the API's submission
+JSON), so both print the same way and scripts can read both with the same code.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from rich import box
+from rich.console import Console, Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from grader.result import Result
+
+LABELS: dict[str, dict[str, str]] = {
+    "en": {
+        "submission": "Submission", "exercise": "Exercise", "status": "Status", "score": "Score",
+        "late": "late", "test": "Test", "result": "Result", "feedback": "Feedback", "part": "Part",
+        "title": "Title", "points": "Points", "deadline": "Deadline", "best": "Your best", "created": "Submitted",
+        "id": "ID", "student": "Student", "name": "Name", "token": "Token", "total": "Total", "local": "Local check",
+        "none": "-", "no_rows": "Nothing yet.",
+    },
+    "zh": {
+        "submission": "提交", "exercise": "练习", "status": "状态", "score": "得分", "late": "迟交",
+        "test": "测试", "result": "结果", "feedback": "反馈", "part": "部分", "title": "标题", "points": "分值",
+        "deadline": "截止时间", "best": "最高分", "created": "提交时间", "id": "编号", "student": "学号",
+        "name": "姓名", "token": "令牌", "total": "总分", "local": "本地检查", "none": "-", "no_rows": "暂无记录。",
+    },
+}
+
+OUTCOMES: dict[str, dict[str, str]] = {
+    "en": {
+        "passed": "passed", "wrong_answer": "wrong answer", "runtime_error": "runtime error",
+        "time_limit": "time limit", "memory_limit": "memory limit", "output_limit": "output limit",
+        "internal_error": "grader error",
+    },
+    "zh": {
+        "passed": "通过", "wrong_answer": "答案错误", "runtime_error": "运行错误", "time_limit": "超时",
+        "memory_limit": "内存超限", "output_limit": "输出超限", "internal_error": "评测系统错误",
+    },
+}
+
+STATUSES: dict[str, dict[str, str]] = {
+    "en": {"queued": "queued", "running": "running", "graded": "graded", "failed": "failed"},
+    "zh": {"queued": "排队中", "running": "评测中", "graded": "已评分", "failed": "评测失败"},
+}
+
+OUTCOME_STYLES = {"passed": "green", "wrong_answer": "red", "internal_error": "magenta"}
+
+
+def label(lang: str, key: str) -> str:
+    return LABELS.get(lang, LABELS["en"]).get(key, key)
+
+
+def dumps(data: Any) -> str:
+    """The JSON the CLI prints: UTF-8 (Chinese stays readable), indented, keys in the server's order."""
+    return json.dumps(data, ensure_ascii=False, indent=2, default=str)
+
+
+def fmt_score(score: Any, max_score: Any = None) -> str:
+    def num(x: Any) -> str:
+        if x is None:
+            return "-"
+        try:
+            return f"{float(x):.4g}"
+        except (TypeError, ValueError):
+            return str(x)
+
+    return num(score) if max_score is None else f"{num(score)} / {num(max_score)}"
+
+
+def fmt_time(value: Any) -> str:
+    """`2025-11-27T21:56:07.123+00:00` -> `2025-11-27 21:56`; anything else unchanged."""
+    if not isinstance(value, str) or len(value) < 16:
+        return "-" if value is None else str(value)
+    return value[:10] + " " + value[11:16] + (" UTC" if value.endswith(("Z", "+00:00")) else "")
+
+
+def result_to_dict(result: Result, lang: str, titles: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """An offline check result in the shape of the API's submission JSON (without server-only fields)."""
+    titles = titles or {}
+    return {
+        "exercise": result.exercise,
+        "status": "graded",
+        "score": result.score,
+        "max_score": result.max_score,
+        "feedback": "\n".join(t.get(lang) for t in result.feedback),
+        "parts": [
+            {
+                "name": p.name,
+                "title": titles.get(p.name, p.name),
+                "score": p.score,
+                "max_score": p.max_score,
+                "feedback": "\n".join(t.get(lang) for t in p.feedback),
+                "tests": [
+                    {
+                        "name": t.name,
+                        "description": t.description.get(lang),
+                        "score": t.score,
+                        "max_score": t.max_score,
+                        "outcome": t.outcome.value,
+                        "feedback": t.feedback_text(lang),
+                    }
+                    for t in p.tests
+                ],
+            }
+            for p in result.parts
+        ],
+        "grading_ms": round(result.grading_ms, 1),
+    }
+
+
+def _text(value: Any) -> Text:
+    # Text(), never markup: feedback contains brackets like x[t] that Rich would swallow.
+    return Text("" if value is None else str(value))
+
+
+def _status_text(status: Any, lang: str) -> Text:
+    s = str(status)
+    style = {"graded": "green", "failed": "red"}.get(s, "yellow")
+    return Text(STATUSES.get(lang, STATUSES["en"]).get(s, s), style=style)
+
+
+def _outcome_text(outcome: Any, lang: str) -> Text:
+    o = str(outcome)
+    return Text(OUTCOMES.get(lang, OUTCOMES["en"]).get(o, o), style=OUTCOME_STYLES.get(o, "yellow"))
+
+
+def submission_view(sub: Mapping[str, Any], lang: str, *, local: bool = False) -> RenderableType:
+    """Headline (id, exercise, status, score), submission-level feedback, then one table of parts and tests."""
+    head = Text()
+    if local:
+        head.append(label(lang, "local"), style="bold")
+    else:
+        head.append(f"{label(lang, 'submission')} #{sub.get('id', '?')}", style="bold")
+    head.append(f"  {label(lang, 'exercise')}: {sub.get('exercise', '?')}  ")
+    head.append_text(_status_text(sub.get("status"), lang))
+    status = sub.get("status")
+    if status == "graded" or sub.get("score") is not None:
+        head.append(f"  {label(lang, 'score')}: ", style="bold")
+        head.append(fmt_score(sub.get("score"), sub.get("max_score")), style="bold")
+    if sub.get("late"):
+        head.append(f"  ({label(lang, 'late')})", style="red")
+    items: list[RenderableType] = [head]
+    if sub.get("feedback"):
+        items.append(Text(str(sub["feedback"]), style="yellow"))
+    parts = sub.get("parts") or []
+    if parts:
+        table = Table(box=box.SIMPLE_HEAD, show_lines=False, expand=False)
+        table.add_column(label(lang, "test"), overflow="fold")
+        table.add_column(label(lang, "result"), no_wrap=True)
+        table.add_column(label(lang, "score"), justify="right", no_wrap=True)
+        table.add_column(label(lang, "feedback"), overflow="fold")
+        for part in parts:
+            title = part.get("title") or part.get("name")
+            table.add_row(
+                Text(str(title), style="bold"), Text(""),
+                Text(fmt_score(part.get("score"), part.get("max_score")), style="bold"), _text(part.get("feedback")),
+            )
+            for test in part.get("tests") or []:
+                name = Text("  " + str(test.get("name", "")))
+                if test.get("description"):
+                    name.append("\n  " + str(test["description"]), style="dim")
+                table.add_row(
+                    name, _outcome_text(test.get("outcome"), lang),
+                    Text(fmt_score(test.get("score"), test.get("max_score"))), _text(test.get("feedback")),
+                )
+            table.add_section()
+        items.append(table)
+    return Group(*items)
+
+
+def _table(columns: Sequence[str], rows: Iterable[Sequence[Any]], lang: str) -> RenderableType:
+    table = Table(box=box.SIMPLE_HEAD)
+    for col in columns:
+        table.add_column(col, overflow="fold")
+    count = 0
+    for row in rows:
+        table.add_row(*(c if isinstance(c, Text) else _text(c) for c in row))
+        count += 1
+    return table if count else Text(label(lang, "no_rows"))
+
+
+def history_view(subs: Sequence[Mapping[str, Any]], lang: str, *, with_student: bool = False) -> RenderableType:
+    keys = ["id", *(["student"] if with_student else []), "exercise", "status", "score", "created"]
+    rows = [
+        (
+            s.get("id"), *([s.get("student_id")] if with_student else []), s.get("exercise"),
+            _status_text(s.get("status"), lang),
+            fmt_score(s.get("score"), s.get("max_score")) + (f" ({label(lang, 'late')})" if s.get("late") else ""),
+            fmt_time(s.get("created_at")),
+        )
+        for s in subs
+    ]
+    return _table([label(lang, k) for k in keys], rows, lang)
+
+
+def exercises_view(exercises: Sequence[Mapping[str, Any]], best: Mapping[str, float] | None,
+                   lang: str) -> RenderableType:
+    keys = ["id", "title", "points", "deadline"] + (["best"] if best is not None else [])
+    rows = []
+    for e in exercises:
+        row = [e.get("id"), e.get("title"), fmt_score(e.get("max_score")), fmt_time(e.get("deadline"))]
+        if best is not None:
+            row.append(fmt_score(best.get(str(e.get("id")))))
+        rows.append(row)
+    return _table([label(lang, k) for k in keys], rows, lang)
+
+
+def students_view(students: Sequence[Mapping[str, Any]], lang: str) -> RenderableType:
+    cols = [label(lang, k) for k in ("student", "name", "token")]
+    return _table(cols, [(s.get("student_id"), s.get("name"), s.get("token", "")) for s in students], lang)
+
+
+def scoreboard_view(rows: Sequence[Mapping[str, Any]], lang: str) -> RenderableType:
+    exercises: list[str] = []
+    for r in rows:
+        for name in r.get("scores") or {}:
+            if name not in exercises:
+                exercises.append(name)
+    cols = [label(lang, "student"), label(lang, "name"), *exercises, label(lang, "total"), label(lang, "late")]
+    out = []
+    for r in rows:
+        scores = r.get("scores") or {}
+        late = r.get("late_exercises") or ([label(lang, "late")] if r.get("late") else [])
+        out.append([r.get("student_id"), r.get("name"), *(fmt_score(scores.get(e)) for e in exercises),
+                    fmt_score(r.get("total")), ", ".join(map(str, late))])
+    return _table(cols, out, lang)
+
+
+def print_json(console: Console, data: Any) -> None:
+    """Plain text, no Rich markup, highlighting or wrapping: the bytes a script will parse."""
+    console.file.write(dumps(data) + "\n")
+    console.file.flush()
