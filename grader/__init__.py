@@ -1,5 +1,5 @@
-"""Grading: sandbox (mechanism) -> steps (run, compare, explain) -> procedure (one exercise) -> grade()."""
+"""Grading: sandbox (mechanism) -> steps (run, compare, explain) -> procedure (one exercise) -> grade().
 
-from grader.result import Outcome, PartResult, Result, TestResult
-
-__all__ = ["Outcome", "PartResult", "Result", "TestResult"]
+Deliberately empty: the sandbox zygote imports `grader.harness` and must not pull in pydantic or anything
+else it does not need. Import from the submodules (grader.grade, grader.result, ...).
+"""

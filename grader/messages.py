@@ -41,9 +41,10 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "Not run: {function}() is missing.",
         "zh": "未运行：缺少 {function}()。",
     },
-    "not_run_budget": {
-        "en": "Not run: earlier tests used up the grader's retry budget.",
-        "zh": "未运行：之前的测试已用尽评测重试次数。",
+    "not_run_after_failures": {
+        "en": "Not run: this function already stopped the grader {count} times on earlier tests of this "
+        "part; fix those first.",
+        "zh": "未运行：此函数在本部分之前的测试中已导致评测进程终止 {count} 次；请先修复那些问题。",
     },
     "runtime_error": {
         "en": "{function}() raised {error} at line {line}: {message}",

@@ -24,7 +24,10 @@ from grader.runner import Runner, RunReport, RunStatus
 
 log = logging.getLogger(__name__)
 
-MAX_RUNS = 5
+# A child that dies (time, memory, crash) costs one run. After this many deaths inside one part, its
+# remaining cases are not run again: they take the outcome of the last death. Bounds the runs per
+# submission by parts * DEATHS_PER_PART + 1 while one hanging function never costs another part.
+DEATHS_PER_PART = 2
 MAX_FEEDBACK_PER_TEST = 8
 # Exception messages may echo hidden inputs (raise ValueError(x)); hide any that carry real numbers.
 _FLOATISH = re.compile(r"\d\.\d|\d[eE][+-]?\d|\bnan\b|\binf\b", re.IGNORECASE)
@@ -46,6 +49,8 @@ class Outcomes:
     output: list[str] = field(default_factory=list)
     # The student's decoded return values, by case index, for cases that returned normally.
     values: dict[int, Any] = field(default_factory=dict)
+    # Cases during which the child died (time, memory, crash), in order.
+    died: list[int] = field(default_factory=list)
 
 
 def _make_test(case: Case, max_score: float, outcome: Outcome, feedback: list[Text],
@@ -132,14 +137,14 @@ class Procedure:
         max_scores = [spec.part(c.part).points / per_part[c.part] if c.scored else 0.0 for c in cases]
         got = Outcomes()
         pending = list(range(len(cases)))
-        runs = 0
         while pending:
-            if runs == MAX_RUNS:
-                for i in pending:
-                    got.tests[i] = _make_test(cases[i], max_scores[i], Outcome.runtime_error, [msg("not_run_budget")])
-                break
-            runs += 1
             pending = self._one_run(cases, expected, max_scores, pending, source, public, got)
+            for i in list(pending):
+                dead = [d for d in got.died if cases[d].part == cases[i].part]
+                if len(dead) >= DEATHS_PER_PART:
+                    got.tests[i] = _make_test(cases[i], max_scores[i], got.tests[dead[-1]].outcome,
+                                              [msg("not_run_after_failures", count=len(dead))])
+                    pending.remove(i)
         parts = []
         for p in spec.parts:
             mine = [(c, got.tests[i]) for i, c in enumerate(cases) if c.part == p.name and c.scored]
@@ -219,6 +224,7 @@ class Procedure:
             else:
                 outcome, text = _death(report, part.function, limits)
                 got.tests[i] = _make_test(case, max_scores[i], outcome, [text])
+                got.died.append(i)
                 if outcome is Outcome.internal_error:
                     log.error("unclassified child exit: %s", report)
                 return pending[j + 1 :]

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import errno
 import logging
-import os
 import struct
 import tempfile
+from dataclasses import dataclass
 
 import pyseccomp as sc
 
@@ -53,8 +53,23 @@ _F_SETOWN, _F_SETSIG, _F_SETLEASE, _F_NOTIFY, _F_SETOWN_EX = 8, 10, 1024, 1026, 
 _FIOSETOWN, _SIOCSPGRP, _TIOCSTI = 0x8901, 0x8902, 0x5412
 
 
-def build() -> bytes:
-    """The filter as BPF bytes with the pid placeholder still in it."""
+@dataclass(frozen=True)
+class PidFilter:
+    """BPF bytes with a pid placeholder at known offsets, patched per child in microseconds."""
+
+    program: bytes
+    offsets: tuple[int, ...]
+
+    def for_pid(self, pid: int) -> bytes:
+        """The filter with the child's own pid in place of the placeholder (signals to self allowed)."""
+        out = bytearray(self.program)
+        for offset in self.offsets:
+            code, jt, jf, _ = _INSN.unpack_from(out, offset)
+            _INSN.pack_into(out, offset, code, jt, jf, pid)
+        return bytes(out)
+
+
+def build() -> PidFilter:
     filt = sc.SyscallFilter(sc.ALLOW)
     filt.set_attr(sc.Attr.ACT_BADARCH, sc.KILL_PROCESS)  # i386/x32 entry points: no way around rules
     deny = sc.ERRNO(errno.EPERM)
@@ -65,36 +80,25 @@ def build() -> bytes:
             log.debug("seccomp: skipping %s (%s)", name, exc)
     filt.add_rule(sc.ERRNO(errno.ENOSYS), "clone3")
     filt.add_rule(deny, "prlimit64", sc.Arg(2, sc.NE, 0))  # reading limits (new_limit NULL) stays allowed
+    # Full 64-bit comparisons: upper bits set (which the kernel would drop from a pid_t) also deny.
     filt.add_rule(deny, "kill", sc.Arg(0, sc.NE, _PID_PLACEHOLDER))
     filt.add_rule(deny, "tkill", sc.Arg(0, sc.NE, _PID_PLACEHOLDER))
     filt.add_rule(deny, "tgkill", sc.Arg(0, sc.NE, _PID_PLACEHOLDER))
     filt.add_rule(deny, "tgkill", sc.Arg(1, sc.NE, _PID_PLACEHOLDER))
+    # The kernel reads these commands as 32-bit: compare the low half only, or (1 << 32) | F_SETOWN
+    # would slip past an exact comparison.
     for cmd in (_F_SETOWN, _F_SETSIG, _F_SETLEASE, _F_NOTIFY, _F_SETOWN_EX):
-        filt.add_rule(deny, "fcntl", sc.Arg(1, sc.EQ, cmd))
+        filt.add_rule(deny, "fcntl", sc.Arg(1, sc.MASKED_EQ, 0xFFFF_FFFF, cmd))
     for cmd in (_FIOSETOWN, _SIOCSPGRP, _TIOCSTI):
-        filt.add_rule(deny, "ioctl", sc.Arg(1, sc.EQ, cmd))
+        filt.add_rule(deny, "ioctl", sc.Arg(1, sc.MASKED_EQ, 0xFFFF_FFFF, cmd))
     with tempfile.TemporaryFile() as out:
         filt.export_bpf(out)
         out.seek(0)
         program = out.read()
-    if _count_placeholders(program) < 4:
+    offsets = tuple(
+        i * _INSN.size for i, (code, _, _, k) in enumerate(_INSN.iter_unpack(program))
+        if code == _BPF_JEQ_K and k == _PID_PLACEHOLDER
+    )
+    if not offsets:  # libseccomp shares identical blocks, so there may be a single one
         raise RuntimeError("seccomp: pid placeholder not found in the generated filter")
-    return program
-
-
-def _count_placeholders(program: bytes) -> int:
-    return sum(1 for code, _, _, k in _INSN.iter_unpack(program) if code == _BPF_JEQ_K and k == _PID_PLACEHOLDER)
-
-
-def for_pid(program: bytes, pid: int) -> bytes:
-    """The filter with the child's own pid in place of the placeholder (signals to self stay allowed)."""
-    out = bytearray(program)
-    for offset in range(0, len(out), _INSN.size):
-        code, jt, jf, k = _INSN.unpack_from(out, offset)
-        if code == _BPF_JEQ_K and k == _PID_PLACEHOLDER:
-            _INSN.pack_into(out, offset, code, jt, jf, pid)
-    return bytes(out)
-
-
-def current_pid_filter(program: bytes) -> bytes:
-    return for_pid(program, os.getpid())
+    return PidFilter(program, offsets)
