@@ -178,11 +178,11 @@ def _unchanged(value: Any, original: Any) -> bool:
     """Did the call leave this argument as it was given? (Only the student's own honesty is at stake.)"""
     try:
         if isinstance(original, np.ndarray):
-            return (
-                isinstance(value, np.ndarray)
-                and value.shape == original.shape
-                and bool(np.array_equal(value, original, equal_nan=True))
-            )
+            if not isinstance(value, np.ndarray) or value.shape != original.shape or value.dtype != original.dtype:
+                return False
+            if value.flags.c_contiguous:  # byte comparison: a memcmp, ~10x cheaper than array_equal
+                return memoryview(value).cast("B") == memoryview(original).cast("B")
+            return bool(np.array_equal(value, original, equal_nan=True))
         if isinstance(original, dict):
             return (
                 isinstance(value, dict)
