@@ -58,7 +58,9 @@ class Settings(BaseSettings):
     sweep_seconds: float = Field(default=5.0, gt=0, description="How often stale claims are re-queued.")
     max_source_kib: int = Field(default=64, ge=1, le=4096)
     exercises_dir: Path = DEFAULT_EXERCISES_DIR
-    deadlines: dict[str, dt.datetime] = Field(default_factory=dict, description='JSON {"rnn": "2026-12-20T23:59+08:00"}')
+    deadlines: dict[str, dt.datetime] = Field(
+        default_factory=dict, description='JSON {"rnn": "2026-12-20T23:59+08:00"}'
+    )
     limits: dict[str, dict[str, float]] = Field(
         default_factory=dict, description='JSON {"rnn": {"cpu_time_limit_s": 3, "memory_limit_mib": 512}}'
     )
@@ -99,7 +101,7 @@ class Settings(BaseSettings):
 
 def _read_or_create(path: Path) -> str:
     """A generated value kept in a 0600 file; created atomically so two processes agree on it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:

@@ -1,0 +1,5 @@
+"""`python -m server`: the same as `rnn-grader serve`."""
+
+from server.main import serve
+
+serve()

@@ -1,0 +1,167 @@
+"""Named dependencies: routes read like their contract, and ownership checks live here only."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Annotated, Literal, cast
+
+from fastapi import Depends, Header, Path, Query, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from server.catalog import Catalog
+from server.config import Settings
+from server.errors import StudentOnly, SubmissionNotFound, TeacherOnly, Unauthorized
+from server.grading import Notifier
+from server.metrics import Metrics
+from server.models import Student, Submission
+from server.queue import Queue
+from server.security import hash_token, same_token
+
+MAX_ID = 2**63 - 1
+
+
+@dataclass(frozen=True)
+class AppContext:
+    """Everything a request may need, built once by create_app() and kept on app.state."""
+
+    settings: Settings
+    engine: Engine
+    catalog: Catalog
+    queue: Queue
+    notifier: Notifier
+    metrics: Metrics
+
+    @property
+    def admin_token(self) -> str:
+        assert self.settings.admin_token is not None  # filled in by create_app()
+        return self.settings.admin_token.get_secret_value()
+
+
+def get_context(request: Request) -> AppContext:
+    return cast(AppContext, request.app.state.ctx)
+
+
+ContextDep = Annotated[AppContext, Depends(get_context)]
+
+
+def get_settings_dep(ctx: ContextDep) -> Settings:
+    return ctx.settings
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+
+
+def get_catalog(ctx: ContextDep) -> Catalog:
+    return ctx.catalog
+
+
+CatalogDep = Annotated[Catalog, Depends(get_catalog)]
+
+
+def get_session(ctx: ContextDep) -> Iterator[Session]:
+    with Session(ctx.engine) as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+_bearer = HTTPBearer(auto_error=False, description="Teacher token (RNN_GRADER_ADMIN_TOKEN) or a student token")
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: the teacher (student is None) or one student."""
+
+    student: Student | None
+
+    @property
+    def is_teacher(self) -> bool:
+        return self.student is None
+
+
+def get_principal(
+    ctx: ContextDep,
+    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    if credentials is None or not credentials.credentials:
+        raise Unauthorized("send Authorization: Bearer <token>")
+    token = credentials.credentials
+    if same_token(token, ctx.admin_token):
+        return Principal(student=None)
+    student = session.exec(select(Student).where(Student.token_hash == hash_token(token))).first()
+    if student is None:
+        raise Unauthorized("unknown token")
+    return Principal(student=student)
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+def require_teacher(principal: PrincipalDep) -> Principal:
+    if not principal.is_teacher:
+        raise TeacherOnly()
+    return principal
+
+
+TeacherAuth = Annotated[Principal, Depends(require_teacher)]
+
+
+def require_student(principal: PrincipalDep) -> Student:
+    if principal.student is None:
+        raise StudentOnly("the teacher token cannot submit; use a student token")
+    return principal.student
+
+
+CurrentStudent = Annotated[Student, Depends(require_student)]
+
+
+def get_visible_submission(
+    principal: PrincipalDep,
+    session: SessionDep,
+    submission_id: Annotated[int, Path(ge=1, le=MAX_ID)],
+) -> Submission:
+    """The submission if the caller may see it: the owner or the teacher. Others get 404 (no leak)."""
+    submission = session.get(Submission, submission_id)
+    if submission is None or (
+        principal.student is not None and submission.student_id != principal.student.student_id
+    ):
+        raise SubmissionNotFound(f"no submission {submission_id}")
+    return submission
+
+
+SubmissionOfCurrentUser = Annotated[Submission, Depends(get_visible_submission)]
+
+
+def _accept_language(header: str) -> str | None:
+    best: tuple[float, str] | None = None
+    for item in header.split(","):
+        tag, _, params = item.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                continue
+        tag = tag.strip().lower()
+        lang = "zh" if tag.startswith("zh") else "en" if tag.startswith("en") else None
+        if lang and quality > 0 and (best is None or quality > best[0]):
+            best = (quality, lang)
+    return best[1] if best else None
+
+
+def get_lang(
+    lang: Annotated[
+        Literal["en", "zh"] | None, Query(description="Feedback language; overrides Accept-Language")
+    ] = None,
+    accept_language: Annotated[str | None, Header(description="e.g. zh-CN,zh;q=0.9")] = None,
+) -> str:
+    if lang is not None:
+        return lang
+    return _accept_language(accept_language or "") or "en"
+
+
+LangDep = Annotated[str, Depends(get_lang)]

@@ -1,0 +1,184 @@
+"""One error base class and one handler: `{"error": "SubmissionNotFound", "detail": "..."}`.
+
+Each route lists the errors it can raise with `responses=error_responses(...)`, so the OpenAPI schema
+says exactly which status codes exist. Expected conditions are never a 500; an unexpected exception is
+logged and becomes a 500 with no internals in the body.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from server.models import ErrorBody, ValidationErrorBody
+
+log = logging.getLogger("rnn_grader.errors")
+
+
+class AppError(Exception):
+    status_code: ClassVar[int] = 400
+    default_detail: ClassVar[str] = "bad request"
+
+    def __init__(self, detail: str | None = None, headers: Mapping[str, str] | None = None) -> None:
+        self.detail = detail or self.default_detail
+        self.headers = dict(headers or {})
+        super().__init__(self.detail)
+
+    @property
+    def error(self) -> str:
+        return type(self).__name__
+
+
+class Unauthorized(AppError):
+    status_code = 401
+    default_detail = "missing or invalid bearer token"
+
+    def __init__(self, detail: str | None = None) -> None:
+        super().__init__(detail, {"WWW-Authenticate": "Bearer"})
+
+
+class TeacherOnly(AppError):
+    status_code = 403
+    default_detail = "this route needs the teacher token"
+
+
+class StudentOnly(AppError):
+    status_code = 403
+    default_detail = "this route needs a student token"
+
+
+class Forbidden(AppError):
+    status_code = 403
+    default_detail = "not allowed"
+
+
+class SubmissionNotFound(AppError):
+    status_code = 404
+    default_detail = "no such submission"
+
+
+class ExerciseNotFound(AppError):
+    status_code = 404
+    default_detail = "no such exercise"
+
+
+class StudentNotFound(AppError):
+    status_code = 404
+    default_detail = "no such student"
+
+
+class FileNotAvailable(AppError):
+    status_code = 404
+    default_detail = "this exercise has no such file"
+
+
+class StudentExists(AppError):
+    status_code = 409
+    default_detail = "a student with this id already exists"
+
+
+class PayloadTooLarge(AppError):
+    status_code = 413
+    default_detail = "request body too large"
+
+
+class UnsupportedMediaType(AppError):
+    status_code = 415
+    default_detail = "send application/json or multipart/form-data"
+
+
+class InvalidInput(AppError):
+    status_code = 422
+    default_detail = "invalid input"
+
+
+class RateLimited(AppError):
+    status_code = 429
+    default_detail = "too many submissions; retry later"
+
+    def __init__(self, retry_after_s: int) -> None:
+        super().__init__(
+            f"at most this many submissions per minute; retry in {retry_after_s} s",
+            {"Retry-After": str(retry_after_s)},
+        )
+
+
+class NotReady(AppError):
+    status_code = 503
+    default_detail = "not ready"
+
+
+def error_responses(*errors: type[AppError], auth: bool = True) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses=` for these errors, plus 401 (when the route needs a token) and 422."""
+    by_status: dict[int, list[type[AppError]]] = {}
+    listed: list[type[AppError]] = [Unauthorized, *errors] if auth else list(errors)
+    for err in listed:
+        by_status.setdefault(err.status_code, []).append(err)
+    out: dict[int | str, dict[str, Any]] = {}
+    for status, errs in sorted(by_status.items()):
+        entry: dict[str, Any] = {
+            "model": ErrorBody,
+            "description": "; ".join(f"`{e.__name__}`: {e.default_detail}" for e in errs),
+        }
+        if status == 429:
+            entry["headers"] = {"Retry-After": {"schema": {"type": "integer"}, "description": "seconds"}}
+        if status == 401:
+            entry["headers"] = {"WWW-Authenticate": {"schema": {"type": "string"}}}
+        out[status] = entry
+    described = out.get(422, {}).get("description")
+    out[422] = {
+        "model": ValidationErrorBody,
+        "description": "; ".join(filter(None, ("`ValidationError`: malformed request", described))),
+    }
+    return out
+
+
+def _body(error: str, detail: str) -> dict[str, str]:
+    return {"error": error, "detail": detail}
+
+
+def _issues(errors: Any) -> list[dict[str, Any]]:
+    # Only loc/msg/type: never echo the input back (it may be a whole source file).
+    return [
+        {"loc": [p if isinstance(p, int) else str(p) for p in e.get("loc", ())],
+         "msg": str(e.get("msg", "")), "type": str(e.get("type", ""))}
+        for e in errors
+    ]
+
+
+STATUS_ERRORS = {
+    401: "Unauthorized", 403: "Forbidden", 404: "NotFound", 405: "MethodNotAllowed",
+    406: "NotAcceptable", 413: "PayloadTooLarge", 415: "UnsupportedMediaType", 422: "ValidationError",
+}
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(AppError)
+    async def _app_error(_request: Request, exc: AppError) -> JSONResponse:
+        return JSONResponse(_body(exc.error, exc.detail), exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        issues = _issues(exc.errors())
+        detail = "; ".join(
+            f"{'.'.join(str(p) for p in i['loc'])}: {i['msg']}" for i in issues
+        ) or "invalid request"
+        return JSONResponse({**_body("ValidationError", detail), "errors": issues}, 422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400:  # the framework could not parse the body (bad JSON, bad multipart)
+            return JSONResponse({**_body("ValidationError", str(exc.detail)), "errors": []}, 422)
+        name = STATUS_ERRORS.get(exc.status_code, f"HTTP{exc.status_code}")
+        return JSONResponse(_body(name, str(exc.detail)), exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+        return JSONResponse(_body("InternalError", "internal server error"), 500)

@@ -1,0 +1,240 @@
+"""One model family per entity: the table, what a client sends, what a client gets back.
+
+A response model never carries hidden inputs, reference outputs, tokens, sources or another student's
+data; the captured output of a run exists only on the teacher's view of a submission.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Annotated, Any
+
+import sqlalchemy as sa
+from pydantic import AfterValidator, BaseModel, ConfigDict
+from pydantic import Field as PydanticField
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Field, SQLModel
+
+from grader.result import Outcome
+from server.db import UTCDateTime, utcnow
+
+STUDENT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+EXERCISE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+NAME_PATTERN = r"^[^\x00-\x1f\x7f]+$"
+
+
+def _storable(value: str) -> str:
+    """Text both databases can store: valid Unicode (no lone surrogates) without NUL characters."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("text must be valid Unicode (no lone surrogates)") from None
+    if "\x00" in value:
+        raise ValueError("text must not contain NUL characters")
+    return value
+
+
+StorableStr = Annotated[str, AfterValidator(_storable)]
+JSONType = sa.JSON().with_variant(JSONB(), "postgresql")
+# BIGINT ids on PostgreSQL; SQLite only auto-increments a column declared exactly INTEGER PRIMARY KEY.
+IdType = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+
+class SubmissionStatus(StrEnum):
+    queued = "queued"
+    running = "running"
+    graded = "graded"
+    failed = "failed"
+
+
+FINAL_STATUSES = (SubmissionStatus.graded, SubmissionStatus.failed)
+
+
+# ---------------------------------------------------------------- students
+class Student(SQLModel, table=True):
+    __tablename__ = "students"
+    __table_args__ = (sa.UniqueConstraint("token_hash", name="uq_students_token_hash"),)
+
+    student_id: str = Field(primary_key=True, max_length=64)
+    name: str = Field(max_length=200)
+    token_hash: str = Field(max_length=64)
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class StudentCreate(BaseModel):
+    model_config = ConfigDict(str_strip_whitespace=True)
+
+    student_id: str = PydanticField(pattern=STUDENT_ID_PATTERN, examples=["s2025001"])
+    name: StorableStr = PydanticField(min_length=1, max_length=200, pattern=NAME_PATTERN, examples=["Li Hua"])
+
+
+class StudentPublic(BaseModel):
+    student_id: str
+    name: str
+
+
+class StudentCreated(StudentPublic):
+    token: str = PydanticField(description="Bearer token for this student. Shown once; stored hashed.")
+
+
+# ---------------------------------------------------------------- submissions
+class Submission(SQLModel, table=True):
+    __tablename__ = "submissions"
+    __table_args__ = (
+        sa.UniqueConstraint("student_id", "idempotency_key", name="uq_submissions_student_idempotency"),
+        sa.Index("ix_submissions_claim", "status", "priority", "id"),
+        sa.Index("ix_submissions_student_exercise", "student_id", "exercise", "status"),
+        sa.Index("ix_submissions_student_created", "student_id", "created_at"),
+    )
+
+    id: int | None = Field(
+        default=None, sa_column=sa.Column(IdType, primary_key=True, autoincrement=True)
+    )
+    student_id: str = Field(foreign_key="students.student_id", max_length=64)
+    exercise: str = Field(max_length=64)
+    source: str = Field(sa_type=sa.Text)
+    status: str = Field(default=SubmissionStatus.queued.value, max_length=16)
+    priority: int = Field(default=0)
+    score: float | None = None
+    max_score: float
+    late: bool = False
+    result: dict[str, Any] | None = Field(default=None, sa_column=sa.Column(JSONType, nullable=True))
+    seed: int | None = Field(default=None, sa_type=sa.BigInteger)
+    grader_version: str | None = Field(default=None, max_length=64)
+    grading_ms: float | None = None
+    attempts: int = 0
+    lease_until: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    lease_owner: str | None = Field(default=None, max_length=64)
+    last_error: str | None = Field(default=None, sa_type=sa.Text)
+    idempotency_key: str | None = Field(default=None, max_length=128)
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    started_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    graded_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class SubmissionCreate(BaseModel):
+    exercise: str = PydanticField(pattern=EXERCISE_ID_PATTERN, examples=["rnn"])
+    source: StorableStr = PydanticField(description="The whole student file, UTF-8, at most MAX_SOURCE_KIB KiB.")
+
+
+class TestPublic(BaseModel):
+    __test__ = False  # not a pytest class
+
+    name: str
+    description: str
+    score: float
+    max_score: float
+    outcome: Outcome
+    feedback: str
+    misconceptions: list[str] = []
+
+
+class PartPublic(BaseModel):
+    name: str
+    title: str
+    score: float
+    max_score: float
+    feedback: str
+    tests: list[TestPublic]
+
+
+class SubmissionPublic(BaseModel):
+    id: int
+    student_id: str
+    exercise: str
+    status: SubmissionStatus
+    score: float | None = PydanticField(description="Null until graded.")
+    max_score: float
+    late: bool
+    created_at: dt.datetime
+    graded_at: dt.datetime | None
+    attempts: int
+    grader_version: str | None
+    grading_ms: float | None
+    feedback: str = PydanticField(description="Submission-level messages in the requested language.")
+    parts: list[PartPublic]
+    diagnostics: dict[str, Any] = PydanticField(
+        default_factory=dict, description="Charts and diagnostics computed on public cases only."
+    )
+
+
+class SubmissionTeacher(SubmissionPublic):
+    output: str = PydanticField(description="Captured stdout/stderr of the student's code (teacher only).")
+    sandbox_layers: dict[str, bool]
+    last_error: str | None
+
+
+class RegradeRequest(BaseModel):
+    """Exactly one selector: one submission, every submission of an exercise, or all of them."""
+
+    submission_id: int | None = PydanticField(default=None, ge=1, le=2**63 - 1)
+    exercise: str | None = PydanticField(default=None, pattern=EXERCISE_ID_PATTERN)
+    all: bool = False
+
+
+class RegradeResult(BaseModel):
+    queued: int = PydanticField(description="Submissions put back in the queue (graded or failed ones only)")
+
+
+# ---------------------------------------------------------------- exercises
+class LimitsPublic(BaseModel):
+    cpu_time_limit_s: float
+    wall_time_limit_s: float
+    memory_limit_mib: int
+    output_limit_kib: int
+
+
+class ExercisePartPublic(BaseModel):
+    name: str
+    title: str
+    function: str
+    points: float
+
+
+class ExercisePublic(BaseModel):
+    id: str
+    title: str
+    description: str
+    parts: list[ExercisePartPublic]
+    max_score: float
+    deadline: dt.datetime | None
+    template_filename: str
+    examples_filename: str
+    limits: LimitsPublic
+
+
+# ---------------------------------------------------------------- scoreboard, health, errors
+class ScoreboardRow(BaseModel):
+    student_id: str
+    name: str
+    scores: dict[str, float | None] = PydanticField(description="Counted score per exercise; null = none yet.")
+    total: float
+    late: bool = PydanticField(description="Whether any counted submission was late.")
+    late_exercises: list[str]
+
+
+class Health(BaseModel):
+    status: str = "ok"
+
+
+class Readiness(BaseModel):
+    status: str
+    database: bool
+    graders: bool
+    workers: int
+
+
+class ErrorBody(BaseModel):
+    error: str = PydanticField(examples=["SubmissionNotFound"])
+    detail: str
+
+
+class ValidationIssue(BaseModel):
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class ValidationErrorBody(ErrorBody):
+    errors: list[ValidationIssue] = PydanticField(default_factory=list, description="Per-field problems")

@@ -1,0 +1,134 @@
+"""Stored rows -> response models, with every Text rendered in the requested language."""
+
+from __future__ import annotations
+
+import logging
+
+from pydantic import ValidationError
+
+from grader.result import Result
+from server.catalog import Catalog
+from server.messages import FAILED, LATE, QUEUED, RUNNING
+from server.models import (
+    ExercisePartPublic,
+    ExercisePublic,
+    LimitsPublic,
+    PartPublic,
+    Submission,
+    SubmissionPublic,
+    SubmissionStatus,
+    SubmissionTeacher,
+    TestPublic,
+)
+
+log = logging.getLogger("rnn_grader.rendering")
+
+STATUS_MESSAGE = {SubmissionStatus.queued: QUEUED, SubmissionStatus.running: RUNNING, SubmissionStatus.failed: FAILED}
+
+
+def _result(sub: Submission) -> Result | None:
+    if sub.result is None:
+        return None
+    try:
+        return Result.model_validate(sub.result)
+    except ValidationError:
+        log.error("submission=%s has a result this server cannot read", sub.id)
+        return None
+
+
+def _part_title(catalog: Catalog, exercise_id: str, part: str, lang: str) -> str:
+    exercise = catalog.exercises.get(exercise_id)
+    if exercise is None:
+        return part
+    try:
+        return exercise.spec.part(part).title.get(lang)
+    except KeyError:
+        return part
+
+
+def render_submission(sub: Submission, catalog: Catalog, lang: str, teacher: bool) -> SubmissionPublic:
+    status = SubmissionStatus(sub.status)
+    result = _result(sub)
+    lines = []
+    if status in STATUS_MESSAGE:
+        lines.append(STATUS_MESSAGE[status].get(lang))
+    if sub.late:
+        lines.append(LATE.get(lang))
+    parts: list[PartPublic] = []
+    if result is not None:
+        lines.extend(t.get(lang) for t in result.feedback)
+        parts = [
+            PartPublic(
+                name=p.name,
+                title=_part_title(catalog, sub.exercise, p.name, lang),
+                score=p.score,
+                max_score=p.max_score,
+                feedback="\n".join(t.get(lang) for t in p.feedback),
+                tests=[
+                    TestPublic(
+                        name=t.name,
+                        description=t.description.get(lang),
+                        score=t.score,
+                        max_score=t.max_score,
+                        outcome=t.outcome,
+                        feedback=t.feedback_text(lang),
+                        misconceptions=list(t.misconceptions),
+                    )
+                    for t in p.tests
+                ],
+            )
+            for p in result.parts
+        ]
+    assert sub.id is not None
+    public = SubmissionPublic(
+        id=sub.id,
+        student_id=sub.student_id,
+        exercise=sub.exercise,
+        status=status,
+        score=sub.score if status is SubmissionStatus.graded else None,
+        max_score=sub.max_score,
+        late=sub.late,
+        created_at=sub.created_at,
+        graded_at=sub.graded_at,
+        attempts=sub.attempts,
+        grader_version=sub.grader_version,
+        grading_ms=sub.grading_ms,
+        feedback="\n".join(lines),
+        parts=parts,
+        diagnostics=dict(result.diagnostics) if result is not None else {},
+    )
+    if not teacher:
+        return public
+    return SubmissionTeacher.model_validate(
+        {
+            **dict(public),
+            "output": result.output if result is not None else "",
+            "sandbox_layers": dict(result.sandbox_layers) if result is not None else {},
+            "last_error": sub.last_error,
+        }
+    )
+
+
+def render_exercise(catalog: Catalog, exercise_id: str, lang: str) -> ExercisePublic:
+    exercise = catalog.get(exercise_id)
+    spec = exercise.spec
+    limits = catalog.limits[exercise_id]
+    return ExercisePublic(
+        id=spec.id,
+        title=spec.title.get(lang),
+        description=spec.description.get(lang),
+        parts=[
+            ExercisePartPublic(name=p.name, title=p.title.get(lang), function=p.function, points=p.points)
+            for p in spec.parts
+        ],
+        max_score=spec.max_score,
+        deadline=catalog.deadlines.get(exercise_id),
+        template_filename=spec.template_path.name,
+        examples_filename=spec.public_examples_path.name,
+        limits=LimitsPublic(
+            cpu_time_limit_s=limits.cpu_time_limit_s,
+            wall_time_limit_s=limits.wall_time_limit_s,
+            memory_limit_mib=limits.memory_limit_mib,
+            output_limit_kib=limits.output_limit_kib,
+        ),
+    )

@@ -1,0 +1,67 @@
+"""Exercises: what there is to do, the starter file and the public example cases."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path
+from fastapi.responses import FileResponse
+
+from server.deps import CatalogDep, LangDep, PrincipalDep
+from server.errors import ExerciseNotFound, FileNotAvailable, error_responses
+from server.models import EXERCISE_ID_PATTERN, ExercisePublic
+from server.rendering import render_exercise
+
+router = APIRouter(prefix="/exercises", tags=["exercises"])
+
+ExerciseId = Annotated[str, Path(pattern=EXERCISE_ID_PATTERN)]
+
+
+@router.get("", response_model=list[ExercisePublic], summary="All exercises", responses=error_responses())
+def list_exercises(_who: PrincipalDep, catalog: CatalogDep, lang: LangDep) -> list[ExercisePublic]:
+    return [render_exercise(catalog, exercise_id, lang) for exercise_id in sorted(catalog.exercises)]
+
+
+@router.get(
+    "/{exercise_id}",
+    response_model=ExercisePublic,
+    summary="One exercise: description, parts, points, deadline, limits",
+    responses=error_responses(ExerciseNotFound),
+)
+def get_exercise(_who: PrincipalDep, catalog: CatalogDep, lang: LangDep, exercise_id: ExerciseId) -> ExercisePublic:
+    return render_exercise(catalog, exercise_id, lang)
+
+
+@router.get(
+    "/{exercise_id}/template",
+    response_class=FileResponse,
+    summary="The starter file with TODOs (text/x-python)",
+    responses={
+        200: {"content": {"text/x-python": {"schema": {"type": "string"}}}, "description": "The starter file"},
+        **error_responses(ExerciseNotFound, FileNotAvailable),
+    },
+)
+def get_template(_who: PrincipalDep, catalog: CatalogDep, exercise_id: ExerciseId) -> FileResponse:
+    path = catalog.get(exercise_id).spec.template_path
+    if not path.is_file():
+        raise FileNotAvailable(f"exercise {exercise_id!r} has no template")
+    return FileResponse(path, media_type="text/x-python; charset=utf-8", filename=path.name)
+
+
+@router.get(
+    "/{exercise_id}/examples",
+    response_class=FileResponse,
+    summary="The public example cases (.npz: inputs and expected outputs)",
+    responses={
+        200: {
+            "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+            "description": "A NumPy .npz archive",
+        },
+        **error_responses(ExerciseNotFound, FileNotAvailable),
+    },
+)
+def get_examples(_who: PrincipalDep, catalog: CatalogDep, exercise_id: ExerciseId) -> FileResponse:
+    path = catalog.get(exercise_id).spec.public_examples_path
+    if not path.is_file():
+        raise FileNotAvailable(f"exercise {exercise_id!r} has no public examples")
+    return FileResponse(path, media_type="application/octet-stream", filename=path.name)

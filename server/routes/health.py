@@ -1,0 +1,44 @@
+"""Liveness, readiness and Prometheus metrics (no token: for load balancers and scrapers)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+from fastapi.responses import JSONResponse
+
+from server.db import ping
+from server.deps import ContextDep
+from server.models import Health, Readiness
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz", response_model=Health, summary="The process is alive")
+async def healthz() -> Health:  # async: answers even when every request thread is busy
+    return Health()
+
+
+@router.get(
+    "/readyz",
+    response_model=Readiness,
+    summary="The database answers and the grading workers run",
+    responses={503: {"model": Readiness, "description": "Not ready (database or graders down)"}},
+)
+def readyz(ctx: ContextDep) -> Response:
+    database = ping(ctx.engine)
+    graders = ctx.queue.healthy()
+    ready = Readiness(
+        status="ok" if database and graders else "unavailable",
+        database=database,
+        graders=graders,
+        workers=ctx.queue.workers,
+    )
+    return JSONResponse(ready.model_dump(), status_code=200 if database and graders else 503)
+
+
+metrics_router = APIRouter()
+
+
+@metrics_router.get("/metrics", include_in_schema=False)
+def metrics(ctx: ContextDep) -> Response:
+    return Response(ctx.metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8")
+

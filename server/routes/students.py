@@ -1,0 +1,137 @@
+"""Students (teacher only): create one, import a roster, list, issue a new token."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Annotated
+
+from fastapi import APIRouter, File, Path, UploadFile
+from pydantic import ValidationError
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from server.deps import SessionDep, TeacherAuth
+from server.errors import (
+    InvalidInput,
+    PayloadTooLarge,
+    StudentExists,
+    StudentNotFound,
+    TeacherOnly,
+    error_responses,
+)
+from server.models import STUDENT_ID_PATTERN, Student, StudentCreate, StudentCreated, StudentPublic
+from server.security import hash_token, new_token
+
+router = APIRouter(prefix="/students", tags=["students"])
+
+MAX_ROSTER_BYTES = 1024 * 1024
+MAX_ROSTER_ROWS = 5000
+
+
+def _insert(session: Session, rows: list[StudentCreate]) -> list[StudentCreated]:
+    ids = [r.student_id for r in rows]
+    dupes = sorted({i for i in ids if ids.count(i) > 1})
+    if dupes:
+        raise StudentExists(f"student ids repeated in the roster: {', '.join(dupes[:20])}")
+    existing = session.exec(select(Student.student_id).where(Student.student_id.in_(ids))).all()  # type: ignore[attr-defined]
+    if existing:
+        raise StudentExists(f"students already exist: {', '.join(sorted(existing)[:20])}")
+    created: list[StudentCreated] = []
+    for row in rows:
+        token = new_token()
+        session.add(Student(student_id=row.student_id, name=row.name, token_hash=hash_token(token)))
+        created.append(StudentCreated(student_id=row.student_id, name=row.name, token=token))
+    try:
+        session.commit()
+    except IntegrityError:  # a concurrent request created one of them
+        session.rollback()
+        raise StudentExists("a student with one of these ids already exists") from None
+    return created
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=StudentCreated,
+    summary="Create a student and issue their token (shown once)",
+    responses=error_responses(TeacherOnly, StudentExists),
+)
+def create_student(_teacher: TeacherAuth, session: SessionDep, body: StudentCreate) -> StudentCreated:
+    return _insert(session, [body])[0]
+
+
+def _parse_roster(data: bytes) -> list[StudentCreate]:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InvalidInput("the roster is not UTF-8") from None
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    header = [h.strip() for h in (reader.fieldnames or [])]
+    if "student_id" not in header or "name" not in header:
+        raise InvalidInput("the roster needs a header row with the columns student_id,name")
+    reader.fieldnames = header
+    rows: list[StudentCreate] = []
+    try:
+        for line_no, record in enumerate(reader, start=2):
+            if not any((v or "").strip() for v in record.values() if isinstance(v, str)):
+                continue  # blank line
+            try:
+                rows.append(StudentCreate(student_id=record.get("student_id") or "", name=record.get("name") or ""))
+            except ValidationError as exc:
+                fields = ", ".join(str(e["loc"][0]) for e in exc.errors() if e["loc"])
+                raise InvalidInput(
+                    f"line {line_no}: invalid {fields} (student_id must match {STUDENT_ID_PATTERN})"
+                ) from None
+            if len(rows) > MAX_ROSTER_ROWS:
+                raise InvalidInput(f"at most {MAX_ROSTER_ROWS} students per import")
+    except csv.Error as exc:
+        raise InvalidInput(f"the roster is not valid CSV: {exc}") from None
+    if not rows:
+        raise InvalidInput("the roster has no students")
+    return rows
+
+
+@router.post(
+    "/import",
+    status_code=201,
+    response_model=list[StudentCreated],
+    summary="Import a roster: a CSV file with the header student_id,name (all or nothing)",
+    responses=error_responses(TeacherOnly, StudentExists, PayloadTooLarge, InvalidInput),
+)
+def import_students(
+    _teacher: TeacherAuth,
+    session: SessionDep,
+    file: Annotated[UploadFile, File(description="CSV, UTF-8 (a BOM is fine), header student_id,name")],
+) -> list[StudentCreated]:
+    data = file.file.read(MAX_ROSTER_BYTES + 1)
+    if len(data) > MAX_ROSTER_BYTES:
+        raise PayloadTooLarge(f"the roster may be at most {MAX_ROSTER_BYTES // 1024} KiB")
+    return _insert(session, _parse_roster(data))
+
+
+@router.get("", response_model=list[StudentPublic], summary="List students", responses=error_responses(TeacherOnly))
+def list_students(_teacher: TeacherAuth, session: SessionDep) -> list[StudentPublic]:
+    students = session.exec(select(Student).order_by(Student.student_id)).all()
+    return [StudentPublic(student_id=s.student_id, name=s.name) for s in students]
+
+
+@router.post(
+    "/{student_id}/token",
+    response_model=StudentCreated,
+    summary="Issue a new token for a student (the old one stops working)",
+    responses=error_responses(TeacherOnly, StudentNotFound),
+)
+def rotate_token(
+    _teacher: TeacherAuth,
+    session: SessionDep,
+    student_id: Annotated[str, Path(pattern=STUDENT_ID_PATTERN)],
+) -> StudentCreated:
+    student = session.get(Student, student_id)
+    if student is None:
+        raise StudentNotFound(f"no student {student_id!r}")
+    token = new_token()
+    student.token_hash = hash_token(token)
+    session.add(student)
+    session.commit()
+    return StudentCreated(student_id=student.student_id, name=student.name, token=token)
