@@ -6,6 +6,7 @@ import hashlib
 import logging
 import time
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from types import TracebackType
 
 from grader.exercise import Exercise, Limits
@@ -46,6 +47,8 @@ class Grader:
         self.runner = runner
         self.limits = dict(limits or {})
         self.versions = {k: exercise_version(e) for k, e in self.exercises.items()}
+        # The reference outputs are computed on this thread while the child runs on another core.
+        self._reference_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reference")
 
     def exercise(self, exercise_id: str) -> Exercise:
         try:
@@ -68,8 +71,9 @@ class Grader:
         chart_cases = getattr(exercise.hooks, "chart_cases", None)
         extra = [c for c in chart_cases() if not c.scored] if callable(chart_cases) else []
         everything = cases + extra
-        expected = expected_outputs(exercise, everything)
-        parts, got = self.procedure(exercise).run(everything, expected, source)
+        future = self._reference_pool.submit(expected_outputs, exercise, everything)
+        parts, got = self.procedure(exercise).run(everything, future.result, source)
+        expected = future.result()
         diagnostics: dict[str, object] = {}
         if extra:
             first = len(cases)
@@ -93,6 +97,7 @@ class Grader:
         )
 
     def close(self) -> None:
+        self._reference_pool.shutdown(wait=False)
         close = getattr(self.runner, "close", None)
         if callable(close):
             close()

@@ -129,16 +129,21 @@ class Procedure:
         self.explainer = explainer
         self.part_explainer = part_explainer
 
-    def run(self, cases: Sequence[Case], expected: Sequence[Any], source: str, *,
+    def run(self, cases: Sequence[Case], expected: Sequence[Any] | Callable[[], Sequence[Any]], source: str, *,
             public: bool = False) -> tuple[list[PartResult], Outcomes]:
-        """`public` cases may show the student's own exception messages verbatim."""
+        """`expected` may be a callable (e.g. a future's result) so that the reference outputs are computed
+        while the first child runs. `public` cases may show the student's own exception messages verbatim."""
         spec = self.spec
+        resolve: Callable[[], Sequence[Any]] = expected if callable(expected) else (lambda: expected)
         per_part = {p.name: sum(1 for c in cases if c.part == p.name and c.scored) for p in spec.parts}
         max_scores = [spec.part(c.part).points / per_part[c.part] if c.scored else 0.0 for c in cases]
         got = Outcomes()
         pending = list(range(len(cases)))
         while pending:
-            pending = self._one_run(cases, expected, max_scores, pending, source, public, got)
+            deaths_before = len(got.died)
+            pending = self._one_run(cases, resolve, max_scores, pending, source, public, got)
+            if len(got.died) > deaths_before and not any(cases[i].scored for i in pending):
+                pending = []  # never spend another run only on unscored (diagnostic) cases
             for i in list(pending):
                 dead = [d for d in got.died if cases[d].part == cases[i].part]
                 if len(dead) >= DEATHS_PER_PART:
@@ -159,7 +164,7 @@ class Procedure:
                                     max_score=p.points, tests=tests, feedback=feedback))
         return parts, got
 
-    def _one_run(self, cases: Sequence[Case], expected: Sequence[Any], max_scores: list[float],
+    def _one_run(self, cases: Sequence[Case], resolve: Callable[[], Sequence[Any]], max_scores: list[float],
                  pending: list[int], source: str, public: bool, got: Outcomes) -> list[int]:
         """Run the pending cases in one child; return those that still need a run."""
         spec = self.spec
@@ -168,6 +173,7 @@ class Procedure:
         max_blob = limits.result_limit_mib * 1024 * 1024
         payload = harness.encode_payload(source, spec.student_file, calls, max_blob)
         report = self.runner.run(payload, limits)
+        expected = resolve()
         if report.output:
             got.output.append(report.output.decode("utf-8", "replace"))
         records = wire.decode_records(report.result, max_elements=max_blob // 8)
@@ -254,7 +260,7 @@ class Procedure:
             names.append("mutates_inputs")
         if not feedback:
             return _make_test(case, max_score, Outcome.passed, [msg("passed")])
-        if self.explainer is not None and not comparison.ok:
+        if self.explainer is not None and not comparison.ok and case.scored:
             try:
                 extra, found = self.explainer(part, case, value, expected)
                 feedback = extra + feedback
