@@ -253,13 +253,17 @@ class Procedure:
         mutated = [k for k in raw_mutated if type(k) is int] if isinstance(raw_mutated, list) else []
         feedback = [m.message for m in comparison.mismatches]
         names: list[str] = []
-        for k in mutated[:3]:
-            arg = part.args[k] if k < len(part.args) else f"#{k + 1}"
-            feedback.append(msg("mutated_input", function=part.function, arg=arg))
+        # Changing an input in place is named (it breaks callers that still need the original), but a
+        # right answer stays right: torch's own clip_grad_norm_ scales in place.
+        warnings = [
+            msg("mutated_input", function=part.function, arg=part.args[k] if k < len(part.args) else f"#{k + 1}")
+            for k in mutated[:3]
+        ]
         if mutated:
             names.append("mutates_inputs")
-        if not feedback:
-            return _make_test(case, max_score, Outcome.passed, [msg("passed")])
+        if comparison.ok:
+            return _make_test(case, max_score, Outcome.passed, [msg("passed"), *warnings], names)
+        feedback.extend(warnings)
         if self.explainer is not None and not comparison.ok and case.scored:
             try:
                 extra, found = self.explainer(part, case, value, expected)

@@ -94,12 +94,16 @@ def test_wrong_values_lose_points_and_name_the_time_step(grader: Grader) -> None
     assert result.parts[0].feedback[0].en == "part hint"
 
 
-def test_mutating_an_input_is_a_mistake_even_with_the_right_answer(grader: Grader) -> None:
+def test_mutating_an_input_is_named_but_a_right_answer_stays_right(grader: Grader) -> None:
     source = GOOD.replace("return x * k", "x *= k\n    return x")
     result = grader.grade("tiny-proc", source, seed=7)
-    assert _outcomes(result, "scale") == [Outcome.wrong_answer] * 3
+    assert _outcomes(result, "scale") == [Outcome.passed] * 3
     assert "changed its input argument x in place" in result.parts[0].tests[0].feedback_text("en")
     assert result.parts[0].tests[0].misconceptions == ["mutates_inputs"]
+    wrong = GOOD.replace("return x * k", "x *= k\n    return x + 1")
+    test = grader.grade("tiny-proc", wrong, seed=7).parts[0].tests[0]
+    assert test.outcome is Outcome.wrong_answer and test.misconceptions == ["mutates_inputs"]
+    assert "in place" in test.feedback_text("en") and "relative error" in test.feedback_text("en")
 
 
 def test_an_endless_loop_in_one_part_does_not_cost_the_other(grader: Grader) -> None:
