@@ -1,8 +1,13 @@
 """`rnn-grader worker`: grading workers in their own process, next to a server started with
 RNN_GRADER_WORKERS=0 (or more of them, on other hosts, sharing the PostgreSQL database).
 
-They claim from the same table as the in-process workers (same leases, same exactly-once write), so
-any mix of in-process and standalone workers is safe.
+- RNN_GRADER_QUEUE=procrastinate (deployment): the slots take procrastinate jobs (server.pgworker) and
+  this process also runs the reconciler (server.pgqueue);
+- RNN_GRADER_QUEUE=inprocess (default): the slots poll the submissions table, as the server's own
+  threads do.
+Either way they claim with the same leases and write with the same exactly-once UPDATE, so any mix of
+processes and hosts is safe. RNN_GRADER_METRICS_PORT serves this process's Prometheus metrics (grading
+latency and outcomes of the gradings done here; queue depth from the database).
 """
 
 from __future__ import annotations
@@ -24,6 +29,14 @@ from server.queue import InProcessQueue
 log = logging.getLogger("rnn_grader.worker")
 
 
+def _serve_metrics(metrics: Metrics, host: str, port: int) -> None:
+    """On RNN_GRADER_HOST (127.0.0.1 by default; the image sets 0.0.0.0 for its internal network)."""
+    from prometheus_client import start_http_server
+
+    start_http_server(port, addr=host, registry=metrics.registry)
+    log.info("metrics: http://%s:%d/metrics", host, port)
+
+
 def run_worker(
     concurrency: int | None = None,
     *,
@@ -36,13 +49,16 @@ def run_worker(
     if settings is None:
         _configured, settings = load_settings()
         configure_logging(settings.log_level)
+    if settings.log_level.upper() != "DEBUG":
+        logging.getLogger("procrastinate").setLevel(logging.WARNING)  # two INFO lines per job otherwise
     threads = concurrency if concurrency is not None else max(1, settings.workers)
     stop = stop or threading.Event()
     engine = create_db_engine(settings.database_url)
     run_migrations(engine)
     catalog = build_catalog(load_exercises(settings.exercises_dir), settings)
-    queue = InProcessQueue(engine, settings, catalog, Metrics(engine), Notifier(), grader_factory, threads=threads,
-                           name="worker")
+    metrics = Metrics(engine)
+    if settings.metrics_port is not None:
+        _serve_metrics(metrics, settings.host, settings.metrics_port)
 
     def _on_signal(signum: int, _frame: FrameType | None) -> None:
         log.info("signal %d: finishing the current submissions, then stopping", signum)
@@ -51,13 +67,26 @@ def run_worker(
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _on_signal)
         signal.signal(signal.SIGINT, _on_signal)
-    queue.start()
-    log.info("worker: %d grading thread(s) on %s", threads, engine.url.render_as_string(hide_password=True))
+    where = engine.url.render_as_string(hide_password=True)
     try:
-        while not stop.wait(1.0):
-            if not queue.healthy():
-                log.error("a grading thread died; stopping so the supervisor can restart this worker")
-                break
+        if settings.queue == "procrastinate":
+            from server.pgworker import ProcrastinateWorkers
+
+            workers = ProcrastinateWorkers(engine, settings, catalog, metrics, Notifier(), grader_factory,
+                                           concurrency=threads)
+            log.info("worker: %d grading slot(s) on procrastinate jobs, %s", threads, where)
+            workers.run(stop)
+            return
+        queue = InProcessQueue(engine, settings, catalog, metrics, Notifier(), grader_factory, threads=threads,
+                               name="worker")
+        queue.start()
+        log.info("worker: %d grading thread(s) on %s", threads, where)
+        try:
+            while not stop.wait(1.0):
+                if not queue.healthy():
+                    log.error("a grading thread died; stopping so the supervisor can restart this worker")
+                    break
+        finally:
+            queue.stop()
     finally:
-        queue.stop()
         engine.dispose()

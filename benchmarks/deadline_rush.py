@@ -1,0 +1,275 @@
+"""Deadline rush: the deployment shape on this machine, loaded over HTTP like the last minute before a deadline.
+
+A fresh PostgreSQL database, `python -m server.migrate`, one `rnn-grader serve` (RNN_GRADER_WORKERS=0,
+RNN_GRADER_QUEUE=procrastinate) and N `rnn-grader worker` processes. 300 students each submit 3 times at
+random moments of a 60 s window (60% correct, 25% buggy, 15% slow = correct but with Python loops
+over every hidden unit), from a bounded pool of client threads on loopback, each POST waiting for its result (?wait=30).
+
+Prints: accepted, graded, failed, lost (accepted but not final at the end; must be 0), 5xx (must be 0),
+result writes per submission (from the workers' logs; must be exactly 1), p50/p99 time from POST to
+graded (as the client saw it, and as the database recorded it: created_at -> graded_at), throughput,
+and how late the load generator sent (it must keep up for the figures to mean anything).
+Target on the 2-core machine: p99 POST -> graded <= 2 s. Takes ~80 s and stops by itself.
+
+    .venv/bin/python benchmarks/deadline_rush.py [--students 300] [--per-student 3] [--window 60]
+        [--workers 2] [--concurrency 1] [--clients 48] [--admin-url postgresql+psycopg://postgres@127.0.0.1/test]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import psycopg
+from sqlalchemy.engine.url import make_url
+
+ROOT = Path(__file__).resolve().parent.parent
+CLI = str(Path(sys.executable).with_name("rnn-grader"))
+TEACHER = "rush-teacher-token-0123456789abcdef"
+SECRET = "rush-seed-secret-0123456789abcdef"
+CORRECT = (ROOT / "tests" / "solutions" / "correct_rnn.py").read_text()
+# Two real mistakes: BPTT that forgets the gradient from the next step, and clipping that can scale up.
+BUGGY = CORRECT.replace("dh = dy[t] @ W_hy + dh_next", "dh = dy[t] @ W_hy").replace("1e-6), 1.0)", "1e-6), 2.0)")
+# Correct but loop-heavy: the forward pass computes every hidden unit of every step in its own Python
+# loop iteration (4-5x the grading time of the vectorised solution, well within the CPU limit).
+SLOW = CORRECT + """
+
+def rnn_forward(x, h0, W_xh, W_hh, b_h, W_hy, b_y):
+    T, B, _ = x.shape
+    H = W_hh.shape[0]
+    hs = np.zeros((T, B, H))
+    h_prev = h0
+    for t in range(T):
+        for b in range(B):
+            for j in range(H):
+                hs[t, b, j] = np.tanh(x[t, b] @ W_xh[j] + h_prev[b] @ W_hh[j] + b_h[j])
+        h_prev = hs[t]
+    return hs @ W_hy.T + b_y, hs
+"""
+KINDS = (("correct", CORRECT, 0.60), ("buggy", BUGGY, 0.25), ("slow", SLOW, 0.15))
+GRADED_LINE = re.compile(r"graded submission=(\d+) ")
+
+
+@dataclass
+class Outcome:
+    kind: str
+    scheduled: float
+    sent: float = 0.0
+    done: float = 0.0
+    http: int = 0
+    status: str = ""
+    submission_id: int | None = None
+    error: str = ""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _admin(url: str, statement: str) -> None:
+    with psycopg.connect(make_url(url).set(drivername="postgresql").render_as_string(hide_password=False),
+                         autocommit=True, connect_timeout=10) as conn:
+        conn.execute(statement.encode())
+
+
+def _pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
+
+
+class Stack:
+    """The API and the workers as subprocesses (own process groups), logs in a temporary directory."""
+
+    def __init__(self, url: str, workers: int, concurrency: int, logs: Path) -> None:
+        self.port = _free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.logs = logs
+        env = {k: v for k, v in os.environ.items() if not k.startswith("RNN_GRADER_")}
+        env.update(PYTHONPATH=str(ROOT), RNN_GRADER_DATABASE_URL=url, RNN_GRADER_SECRET=SECRET,
+                   RNN_GRADER_ADMIN_TOKEN=TEACHER, RNN_GRADER_QUEUE="procrastinate", RNN_GRADER_HOST="127.0.0.1",
+                   RNN_GRADER_PORT=str(self.port), RNN_GRADER_DATA_DIR=str(logs / "data"),
+                   RNN_GRADER_DEADLINES=json.dumps({"rnn": "2999-12-31T23:59:59+00:00"}))
+        subprocess.run([sys.executable, "-m", "server.migrate"], env=env, cwd=ROOT, check=True,
+                       capture_output=True, timeout=120)
+        self.procs: list[subprocess.Popen[bytes]] = []
+        self.worker_logs = [logs / f"worker{i}.log" for i in range(workers)]
+        self._start([CLI, "serve"], {**env, "RNN_GRADER_WORKERS": "0"}, logs / "api.log")
+        for log in self.worker_logs:
+            self._start([CLI, "worker", "--concurrency", str(concurrency)], env, log)
+        deadline = time.monotonic() + 60
+        while not all("grading jobs with" in log.read_text() for log in self.worker_logs) or not self._ready():
+            if time.monotonic() > deadline or any(p.poll() is not None for p in self.procs):
+                self.stop()
+                raise SystemExit(f"the stack did not start; logs in {logs}")
+            time.sleep(0.2)
+
+    def _start(self, argv: list[str], env: dict[str, str], log: Path) -> None:
+        with log.open("wb") as out:
+            self.procs.append(subprocess.Popen(argv, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
+                                               start_new_session=True))
+
+    def _ready(self) -> bool:
+        try:
+            return httpx.get(f"{self.base}/readyz", timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for proc in self.procs:
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+
+
+def _one(client: httpx.Client, token: str, outcome: Outcome, source: str, t0: float) -> None:
+    delay = t0 + outcome.scheduled - time.monotonic()
+    if delay > 0:
+        time.sleep(delay)
+    headers = {"Authorization": f"Bearer {token}"}
+    outcome.sent = time.monotonic() - t0
+    try:
+        r = client.post("/api/v1/submissions?wait=30", json={"exercise": "rnn", "source": source}, headers=headers)
+        outcome.http = r.status_code
+        if r.status_code in (200, 202):
+            body = r.json()
+            outcome.submission_id = int(body["id"])
+            while body["status"] not in ("graded", "failed"):
+                r = client.get(f"/api/v1/submissions/{outcome.submission_id}?wait=30", headers=headers)
+                if r.status_code >= 500:
+                    outcome.http = r.status_code
+                    break
+                body = r.json()
+            outcome.status = str(body["status"])
+    except httpx.HTTPError as exc:
+        outcome.error = type(exc).__name__
+    outcome.done = time.monotonic() - t0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--students", type=int, default=300)
+    parser.add_argument("--per-student", type=int, default=3)
+    parser.add_argument("--window", type=float, default=60.0, help="seconds over which submissions arrive")
+    parser.add_argument("--workers", type=int, default=2, help="`rnn-grader worker` processes")
+    parser.add_argument("--concurrency", type=int, default=2, help="grading slots per worker (compose: 2)")
+    parser.add_argument("--clients", type=int, default=48, help="client threads (requests in flight)")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--admin-url", default=os.environ.get(
+        "RNN_GRADER_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
+    args = parser.parse_args()
+
+    rng = random.Random(args.seed)
+    name = f"rnn_grader_rush_{uuid.uuid4().hex[:10]}"
+    _admin(args.admin_url, f'CREATE DATABASE "{name}"')
+    url = make_url(args.admin_url).set(database=name).render_as_string(hide_password=False)
+    logs = Path(tempfile.mkdtemp(prefix="rnn-grader-rush-"))
+    stack: Stack | None = None
+    try:
+        started = time.monotonic()
+        stack = Stack(url, args.workers, args.concurrency, logs)
+        teacher = {"Authorization": f"Bearer {TEACHER}"}
+        with httpx.Client(base_url=stack.base, timeout=40, limits=httpx.Limits(max_connections=args.clients + 8)) \
+                as client, ThreadPoolExecutor(16) as pool:
+            tokens = list(pool.map(lambda i: client.post(
+                "/api/v1/students", json={"student_id": f"s{i:04d}", "name": f"Student {i}"}, headers=teacher,
+            ).json()["token"], range(args.students)))
+        print(f"setup: database, migration, 1 API + {args.workers} worker(s) x {args.concurrency} slot(s), "
+              f"{args.students} students in {time.monotonic() - started:.1f} s", flush=True)
+
+        plan: list[tuple[str, Outcome, str]] = []
+        for token in tokens:
+            for _ in range(args.per_student):
+                kind, source, _p = rng.choices(KINDS, weights=[k[2] for k in KINDS])[0]
+                plan.append((token, Outcome(kind, rng.uniform(0, args.window)), source))
+        plan.sort(key=lambda item: item[1].scheduled)
+        t0 = time.monotonic()
+        with httpx.Client(base_url=stack.base, timeout=40,
+                          limits=httpx.Limits(max_connections=args.clients + 8)) as client, \
+                ThreadPoolExecutor(args.clients) as pool:
+            for token, outcome, source in plan:
+                pool.submit(_one, client, token, outcome, source, t0)
+        elapsed = time.monotonic() - t0
+        stack.stop()
+        stack = None
+        status = report(plan, url, logs, elapsed, args)
+        if status == 0:
+            shutil.rmtree(logs, ignore_errors=True)
+        else:
+            print(f"logs: {logs}")
+        return status
+    finally:
+        if stack is not None:
+            stack.stop()
+        _admin(args.admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def report(plan: list[tuple[str, Outcome, str]], url: str, logs: Path, elapsed: float,
+           args: argparse.Namespace) -> int:
+    outcomes = [o for _, o, _ in plan]
+    accepted = [o for o in outcomes if o.http in (200, 202) and o.submission_id is not None]
+    with psycopg.connect(make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)) as conn:
+        rows = conn.execute(
+            "SELECT id, status, extract(epoch FROM graded_at - created_at), attempts FROM submissions"
+        ).fetchall()
+    by_id = {int(r[0]): r for r in rows}
+    graded = [o for o in accepted if by_id.get(o.submission_id or -1, (0, ""))[1] == "graded"]
+    failed = [o for o in accepted if by_id.get(o.submission_id or -1, (0, ""))[1] == "failed"]
+    lost = len(accepted) - len(graded) - len(failed)
+    five_xx = sum(1 for o in outcomes if o.http >= 500)
+    errors = Counter(o.error for o in outcomes if o.error)
+    writes = Counter(int(m) for log in logs.glob("worker*.log") for m in GRADED_LINE.findall(log.read_text()))
+    not_once = sum(1 for o in graded if writes[o.submission_id or -1] != 1)
+    client_s = [o.done - o.sent for o in graded if o.status == "graded"]
+    server_s = [float(by_id[o.submission_id or -1][2]) for o in graded]
+    lag = [o.sent - o.scheduled for o in outcomes]
+    first = min(o.sent for o in outcomes)
+    last = max(o.done for o in graded) if graded else first
+    print(f"submissions: {len(outcomes)} planned over {args.window:.0f} s "
+          f"({', '.join(f'{k}={sum(o.kind == k for o in outcomes)}' for k, _, _ in KINDS)}), run {elapsed:.1f} s")
+    print(f"accepted: {len(accepted)}  graded: {len(graded)}  failed: {len(failed)}  lost: {lost}  5xx: {five_xx}"
+          f"  client errors: {dict(errors) or 0}")
+    print(f"result writes: exactly one for {len(graded) - not_once}/{len(graded)} graded; "
+          f"attempts > 1: {sum(1 for r in rows if r[3] > 1)}")
+    print(f"POST -> graded, client: p50 {_pct(client_s, 0.5) * 1000:.0f} ms  p99 {_pct(client_s, 0.99) * 1000:.0f} ms"
+          f"  max {max(client_s, default=float('nan')) * 1000:.0f} ms")
+    print(f"created -> graded, database: p50 {_pct(server_s, 0.5) * 1000:.0f} ms  "
+          f"p99 {_pct(server_s, 0.99) * 1000:.0f} ms")
+    for kind, _, _ in KINDS:
+        mine = [o.done - o.sent for o in graded if o.kind == kind]
+        print(f"  {kind:8s} n={len(mine):4d}  p50 {_pct(mine, 0.5) * 1000:5.0f} ms  "
+              f"p99 {_pct(mine, 0.99) * 1000:5.0f} ms")
+    print(f"throughput: {len(graded) / max(last - first, 1e-9):.1f} graded/s over {last - first:.1f} s "
+          f"(offered {len(outcomes) / args.window:.1f}/s)")
+    print(f"load generator lateness: p50 {_pct(lag, 0.5) * 1000:.0f} ms  p99 {_pct(lag, 0.99) * 1000:.0f} ms")
+    ok = lost == 0 and five_xx == 0 and not errors and not_once == 0 and _pct(client_s, 0.99) <= 2.0
+    print("PASS" if ok else "FAIL", "(lost 0, 5xx 0, one write each, p99 <= 2 s)")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
