@@ -23,9 +23,12 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy server grader reference cli
 
-# Debian's chromium for the browser tests (never `playwright install`).
+# Debian's chromium for the browser tests (never `playwright install`), and a CJK font for its screenshots.
 chromium:
 	@test -x /usr/bin/chromium || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
+	@fc-list 2>/dev/null | grep -qi "wenquanyi\|noto sans cjk" || \
+		(apt-get install -y -qq fonts-wqy-microhei >/dev/null 2>&1 || \
+		 (apt-get update -qq && apt-get install -y -qq fonts-wqy-microhei >/dev/null))
 
 # The whole suite: lint, types, every test on SQLite, then the database tests again on PostgreSQL.
 test: $(STAMP) chromium lint

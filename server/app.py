@@ -21,6 +21,7 @@ from server.grading import GraderFactory, Notifier, requeue_stale
 from server.metrics import Metrics
 from server.queue import make_queue
 from server.routes import exercises, health, regrade, scoreboard, students, submissions
+from server.web import install as install_web
 
 log = logging.getLogger("rnn_grader.app")
 
@@ -80,4 +81,6 @@ def create_app(
     app.add_api_route("/healthz", health.healthz, include_in_schema=False)
     app.add_api_route("/readyz", health.readyz, include_in_schema=False)
     app.include_router(health.metrics_router)
+    # The teacher's pages (/scoreboard, /leaderboard, /static) and /api/v1/submissions/{id}/results.json.
+    install_web(app, API_PREFIX)
     return app

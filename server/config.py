@@ -1,13 +1,17 @@
 """The one Settings class (prefix RNN_GRADER_), read through the cached get_settings().
 
-The embedded default needs no configuration: the admin token and the seed secret are generated on first
-start and kept (mode 0600) in the data directory. On PostgreSQL (a deployment) a missing or placeholder
+The embedded default needs no configuration: the admin token, the seed secret and the session secret
+(which signs the teacher's scoreboard cookie) are generated on first start and kept (mode 0600) in the
+data directory; on PostgreSQL an unset session secret is derived from the seed secret, so every API
+replica accepts the same cookie. On PostgreSQL (a deployment) a missing or placeholder
 secret is refused, because every host must derive the same hidden cases from it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
 import os
 import secrets
 from functools import lru_cache
@@ -21,6 +25,7 @@ from grader.exercise import DEFAULT_EXERCISES_DIR
 
 ADMIN_TOKEN_FILE = "admin-token"
 SECRET_FILE = "secret"
+SESSION_SECRET_FILE = "session-secret"
 PLACEHOLDERS = frozenset(
     {"", "secret", "change-me", "changeme", "change_me", "placeholder", "xxx", "todo", "test", "password"}
 )
@@ -41,7 +46,8 @@ def is_placeholder(value: str) -> bool:
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="RNN_GRADER_", extra="ignore", frozen=True)
+    # env_ignore_empty: compose passes an unset optional setting as "" (`${VAR:-}`): that means "default".
+    model_config = SettingsConfigDict(env_prefix="RNN_GRADER_", extra="ignore", frozen=True, env_ignore_empty=True)
 
     data_dir: Path = Field(default=Path("data"), description="Where the SQLite file, token and secret live.")
     database_url: str = Field(default="", description="SQLAlchemy URL; default sqlite:///<data_dir>/rnn-grader.db")
@@ -50,7 +56,11 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
     workers: int = Field(default=2, ge=0, le=64, description="In-process grading threads; 0 = none.")
-    queue: Literal["inprocess"] = "inprocess"
+    queue: Literal["inprocess", "procrastinate"] = Field(
+        default="inprocess",
+        description="inprocess: grading threads poll the database; procrastinate: jobs on PostgreSQL for "
+        "`rnn-grader worker` processes on any host (docs/deployment.md).",
+    )
     rate_limit_per_minute: int = Field(default=10, ge=0, description="Submissions per student per minute; 0 = off.")
     score_policy: Literal["best", "latest"] = "best"
     lease_seconds: float = Field(default=30.0, gt=0, description="How long a claim lasts without a heartbeat.")
@@ -65,6 +75,20 @@ class Settings(BaseSettings):
         default_factory=dict, description='JSON {"rnn": {"cpu_time_limit_s": 3, "memory_limit_mib": 512}}'
     )
     log_level: str = "INFO"
+    session_secret: SecretStr | None = Field(
+        default=None, description="Signs the scoreboard session cookie; generated (or derived on PostgreSQL) if unset."
+    )
+    public_leaderboard: bool = Field(
+        default=False, description="Serve /leaderboard: pseudonymous best scores for students, no login."
+    )
+    metrics_port: int | None = Field(
+        default=None, ge=1, le=65535, description="`rnn-grader worker`: serve Prometheus /metrics on this port."
+    )
+    sandbox_required: str | None = Field(
+        default=None,
+        description="Comma-separated sandbox layers without which grading refuses to run; default: the "
+        "sandbox's own list (rlimits, no_new_privs, seccomp, landlock).",
+    )
 
     @field_validator("deadlines")
     @classmethod
@@ -78,6 +102,10 @@ class Settings(BaseSettings):
             object.__setattr__(self, "database_url", f"sqlite:///{db_file}")
         if self.admin_token is not None and is_placeholder(self.admin_token.get_secret_value()):
             raise ValueError("RNN_GRADER_ADMIN_TOKEN must be a real token (>= 16 characters) or unset")
+        if self.session_secret is not None and is_placeholder(self.session_secret.get_secret_value()):
+            raise ValueError("RNN_GRADER_SESSION_SECRET must be a real secret (>= 16 characters) or unset")
+        if self.queue == "procrastinate" and not is_postgres(self.database_url):
+            raise ValueError("RNN_GRADER_QUEUE=procrastinate needs a PostgreSQL RNN_GRADER_DATABASE_URL")
         if is_postgres(self.database_url):
             if self.secret is None or is_placeholder(self.secret.get_secret_value()):
                 raise ValueError(
@@ -85,6 +113,12 @@ class Settings(BaseSettings):
                     "PostgreSQL; generate one with: python -c 'import secrets; print(secrets.token_urlsafe(32))'"
                 )
         return self
+
+    @property
+    def sandbox_required_layers(self) -> tuple[str, ...] | None:
+        if self.sandbox_required is None:
+            return None
+        return tuple(name.strip() for name in self.sandbox_required.split(",") if name.strip())
 
     @property
     def max_source_bytes(self) -> int:
@@ -97,6 +131,10 @@ class Settings(BaseSettings):
     @property
     def secret_path(self) -> Path:
         return self.data_dir / SECRET_FILE
+
+    @property
+    def session_secret_path(self) -> Path:
+        return self.data_dir / SESSION_SECRET_FILE
 
 
 def _read_or_create(path: Path) -> str:
@@ -116,12 +154,20 @@ def _read_or_create(path: Path) -> str:
 
 
 def with_generated_secrets(settings: Settings) -> Settings:
-    """Settings with the admin token and the seed secret filled in from (or written to) the data dir."""
+    """Settings with the admin token, the seed secret and the session secret filled in from (or written
+    to) the data dir; on PostgreSQL an unset session secret is derived from the seed secret."""
     update: dict[str, SecretStr] = {}
     if settings.admin_token is None:
         update["admin_token"] = SecretStr(_read_or_create(settings.admin_token_path))
     if settings.secret is None:
         update["secret"] = SecretStr(_read_or_create(settings.secret_path))
+    if settings.session_secret is None:
+        if is_postgres(settings.database_url) and settings.secret is not None:
+            key = settings.secret.get_secret_value().encode("utf-8")
+            derived = hmac.new(key, b"rnn-grader session cookie", hashlib.sha256).hexdigest()
+            update["session_secret"] = SecretStr(derived)
+        else:
+            update["session_secret"] = SecretStr(_read_or_create(settings.session_secret_path))
     return settings.model_copy(update=update) if update else settings
 
 

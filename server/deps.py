@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Annotated, Literal, cast
@@ -13,7 +14,7 @@ from sqlmodel import Session, select
 
 from server.catalog import Catalog
 from server.config import Settings
-from server.errors import StudentOnly, SubmissionNotFound, TeacherOnly, Unauthorized
+from server.errors import DATABASE_DOWN_ERRORS, StudentOnly, SubmissionNotFound, TeacherOnly, Unauthorized
 from server.grading import Notifier
 from server.metrics import Metrics
 from server.models import Student, Submission
@@ -21,6 +22,7 @@ from server.queue import Queue
 from server.security import hash_token, same_token
 
 MAX_ID = 2**63 - 1
+log = logging.getLogger("rnn_grader.deps")
 
 
 @dataclass(frozen=True)
@@ -62,8 +64,16 @@ CatalogDep = Annotated[Catalog, Depends(get_catalog)]
 
 
 def get_session(ctx: ContextDep) -> Iterator[Session]:
-    with Session(ctx.engine) as session:
+    session = Session(ctx.engine)
+    try:
         yield session
+    finally:
+        try:
+            session.close()
+        except DATABASE_DOWN_ERRORS as exc:
+            # The connection died after the route finished (PostgreSQL restarting): the pool discards it.
+            # Raising here, after the response went out, would only drop the client's keep-alive connection.
+            log.warning("database connection lost while closing a session: %s", type(exc).__name__)
 
 
 SessionDep = Annotated[Session, Depends(get_session)]

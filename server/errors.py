@@ -11,6 +11,8 @@ import logging
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+import psycopg
+import sqlalchemy as sa
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -114,6 +116,24 @@ class NotReady(AppError):
     default_detail = "not ready"
 
 
+class DatabaseUnavailable(AppError):
+    """The database cannot be reached (restarting, failing over, pool exhausted): retry shortly."""
+
+    status_code = 503
+    default_detail = "the database is unavailable; retry in a few seconds"
+    retry_after_s: ClassVar[int] = 5
+
+    def __init__(self) -> None:
+        super().__init__(None, {"Retry-After": str(self.retry_after_s)})
+
+
+# Connection-level failures. A request that hits one while PostgreSQL restarts gets a 503 with
+# Retry-After; the next request gets a fresh connection (pool_pre_ping).
+DATABASE_DOWN_ERRORS: tuple[type[Exception], ...] = (
+    sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.TimeoutError, psycopg.OperationalError,
+)
+
+
 def error_responses(*errors: type[AppError], auth: bool = True) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses=` for these errors, plus 401 (when the route needs a token) and 422."""
     by_status: dict[int, list[type[AppError]]] = {}
@@ -177,6 +197,15 @@ def install_error_handlers(app: FastAPI) -> None:
             return JSONResponse({**_body("ValidationError", str(exc.detail)), "errors": []}, 422)
         name = STATUS_ERRORS.get(exc.status_code, f"HTTP{exc.status_code}")
         return JSONResponse(_body(name, str(exc.detail)), exc.status_code, headers=exc.headers)
+
+    async def _database_down(request: Request, exc: Exception) -> JSONResponse:
+        log.warning("database unavailable on %s %s: %s", request.method, request.url.path,
+                    str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+        err = DatabaseUnavailable()
+        return JSONResponse(_body(err.error, err.detail), err.status_code, headers=err.headers)
+
+    for error_class in DATABASE_DOWN_ERRORS:
+        app.add_exception_handler(error_class, _database_down)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

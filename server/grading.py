@@ -30,6 +30,7 @@ from server.config import Settings
 from server.db import utcnow
 from server.metrics import Metrics
 from server.models import Submission, SubmissionStatus
+from server.scoreboard import refresh_for_submission, result_summary
 
 log = logging.getLogger("rnn_grader.grading")
 
@@ -170,7 +171,8 @@ def renew_lease(engine: Engine, submission_id: int, owner: str, lease_seconds: f
 
 def write_result(engine: Engine, submission_id: int, status: str, result: Result | None,
                  last_error: str | None = None) -> bool:
-    """Write the final state once: a later duplicate (a re-queued claim that also finished) is a no-op."""
+    """Write the final state once: a later duplicate (a re-queued claim that also finished) is a no-op.
+    The scoreboard's row for the pair is recomputed in the same transaction."""
     values: dict[str, Any] = {
         "status": status,
         "graded_at": utcnow(),
@@ -179,8 +181,10 @@ def write_result(engine: Engine, submission_id: int, status: str, result: Result
         "last_error": last_error,
     }
     if result is not None:
+        dumped = result.model_dump(mode="json")
         values.update(
-            result=result.model_dump(mode="json"),
+            result=dumped,
+            summary=result_summary(dumped),
             max_score=result.max_score,
             grader_version=result.grader_version[:64],
             grading_ms=result.grading_ms,
@@ -188,11 +192,14 @@ def write_result(engine: Engine, submission_id: int, status: str, result: Result
         if status == GRADED:
             values["score"] = result.score
     with engine.begin() as conn:
-        return bool(
+        written = bool(
             conn.execute(
                 sa.update(Submission).where(S.id == submission_id, S.status.not_in(FINAL)).values(**values)
             ).rowcount
         )
+        if written:
+            refresh_for_submission(conn, submission_id)
+        return written
 
 
 def release(engine: Engine, submission_id: int, owner: str, last_error: str) -> bool:

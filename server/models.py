@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import sqlalchemy as sa
 from pydantic import AfterValidator, BaseModel, ConfigDict
@@ -86,6 +86,9 @@ class Submission(SQLModel, table=True):
         sa.Index("ix_submissions_claim", "status", "priority", "id"),
         sa.Index("ix_submissions_student_exercise", "student_id", "exercise", "status"),
         sa.Index("ix_submissions_student_created", "student_id", "created_at"),
+        # Covering indexes for the scoreboard's two GROUP BYs (count and last time per pair; per hour).
+        sa.Index("ix_submissions_pair_created", "student_id", "exercise", "created_at"),
+        sa.Index("ix_submissions_exercise_created", "exercise", "created_at"),
     )
 
     id: int | None = Field(
@@ -100,6 +103,9 @@ class Submission(SQLModel, table=True):
     max_score: float
     late: bool = False
     result: dict[str, Any] | None = Field(default=None, sa_column=sa.Column(JSONType, nullable=True))
+    # A few bytes of `result` for the scoreboard (per-part scores, failed tests, misconceptions), written
+    # with it (server.scoreboard.result_summary), so aggregates never parse whole results.
+    summary: dict[str, Any] | None = Field(default=None, sa_column=sa.Column(JSONType, nullable=True))
     seed: int | None = Field(default=None, sa_type=sa.BigInteger)
     grader_version: str | None = Field(default=None, max_length=64)
     grading_ms: float | None = None
@@ -111,6 +117,28 @@ class Submission(SQLModel, table=True):
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
     started_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
     graded_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class StudentExerciseScore(SQLModel, table=True):
+    """Per (student, exercise): the graded submissions that count (best and latest, with a copy of their
+    score, late flag and summary), kept by server.scoreboard.refresh_pairs in the transaction that writes
+    a result; see docs/scoreboard.md."""
+
+    __tablename__ = "student_exercise_scores"
+
+    student_id: str = Field(foreign_key="students.student_id", primary_key=True, max_length=64)
+    exercise: str = Field(primary_key=True, max_length=64)
+    best_id: int | None = Field(default=None, sa_type=sa.BigInteger)
+    best_score: float | None = None
+    best_late: bool = False
+    best_summary: dict[str, Any] | None = Field(default=None, sa_column=sa.Column(JSONType, nullable=True))
+    latest_id: int | None = Field(default=None, sa_type=sa.BigInteger)
+    latest_score: float | None = None
+    latest_late: bool = False
+    latest_summary: dict[str, Any] | None = Field(default=None, sa_column=sa.Column(JSONType, nullable=True))
+    # [[part, name], ...] of the misconceptions seen in any graded submission of the pair.
+    misconceptions: list[list[str]] = Field(default_factory=list, sa_column=sa.Column(JSONType, nullable=False))
+    updated_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
 
 
 class SubmissionCreate(BaseModel):
@@ -212,6 +240,32 @@ class ScoreboardRow(BaseModel):
     total: float
     late: bool = PydanticField(description="Whether any counted submission was late.")
     late_exercises: list[str]
+
+
+class GradescopeTest(BaseModel):
+    __test__ = False  # not a pytest class
+
+    name: str
+    number: str
+    score: float
+    max_score: float
+    status: Literal["passed", "failed"]
+    output: str = PydanticField(description="The test's feedback in the requested language.")
+    visibility: Literal["visible"] = "visible"
+    tags: list[str] = PydanticField(description="The part the test belongs to.")
+    extra_data: dict[str, Any]
+
+
+class GradescopeResults(BaseModel):
+    """Gradescope's autograder `results.json` shape (top-level score, tests[], output)."""
+
+    score: float
+    execution_time: float = PydanticField(description="Seconds the grader took.")
+    output: str = PydanticField(description="Submission-level feedback in the requested language.")
+    visibility: Literal["visible"] = "visible"
+    stdout_visibility: Literal["hidden"] = "hidden"
+    tests: list[GradescopeTest]
+    extra_data: dict[str, Any]
 
 
 class Health(BaseModel):

@@ -2,8 +2,9 @@
 
 The database is the truth: a submission is committed with status `queued` before it is enqueued, so an
 enqueue that is lost (a crash, another process) only delays grading until a worker polls or the sweeper
-runs. `InProcessQueue` (the embedded default) is a pool of grading threads fed from the database; an
-external queue engine (procrastinate) can implement the same interface and reuse `server.worker.Worker`.
+runs. `InProcessQueue` (the embedded default) is a pool of grading threads fed from the database;
+`server.pgqueue.ProcrastinateQueue` (RNN_GRADER_QUEUE=procrastinate) defers one procrastinate job per
+submission for `rnn-grader worker` processes on any host.
 """
 
 from __future__ import annotations
@@ -56,9 +57,17 @@ class _Wakeup:
             self._pending = max(0, self._pending - 1)
 
 
-def default_grader_factory(catalog: Catalog) -> GraderFactory:
+def default_grader_factory(catalog: Catalog, settings: Settings | None = None) -> GraderFactory:
+    """A real Grader per worker thread; RNN_GRADER_SANDBOX_REQUIRED overrides the sandbox's required layers
+    (docs/deployment.md: what a container can offer)."""
+    required = settings.sandbox_required_layers if settings is not None else None
+
     def make() -> GraderLike:
-        return Grader(catalog.exercises, limits=catalog.limits)
+        if required is None:
+            return Grader(catalog.exercises, limits=catalog.limits)
+        from grader.sandbox import Sandbox
+
+        return Grader(catalog.exercises, runner=Sandbox(required=required), limits=catalog.limits)
 
     return make
 
@@ -84,7 +93,7 @@ class InProcessQueue:
         self.catalog = catalog
         self.metrics = metrics
         self.notifier = notifier
-        self.grader_factory = grader_factory or default_grader_factory(catalog)
+        self.grader_factory = grader_factory or default_grader_factory(catalog, settings)
         self._threads_wanted = settings.workers if threads is None else threads
         self._name = name
         self._stop = threading.Event()
@@ -175,4 +184,8 @@ def make_queue(
 ) -> Queue:
     if settings.queue == "inprocess":
         return InProcessQueue(engine, settings, catalog, metrics, notifier, grader_factory)
+    if settings.queue == "procrastinate":
+        from server.pgqueue import ProcrastinateQueue
+
+        return ProcrastinateQueue(engine, settings, catalog, metrics, notifier, grader_factory)
     raise ValueError(f"unknown queue {settings.queue!r}")  # pragma: no cover - Settings restricts it

@@ -1,22 +1,39 @@
 """The scoreboard: per student, the counted submission of each exercise (best or latest graded one).
 
-`scoreboard_rows()` is the one query (a window function, the same on SQLite and PostgreSQL); the JSON
-route, the CSV route and the teacher's HTML page all build on it.
+Fast at any class size: `student_exercise_scores` keeps, per (student, exercise), the ids of the best and
+the latest graded submission; `refresh_pairs()` recomputes a pair in the transaction that writes one of
+its results (server.grading.write_result), and each submission keeps a small `summary` of its result
+(per-part scores, failed tests, misconceptions) so nothing here parses whole results. A regrade puts a
+counted submission back to `queued` without touching the table: readers see that the counted id is no
+longer graded and recompute that pair from the submissions (`counted_by_pair`), so a queued submission
+never counts. `counted_submissions()` (a window function over every graded row) is the exact definition
+the tests compare this with. The JSON route, the CSV route and the teacher's HTML page all build on
+`counted_by_pair()`. See docs/scoreboard.md.
 """
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
-from collections.abc import Sequence
-from typing import Literal
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
-from server.models import ScoreboardRow, Student, Submission, SubmissionStatus
+from server.db import utcnow
+from server.models import ScoreboardRow, Student, StudentExerciseScore, Submission, SubmissionStatus
 
 ScorePolicy = Literal["best", "latest"]
+S = Submission.__table__.c  # type: ignore[attr-defined]
+P = StudentExerciseScore.__table__.c  # type: ignore[attr-defined]
+PAIRS = StudentExerciseScore.__table__  # type: ignore[attr-defined]
+GRADED = SubmissionStatus.graded.value
+NOT_GRADED = tuple(s.value for s in SubmissionStatus if s is not SubmissionStatus.graded)
+IN_CHUNK = 500  # ids per IN (...) list
 # A cell starting with one of these is a formula to a spreadsheet: prefix it so it stays text.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -45,13 +62,207 @@ def counted_submissions(session: Session, policy: ScorePolicy) -> list[tuple[str
     return [(str(r[0]), str(r[1]), float(r[2]), bool(r[3]), int(r[4])) for r in rows]
 
 
+# ---------------------------------------------------------------- per-submission summary
+def result_summary(result: Mapping[str, Any]) -> dict[str, Any]:
+    """The few facts of a stored result (`Result.model_dump(mode="json")`) the scoreboard aggregates:
+    per-part scores, names of the tests not passed, and [part, name] of each misconception seen."""
+    parts: dict[str, float] = {}
+    failed: list[str] = []
+    misconceptions: list[list[str]] = []
+    for part in result.get("parts") or ():
+        name = str(part.get("name", ""))
+        parts[name] = float(part.get("score") or 0.0)
+        for test in part.get("tests") or ():
+            if test.get("outcome") != "passed":
+                failed.append(str(test.get("name", "")))
+            for misconception in test.get("misconceptions") or ():
+                item = [name, str(misconception)]
+                if item not in misconceptions:
+                    misconceptions.append(item)
+    return {"parts": parts, "failed": failed, "misconceptions": misconceptions}
+
+
+# ---------------------------------------------------------------- the maintained table
+@dataclass(frozen=True)
+class _Graded:
+    id: int
+    score: float
+    late: bool
+    created_at: dt.datetime
+    summary: Mapping[str, Any]
+
+
+def _pick(rows: Sequence[_Graded]) -> dict[str, Any]:
+    """The pair's columns: best and latest (same order as counted_submissions()) and misconceptions."""
+    if not rows:
+        return {"best_id": None, "best_score": None, "best_late": False, "best_summary": None, "latest_id": None,
+                "latest_score": None, "latest_late": False, "latest_summary": None, "misconceptions": []}
+    best = min(rows, key=lambda r: (-r.score, r.id))
+    latest = max(rows, key=lambda r: (r.created_at, r.id))
+    seen: list[list[str]] = []
+    for row in sorted(rows, key=lambda r: r.id):
+        for item in row.summary.get("misconceptions") or ():
+            pair = [str(x) for x in item]
+            if pair not in seen:
+                seen.append(pair)
+    return {"best_id": best.id, "best_score": best.score, "best_late": best.late, "best_summary": dict(best.summary),
+            "latest_id": latest.id, "latest_score": latest.score, "latest_late": latest.late,
+            "latest_summary": dict(latest.summary), "misconceptions": seen}
+
+
+def _graded_rows(conn: sa.Connection, where: Any) -> dict[tuple[str, str], list[_Graded]]:
+    rows = conn.execute(
+        sa.select(S.student_id, S.exercise, S.id, S.score, S.late, S.created_at, S.summary).where(
+            S.status == GRADED, S.score.is_not(None), where
+        )
+    ).all()
+    by_pair: dict[tuple[str, str], list[_Graded]] = {}
+    for r in rows:
+        by_pair.setdefault((str(r[0]), str(r[1])), []).append(
+            _Graded(id=int(r[2]), score=float(r[3]), late=bool(r[4]), created_at=r[5], summary=r[6] or {})
+        )
+    return by_pair
+
+
+def _insert(conn: sa.Connection) -> Any:
+    return (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(PAIRS)
+
+
+def refresh_pairs(conn: sa.Connection, pairs: Iterable[tuple[str, str]]) -> None:
+    """Recompute these (student, exercise) rows from the graded submissions, inside the caller's
+    transaction. On PostgreSQL the pair's row is locked first, so two results of one pair written at
+    once are applied one after the other (each sees the other's committed row)."""
+    for student_id, exercise in sorted(set(pairs)):  # a fixed order: no lock cycles
+        conn.execute(
+            _insert(conn)
+            .values(student_id=student_id, exercise=exercise, misconceptions=[], updated_at=utcnow())
+            .on_conflict_do_nothing()
+        )
+        this = sa.and_(P.student_id == student_id, P.exercise == exercise)
+        if conn.dialect.name == "postgresql":
+            conn.execute(sa.select(P.student_id).where(this).with_for_update())
+        rows = _graded_rows(conn, sa.and_(S.student_id == student_id, S.exercise == exercise))
+        values = _pick(rows.get((student_id, exercise), []))
+        conn.execute(sa.update(PAIRS).where(this).values(**values, updated_at=utcnow()))
+
+
+def refresh_for_submission(conn: sa.Connection, submission_id: int) -> None:
+    row = conn.execute(sa.select(S.student_id, S.exercise).where(S.id == submission_id)).first()
+    if row is not None:
+        refresh_pairs(conn, [(str(row[0]), str(row[1]))])
+
+
+def rebuild_pairs(conn: sa.Connection) -> int:
+    """Recompute the whole table from the submissions (after a bulk import; the migration does the same)."""
+    conn.execute(sa.delete(PAIRS))
+    by_pair = _graded_rows(conn, sa.true())
+    now = utcnow()
+    values = [{"student_id": student_id, "exercise": exercise, **_pick(rows), "updated_at": now}
+              for (student_id, exercise), rows in by_pair.items()]
+    for start in range(0, len(values), IN_CHUNK):
+        conn.execute(sa.insert(PAIRS), values[start : start + IN_CHUNK])
+    return len(values)
+
+
+# ---------------------------------------------------------------- reading it
+@dataclass(frozen=True)
+class Counted:
+    """The submission that counts for one (student, exercise)."""
+
+    submission_id: int
+    score: float
+    late: bool
+    parts: Mapping[str, float]
+    failed: Sequence[str]
+    misconceptions: Sequence[tuple[str, str]]
+
+
+@dataclass
+class PairScore:
+    counted: Counted | None
+    # [part, name] seen in any graded submission of the pair.
+    misconceptions_ever: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _counted(submission_id: Any, score: Any, late: Any, summary: Any) -> Counted:
+    summary = summary or {}
+    return Counted(
+        submission_id=int(submission_id),
+        score=float(score),
+        late=bool(late),
+        parts={str(k): float(v) for k, v in (summary.get("parts") or {}).items()},
+        failed=[str(x) for x in summary.get("failed") or ()],
+        misconceptions=[(str(a), str(b)) for a, b in summary.get("misconceptions") or ()],
+    )
+
+
+def counted_by_pair(conn: sa.Connection | Session, policy: ScorePolicy) -> dict[tuple[str, str], PairScore]:
+    """Per (student, exercise) with a graded submission: the counted one and the misconceptions seen.
+    One scan of the small table; pairs whose counted submission is no longer graded (a regrade is
+    pending, found through the status index) are recomputed from the submissions."""
+    connection = conn.connection() if isinstance(conn, Session) else conn
+    prefix = "best" if policy == "best" else "latest"
+    cols = [P[f"{prefix}_{name}"] for name in ("id", "score", "late", "summary")]
+    rows = connection.execute(
+        sa.select(P.student_id, P.exercise, P.misconceptions, *cols).where(cols[0].is_not(None))
+    ).all()
+    not_graded = {
+        int(i)
+        for i in connection.execute(sa.select(S.id).where(S.status.in_(NOT_GRADED))).scalars()
+    }
+    out: dict[tuple[str, str], PairScore] = {}
+    stale: set[tuple[str, str]] = set()
+    for student_id, exercise, misconceptions, sub_id, score, late, summary in rows:
+        pair = (str(student_id), str(exercise))
+        if int(sub_id) in not_graded or score is None:
+            stale.add(pair)
+            continue
+        out[pair] = PairScore(_counted(sub_id, score, late, summary), [(str(a), str(b)) for a, b in misconceptions])
+    students = sorted({s for s, _ in stale})
+    for start in range(0, len(students), IN_CHUNK):
+        by_pair = _graded_rows(connection, S.student_id.in_(students[start : start + IN_CHUNK]))
+        for pair, graded in by_pair.items():
+            if pair in stale:
+                v = _pick(graded)
+                out[pair] = PairScore(
+                    _counted(v[f"{prefix}_id"], v[f"{prefix}_score"], v[f"{prefix}_late"], v[f"{prefix}_summary"]),
+                    [(a, b) for a, b in v["misconceptions"]],
+                )
+    return out
+
+
+@dataclass(frozen=True)
+class Activity:
+    submissions: int
+    last_submitted_at: dt.datetime
+
+
+def activity_by_pair(conn: sa.Connection | Session) -> dict[tuple[str, str], Activity]:
+    """Per (student, exercise): how many submissions (any status) and when the last one came in."""
+    connection = conn.connection() if isinstance(conn, Session) else conn
+    rows = connection.execute(
+        sa.select(S.student_id, S.exercise, sa.func.count(), sa.func.max(S.created_at)).group_by(
+            S.student_id, S.exercise
+        )
+    ).all()
+    out: dict[tuple[str, str], Activity] = {}
+    for student_id, exercise, count, last in rows:
+        if isinstance(last, str):  # SQLite: an aggregate loses the column type
+            last = dt.datetime.fromisoformat(last)
+        if last.tzinfo is None:
+            last = last.replace(tzinfo=dt.UTC)
+        out[(str(student_id), str(exercise))] = Activity(int(count), last)
+    return out
+
+
 def scoreboard_rows(session: Session, exercise_ids: Sequence[str], policy: ScorePolicy) -> list[ScoreboardRow]:
     """One row per student (sorted by student id), a column per exercise (offered ones plus any graded)."""
-    counted = counted_submissions(session, policy)
-    exercises = list(exercise_ids) + sorted({c[1] for c in counted} - set(exercise_ids))
+    counted = counted_by_pair(session, policy)
+    exercises = list(exercise_ids) + sorted({e for _s, e in counted} - set(exercise_ids))
     by_student: dict[str, dict[str, tuple[float, bool]]] = {}
-    for student_id, exercise, score, late, _id in counted:
-        by_student.setdefault(student_id, {})[exercise] = (score, late)
+    for (student_id, exercise), pair in counted.items():
+        if pair.counted is not None:
+            by_student.setdefault(student_id, {})[exercise] = (pair.counted.score, pair.counted.late)
     rows: list[ScoreboardRow] = []
     for student in session.exec(select(Student).order_by(Student.student_id)).all():
         cells = by_student.get(student.student_id, {})
@@ -68,6 +279,11 @@ def scoreboard_rows(session: Session, exercise_ids: Sequence[str], policy: Score
             )
         )
     return rows
+
+
+def _number(value: float) -> str:
+    """87.5, 100, 133.3333: no exponent and no lost digit (`:g` keeps only 6 significant ones)."""
+    return f"{value:.10g}"
 
 
 def _cell(value: str) -> str:
@@ -88,8 +304,8 @@ def scoreboard_csv(rows: Sequence[ScoreboardRow], exercise_ids: Sequence[str]) -
             [
                 _cell(row.student_id),
                 _cell(row.name),
-                *("" if v is None else f"{v:g}" for v in scores),
-                f"{row.total:g}",
+                *("" if v is None else _number(v) for v in scores),
+                _number(row.total),
                 "yes" if row.late else "no",
             ]
         )

@@ -1,0 +1,18 @@
+"""The teacher's web pages (scoreboard, drill-down, exports, optional leaderboard) and results.json.
+
+`install(app, api_prefix)` adds them to the FastAPI app: the pages and /static outside the API, the
+Gradescope-style results.json under the API prefix. See docs/scoreboard.md.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from server.web import gradescope, routes
+
+
+def install(app: FastAPI, api_prefix: str) -> None:
+    app.include_router(gradescope.router, prefix=api_prefix)
+    app.include_router(routes.router)
+    app.mount("/static", StaticFiles(directory=routes.STATIC_DIR), name="static")

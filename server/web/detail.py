@@ -1,0 +1,144 @@
+"""One student's page: submission history, and one submission in full (feedback in the page's language,
+highlighted source, timings, captured output, the gradient-norm chart when the grader drew one)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from markupsafe import Markup, escape
+from sqlmodel import Session
+
+from server.catalog import Catalog
+from server.models import Student, Submission, SubmissionTeacher
+from server.rendering import render_submission
+from server.scoreboard import ScorePolicy, counted_by_pair
+
+S = Submission.__table__.c  # type: ignore[attr-defined]
+HISTORY_LIMIT = 200
+SVG_MAX_CHARS = 200_000
+CHART_KEY = "grad_norm_chart_svg"
+# Anything that could run code or load something: scripts, event handlers, links, embedded documents,
+# external references, DTDs and processing instructions. A chart with any of these is not shown.
+_UNSAFE_SVG = re.compile(
+    r"<\s*/?\s*(script|foreignobject|iframe|object|embed|image|use|a|animate\w*|set|style|link|meta|handler)\b"
+    r"|\bon[a-z]+\s*=|javascript\s*:|href|url\s*\(|<!|<\?|@import",
+    re.IGNORECASE,
+)
+
+try:
+    from pygments import highlight as _highlight
+    from pygments.formatters import HtmlFormatter
+    from pygments.lexers import PythonLexer
+except ImportError:  # pragma: no cover - pygments is a dependency; plain text is the fallback
+    _highlight = None
+
+
+def safe_svg(value: object) -> Markup | None:
+    """The SVG string as markup if it is plainly a drawing, else None. The grader's charts are drawn by
+    trusted code from public inputs; this is defence in depth, so it refuses rather than repairs."""
+    if not isinstance(value, str) or len(value) > SVG_MAX_CHARS:
+        return None
+    text = value.strip()
+    if not text.startswith("<svg") or not text.endswith("</svg>") or _UNSAFE_SVG.search(text):
+        return None
+    return Markup(text)
+
+
+def highlight_source(source: str) -> Markup:
+    if _highlight is None:  # pragma: no cover
+        return Markup('<pre class="highlight"><code>') + escape(source) + Markup("</code></pre>")
+    formatter = HtmlFormatter(cssclass="highlight", linenos="table", wrapcode=True)
+    return Markup(str(_highlight(source, PythonLexer(), formatter)))
+
+
+def highlight_css() -> str:
+    if _highlight is None:  # pragma: no cover
+        return ""
+    return str(HtmlFormatter(style="default").get_style_defs(".highlight"))
+
+
+@dataclass(frozen=True)
+class HistoryItem:
+    id: int
+    exercise: str
+    status: str
+    score: float | None
+    max_score: float
+    late: bool
+    created_at: dt.datetime
+    graded_at: dt.datetime | None
+    grading_ms: float | None
+    counted: bool
+
+
+@dataclass(frozen=True)
+class Detail:
+    view: SubmissionTeacher
+    source: Markup
+    chart: Markup | None
+    chart_rejected: bool
+    turnaround_s: float | None
+
+
+@dataclass(frozen=True)
+class StudentPage:
+    student_id: str
+    name: str
+    history: list[HistoryItem]  # the newest HISTORY_LIMIT
+    submissions: int  # all of them
+    detail: Detail | None
+
+
+def load_student_page(session: Session, catalog: Catalog, student_id: str, submission_id: int | None, lang: str,
+                      policy: ScorePolicy) -> StudentPage | None:
+    student = session.get(Student, student_id)
+    if student is None:
+        return None
+    conn = session.connection()
+    counted = {
+        pair.counted.submission_id
+        for (sid, _e), pair in counted_by_pair(conn, policy).items()
+        if sid == student_id and pair.counted is not None
+    }
+    rows = conn.execute(
+        sa.select(S.id, S.exercise, S.status, S.score, S.max_score, S.late, S.created_at, S.graded_at, S.grading_ms)
+        .where(S.student_id == student_id)
+        .order_by(S.id.desc())
+        .limit(HISTORY_LIMIT)
+    ).all()
+    history = [
+        HistoryItem(id=int(r[0]), exercise=str(r[1]), status=str(r[2]), score=r[3], max_score=float(r[4]),
+                    late=bool(r[5]), created_at=r[6], graded_at=r[7], grading_ms=r[8], counted=int(r[0]) in counted)
+        for r in rows
+    ]
+    total = int(conn.execute(sa.select(sa.func.count()).where(S.student_id == student_id)).scalar_one())
+    chosen = submission_id if submission_id is not None else _default_choice(history)
+    detail = None
+    if chosen is not None:
+        sub = session.get(Submission, chosen)
+        if sub is not None and sub.student_id == student_id:
+            detail = _detail(sub, catalog, lang)
+    return StudentPage(student_id=student.student_id, name=student.name, history=history, submissions=total,
+                       detail=detail)
+
+
+def _default_choice(history: list[HistoryItem]) -> int | None:
+    """The newest graded submission, else the newest one."""
+    for item in history:
+        if item.status == "graded":
+            return item.id
+    return history[0].id if history else None
+
+
+def _detail(sub: Submission, catalog: Catalog, lang: str) -> Detail:
+    view = render_submission(sub, catalog, lang, teacher=True)
+    assert isinstance(view, SubmissionTeacher)
+    raw: Any = view.diagnostics.get(CHART_KEY)
+    chart = safe_svg(raw)
+    turnaround = (sub.graded_at - sub.created_at).total_seconds() if sub.graded_at is not None else None
+    return Detail(view=view, source=highlight_source(sub.source), chart=chart,
+                  chart_rejected=raw is not None and chart is None, turnaround_s=turnaround)

@@ -1,0 +1,53 @@
+"""GET /api/v1/submissions/{id}/results.json: a graded submission in Gradescope's autograder format, so
+existing tooling (LMS importers, Gradescope-style dashboards) can consume it. Owner or teacher."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from server.deps import CatalogDep, LangDep, SubmissionOfCurrentUser
+from server.errors import AppError, SubmissionNotFound, error_responses
+from server.models import GradescopeResults, GradescopeTest, SubmissionStatus
+from server.rendering import render_submission
+
+router = APIRouter(prefix="/submissions", tags=["submissions"])
+
+
+class NotGradedYet(AppError):
+    status_code = 409
+    default_detail = "the submission has no result yet (queued, running or failed)"
+
+
+@router.get(
+    "/{submission_id}/results.json",
+    response_model=GradescopeResults,
+    summary="A graded submission as a Gradescope results.json (score, tests[], output); owner or teacher",
+    responses=error_responses(SubmissionNotFound, NotGradedYet),
+)
+def get_results_json(submission: SubmissionOfCurrentUser, catalog: CatalogDep, lang: LangDep) -> GradescopeResults:
+    if submission.status != SubmissionStatus.graded.value or submission.score is None:
+        raise NotGradedYet(f"submission {submission.id} is {submission.status}")
+    view = render_submission(submission, catalog, lang, teacher=False)
+    tests: list[GradescopeTest] = []
+    for k, part in enumerate(view.parts, start=1):
+        for j, test in enumerate(part.tests, start=1):
+            tests.append(GradescopeTest(
+                name=test.name,
+                number=f"{k}.{j}",
+                score=test.score,
+                max_score=test.max_score,
+                status="passed" if test.outcome == "passed" else "failed",
+                output=test.feedback,
+                tags=[part.name],
+                extra_data={"description": test.description, "part": part.title, "outcome": test.outcome.value,
+                            "misconceptions": list(test.misconceptions)},
+            ))
+    assert view.score is not None
+    return GradescopeResults(
+        score=view.score,
+        execution_time=round((submission.grading_ms or 0.0) / 1000, 3),
+        output=view.feedback,
+        tests=tests,
+        extra_data={"submission_id": view.id, "exercise": view.exercise, "max_score": view.max_score,
+                    "late": view.late, "graded_at": view.graded_at.isoformat() if view.graded_at else None},
+    )

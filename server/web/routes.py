@@ -1,0 +1,247 @@
+"""The teacher's pages (/scoreboard...) and the optional public leaderboard. Server-rendered HTML that
+works without JavaScript; app.js only adds the live refresh and local times. Not in the OpenAPI schema."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlencode, urlsplit
+
+from fastapi import APIRouter, Form, Request, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from sqlmodel import select
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from server.deps import ContextDep, SessionDep
+from server.models import Student
+from server.scoreboard import scoreboard_csv, scoreboard_rows
+from server.security import hash_token, same_token
+from server.web import svg
+from server.web.auth import OptionalSession, TeacherData, TeacherPage, clear_session, same_csrf, set_session
+from server.web.board import (
+    Row,
+    change_marker,
+    exercise_infos,
+    exercise_stats,
+    load_board,
+    parse_query,
+    pending_count,
+    select_rows,
+    sort_keys,
+    submissions_per_hour,
+)
+from server.web.charts import exercise_charts, misconception_titles
+from server.web.detail import highlight_css, load_student_page
+from server.web.i18n import remember_lang, request_lang, t
+from server.web.leaderboard import leaderboard
+
+WEB_DIR = Path(__file__).resolve().parent
+STATIC_DIR = WEB_DIR / "static"
+ASSET_VERSION = "1"
+HOME = "/scoreboard"
+CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+       "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+_HIGHLIGHT_CSS = highlight_css()
+
+router = APIRouter(include_in_schema=False)
+
+
+def _fmt(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return f"{value:.2f}".rstrip("0").rstrip(".")
+
+
+def _score_class(value: float | None, max_score: float | None) -> str:
+    if value is None:
+        return "s-none"
+    if max_score and value >= max_score:
+        return "s-full"
+    return "s-zero" if value <= 0 else "s-part"
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "—"
+    if seconds < 1:
+        return f"{seconds * 1000:.0f} ms"
+    if seconds < 120:
+        return f"{seconds:.1f} s"
+    return f"{seconds / 60:.0f} min"
+
+
+def _first_dir(key: str) -> str:
+    return "asc" if key in ("id", "name") else "desc"
+
+
+def _row_key(row: Row) -> str:
+    """Changes when anything shown in the row changes (the live refresh highlights such rows)."""
+    cells = [(c.score, c.submissions, c.last.isoformat() if c.last else None) for c in row.cells.values()]
+    return hashlib.sha1(repr((row.total, row.late, cells)).encode(), usedforsecurity=False).hexdigest()[:12]
+
+
+_env = Environment(loader=FileSystemLoader(WEB_DIR / "templates"), autoescape=True, undefined=StrictUndefined,
+                   trim_blocks=True, lstrip_blocks=True)
+_env.globals.update(fmt=_fmt, score_class=_score_class, duration=_duration, first_dir=_first_dir, row_key=_row_key,
+                    qs=urlencode, version=ASSET_VERSION, home=HOME, meter=svg.meter)
+
+
+def _page(request: Request, template: str, lang: str, status: int = 200, csrf: str | None = None,
+          **context: Any) -> HTMLResponse:
+    def translate(key: str, **values: object) -> str:
+        return t(key, lang, **values)
+
+    other = "en" if lang == "zh" else "zh"
+    params = {k: v for k, v in request.query_params.items() if k not in ("lang", "fragment")}
+    html = _env.get_template(template).render(
+        _=translate, lang=lang, csrf=csrf, lang_url="?" + urlencode({**params, "lang": other}), **context
+    )
+    response = HTMLResponse(html, status_code=status)
+    _secure(response)
+    remember_lang(request, response)
+    return response
+
+
+def _secure(response: Response) -> None:
+    response.headers["Content-Security-Policy"] = CSP
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "same-origin"
+    response.headers["Cache-Control"] = "no-store"
+
+
+def _safe_next(value: str | None) -> str:
+    """Only a path of this app's pages: never another site (//evil, https://...) or the sign-in pages."""
+    if not value:
+        return HOME
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc or not value.startswith(HOME) or value.startswith("//"):
+        return HOME
+    if parts.path.startswith(f"{HOME}/log"):
+        return HOME
+    return value
+
+
+# ---------------------------------------------------------------- sign in / out
+@router.get("/scoreboard/login")
+def login_form(request: Request, ctx: ContextDep, session: OptionalSession, next: str = HOME) -> Response:
+    if session is not None:
+        return RedirectResponse(_safe_next(next), status_code=303)
+    lang = request_lang(request)
+    notice = t("signed_out", lang) if request.query_params.get("bye") else None
+    return _page(request, "login.html", lang, error=None, notice=notice, next=_safe_next(next))
+
+
+@router.post("/scoreboard/login")
+def login(
+    request: Request,
+    ctx: ContextDep,
+    db: SessionDep,
+    token: Annotated[str, Form(max_length=1000)] = "",
+    next: Annotated[str, Form(max_length=2000)] = HOME,
+) -> Response:
+    lang = request_lang(request)
+    token = token.strip()
+    target = _safe_next(next)
+    if token and same_token(token, ctx.admin_token):
+        response = RedirectResponse(target, status_code=303)
+        set_session(ctx, request, response)
+        return response
+    if not token:
+        error, status = t("login_missing", lang), 400
+    elif db.exec(select(Student).where(Student.token_hash == hash_token(token))).first() is not None:
+        error, status = t("login_student", lang), 403
+    else:
+        error, status = t("login_unknown", lang), 401
+    return _page(request, "login.html", lang, status=status, error=error, notice=None, next=target)
+
+
+@router.post("/scoreboard/logout")
+def logout(session: OptionalSession, csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
+    if session is not None and not same_csrf(session, csrf):
+        return RedirectResponse(HOME, status_code=303)  # a forged sign-out form: ignore it
+    response = RedirectResponse(f"{HOME}/login?bye=1", status_code=303)
+    clear_session(response)
+    return response
+
+
+# ---------------------------------------------------------------- the scoreboard
+@router.get("/scoreboard")
+def scoreboard_page(request: Request, ctx: ContextDep, db: SessionDep, session: TeacherPage) -> Response:
+    lang = request_lang(request)
+    marker = change_marker(db)  # before the data: a change in between shows on the next poll
+    policy = ctx.settings.score_policy
+    board = load_board(db, ctx.catalog, policy, lang)
+    query = parse_query(dict(request.query_params), sort_keys(board.exercises))
+    hourly = submissions_per_hour(db)
+    charts = [exercise_charts(board, ex, ctx.catalog.exercises.get(ex.id), hourly.get(ex.id, []), lang)
+              for ex in board.exercises]
+    template = "_board.html" if request.query_params.get("fragment") == "1" else "scoreboard.html"
+    return _page(
+        request, template, lang, csrf=session.csrf, board=board, query=query, page=select_rows(board.rows, query),
+        stats={ex.id: exercise_stats(board, ex) for ex in board.exercises}, charts=charts, marker=marker,
+        pending=pending_count(db), policy=policy, ncols=4 + sum(len(ex.parts) + 3 for ex in board.exercises),
+    )
+
+
+@router.get("/scoreboard/state")
+def scoreboard_state(ctx: ContextDep, db: SessionDep, _session: TeacherData) -> JSONResponse:
+    """What the page polls (every ~2 s): a marker that changes whenever the page would."""
+    response = JSONResponse({"marker": change_marker(db)})
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _download(filename: str) -> dict[str, str]:
+    return {"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"}
+
+
+@router.get("/scoreboard/export.csv")
+def export_csv(ctx: ContextDep, db: SessionDep, _session: TeacherData) -> Response:
+    exercises = sorted(ctx.catalog.exercises)
+    data = scoreboard_csv(scoreboard_rows(db, exercises, ctx.settings.score_policy), exercises)
+    return Response(data, media_type="text/csv; charset=utf-8", headers=_download("scoreboard.csv"))
+
+
+@router.get("/scoreboard/export.json")
+def export_json(ctx: ContextDep, db: SessionDep, _session: TeacherData) -> Response:
+    rows = scoreboard_rows(db, sorted(ctx.catalog.exercises), ctx.settings.score_policy)
+    body = json.dumps([r.model_dump(mode="json") for r in rows], ensure_ascii=False, indent=1)
+    return Response(body.encode("utf-8"), media_type="application/json", headers=_download("scoreboard.json"))
+
+
+@router.get("/scoreboard/highlight.css")
+def highlight_stylesheet() -> Response:
+    return Response(_HIGHLIGHT_CSS, media_type="text/css", headers={"Cache-Control": "public, max-age=86400"})
+
+
+@router.get("/scoreboard/students/{student_id}")
+def student_page(request: Request, student_id: str, ctx: ContextDep, db: SessionDep, session: TeacherPage,
+                 submission: int | None = None) -> Response:
+    lang = request_lang(request)
+    marker = change_marker(db)
+    chosen = submission if submission is not None and 1 <= submission < 2**63 else None
+    page = load_student_page(db, ctx.catalog, student_id, chosen, lang, ctx.settings.score_policy)
+    if page is None:
+        return _page(request, "message.html", lang, status=404, csrf=session.csrf, heading=t("student", lang),
+                     message=t("not_found", lang))
+    mis_titles: dict[str, str] = {}
+    if page.detail is not None:
+        mis_titles = misconception_titles(ctx.catalog.exercises.get(page.detail.view.exercise), lang)
+    template = "_student.html" if request.query_params.get("fragment") == "1" else "student.html"
+    return _page(request, template, lang, csrf=session.csrf, student=page, detail=page.detail, marker=marker,
+                 mis_titles=mis_titles)
+
+
+# ---------------------------------------------------------------- public leaderboard (opt-in)
+@router.get("/leaderboard")
+def leaderboard_page(request: Request, ctx: ContextDep, db: SessionDep) -> Response:
+    if not ctx.settings.public_leaderboard:
+        raise StarletteHTTPException(404, "Not Found")  # exactly like a path that does not exist
+    lang = request_lang(request)
+    assert ctx.settings.secret is not None
+    exercises = exercise_infos(ctx.catalog, lang)
+    entries = leaderboard(db, [ex.id for ex in exercises], ctx.settings.secret.get_secret_value())
+    return _page(request, "leaderboard.html", lang, exercises=exercises, entries=entries)

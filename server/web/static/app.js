@@ -1,0 +1,79 @@
+// rnn-grader teacher pages: live refresh and local times. The pages work without this file.
+(function () {
+  "use strict";
+  var POLL_MS = 2000;
+
+  function localizeTimes(root) {
+    var fmt;
+    try {
+      fmt = new Intl.DateTimeFormat(document.documentElement.lang || undefined, {
+        year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hourCycle: "h23"
+      });
+    } catch (e) { return; }
+    root.querySelectorAll("time[datetime]").forEach(function (el) {
+      var d = new Date(el.getAttribute("datetime"));
+      if (!isNaN(d)) { el.title = el.textContent; el.textContent = fmt.format(d); }
+    });
+  }
+
+  function rowKeys(root) {
+    var keys = {};
+    root.querySelectorAll("tr[data-student]").forEach(function (tr) { keys[tr.dataset.student] = tr.dataset.key; });
+    return keys;
+  }
+
+  function start() {
+    localizeTimes(document);
+    var live = document.getElementById("live");
+    if (!live || !window.fetch) { return; }
+    var badge = document.getElementById("live-status");
+    var marker = live.dataset.marker;
+    var busy = false;
+
+    function setBadge(ok) {
+      if (badge) { badge.classList.toggle("on", ok); badge.classList.toggle("off", !ok); }
+    }
+
+    function refresh(next) {
+      var url = new URL(window.location.href);
+      url.searchParams.set("fragment", "1");
+      return fetch(url.toString(), { credentials: "same-origin", cache: "no-store" }).then(function (r) {
+        if (!r.ok) { throw new Error("HTTP " + r.status); }
+        return r.text();
+      }).then(function (html) {
+        var before = rowKeys(live);
+        live.innerHTML = html;
+        live.dataset.marker = next;
+        marker = next;
+        localizeTimes(live);
+        live.querySelectorAll("tr[data-student]").forEach(function (tr) {
+          if (before[tr.dataset.student] !== undefined && before[tr.dataset.student] !== tr.dataset.key) {
+            tr.classList.add("flash");
+          }
+        });
+        live.dispatchEvent(new CustomEvent("live:updated", { bubbles: true }));
+      });
+    }
+
+    function tick() {
+      var focused = document.activeElement;
+      if (busy || document.hidden) { return; }
+      if (focused && focused.tagName === "INPUT" && live.contains(focused)) { return; }  // do not eat typing
+      busy = true;
+      fetch(live.dataset.stateUrl, { credentials: "same-origin", cache: "no-store" }).then(function (r) {
+        if (r.status === 401) { window.location.reload(); throw new Error("signed out"); }
+        if (!r.ok) { throw new Error("HTTP " + r.status); }
+        return r.json();
+      }).then(function (state) {
+        setBadge(true);
+        if (state.marker !== marker) { return refresh(state.marker); }
+      }).catch(function () { setBadge(false); }).then(function () { busy = false; });
+    }
+
+    setBadge(true);
+    window.setInterval(tick, POLL_MS);
+    document.addEventListener("visibilitychange", function () { if (!document.hidden) { tick(); } });
+  }
+
+  if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", start); } else { start(); }
+})();
