@@ -352,7 +352,7 @@ def history(
 
 
 # ====================================================================== teachers
-for _command in (teacher.serve, teacher.worker, teacher.scoreboard, teacher.export, teacher.regrade):
+for _command in (teacher.serve, teacher.migrate, teacher.worker, teacher.scoreboard, teacher.export, teacher.regrade):
     app.command()(_command)
 app.add_typer(teacher.students_app, name="students")
 

@@ -54,6 +54,18 @@ def serve(
 
 
 @handle_errors
+def migrate() -> None:
+    """Teacher: bring the database (and, on PostgreSQL, the job queue's schema) to the current version."""
+    try:
+        from server.migrate import migrate as run_migrate
+    except ImportError as exc:
+        fail(f"the server is not available in this installation ({exc})")
+    code = run_migrate()
+    if code:
+        raise typer.Exit(code)
+
+
+@handle_errors
 def worker(
     concurrency: Annotated[
         int | None, typer.Option(min=1, help="Submissions graded at once (default: RNN_GRADER_WORKERS).")
