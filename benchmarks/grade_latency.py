@@ -2,11 +2,17 @@
 
 Prints p50/p99 latency and throughput with 1 and 2 parallel workers (each worker a process with its own
 Grader and sandbox zygote, as in the server), the baseline of a fresh `python` subprocess per submission
-running the same cases with no isolation (grader.runner.LocalRunner), their ratio, and the resident memory
-of an idle worker with its zygote. Targets on the 2-core machine: p50 <= 15 ms, p99 <= 40 ms, >= 10x the
-baseline, >= 100 submissions/s with 2 workers, idle worker + zygote <= 120 MiB.
+running the same cases with no isolation (grader.runner.LocalRunner), their ratio, where the time of one
+grading goes (the sandbox run vs the rest, the child's CPU and page faults), and the memory of an idle
+worker with its zygote and spare child. Targets on the 2-core machine: p50 <= 15 ms, p99 <= 40 ms,
+>= 10x the baseline, >= 100 submissions/s with 2 workers, idle worker + zygote <= 120 MiB.
 
-    .venv/bin/python benchmarks/grade_latency.py [--n 400] [--baseline-n 30]
+Throughput is timed from the moment every worker has its sandbox up and warmed (a barrier) to the last
+grading's end: start-up is not grading. Memory is measured in a fresh worker process after one grading,
+as RSS (what the target names; pages shared between the three processes are counted in each) and as PSS
+(shared pages split between the processes that map them: what they really cost together).
+
+    .venv/bin/python benchmarks/grade_latency.py [--n 400] [--baseline-n 30] [--no-prefork] [--no-warm-up]
 """
 
 from __future__ import annotations
@@ -17,21 +23,132 @@ import os
 import statistics
 import sys
 import time
+from dataclasses import dataclass, field
+from multiprocessing.synchronize import Barrier
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from grader.exercise import load_exercises  # noqa: E402
+from grader.exercise import Limits, load_exercises  # noqa: E402
 from grader.grade import Grader  # noqa: E402
-from grader.runner import LocalRunner  # noqa: E402
+from grader.runner import LocalRunner, Runner, RunReport  # noqa: E402
 
 SOURCE = (ROOT / "tests" / "solutions" / "correct_rnn.py").read_text()
+WARM_UP_GRADINGS = 5
 
 
-def _rss_kib(pid: int) -> int:
+@dataclass
+class Sample:
+    """One run of the measurement: per-grading latency and the runner's own figures."""
+
+    latencies_ms: list[float] = field(default_factory=list)
+    run_wall_ms: list[float] = field(default_factory=list)
+    child_cpu_ms: list[float] = field(default_factory=list)
+    setup_cpu_ms: list[float] = field(default_factory=list)
+    minflt: list[int] = field(default_factory=list)
+    started: float = 0.0
+    ended: float = 0.0
+
+
+class _Recording:
+    """Wraps a runner to keep its RunReports (the Grader sees the same runner)."""
+
+    def __init__(self, runner: Runner) -> None:
+        self.runner = runner
+        self.reports: list[RunReport] = []
+
+    def run(self, payload: bytes, limits: Limits) -> RunReport:
+        report = self.runner.run(payload, limits)
+        self.reports.append(report)
+        return report
+
+    def layers(self) -> dict[str, bool]:
+        return self.runner.layers()
+
+    def close(self) -> None:
+        close = getattr(self.runner, "close", None)
+        if callable(close):
+            close()
+
+
+def _make_runner(baseline: bool, prefork: bool) -> Runner:
+    if baseline:
+        return LocalRunner()
+    from grader.sandbox import Sandbox
+
+    return Sandbox(prefork=prefork, warm_up=os.environ.get("GRADE_LATENCY_WARM_UP", "auto") or None)
+
+
+def _grade_many(n: int, seed0: int, baseline: bool = False, prefork: bool = True,
+                barrier: Barrier | None = None) -> Sample:
+    exercises = load_exercises()
+    runner = _Recording(_make_runner(baseline, prefork))
+    grader = Grader(exercises, runner)
+    sample = Sample()
+    try:
+        for i in range(WARM_UP_GRADINGS):  # imports, the first forks, caches
+            grader.grade("rnn", SOURCE, seed0 + 1_000_000 + i)
+        if barrier is not None:
+            barrier.wait()
+        runner.reports.clear()
+        sample.started = time.perf_counter()
+        for i in range(n):
+            started = time.perf_counter()
+            result = grader.grade("rnn", SOURCE, seed0 + i)
+            sample.latencies_ms.append((time.perf_counter() - started) * 1000)
+            if result.score != result.max_score:
+                raise SystemExit(f"correct submission scored {result.score}/{result.max_score}")
+        sample.ended = time.perf_counter()
+        for report in runner.reports:
+            sample.run_wall_ms.append(report.wall_s * 1000)
+            sample.child_cpu_ms.append(report.cpu_s * 1000)
+            sample.setup_cpu_ms.append(report.setup_cpu_s * 1000)
+            sample.minflt.append(report.minflt)
+        return sample
+    finally:
+        grader.close()
+
+
+def _worker(n: int, seed0: int, prefork: bool, barrier: Barrier, queue: mp.Queue[Sample]) -> None:
+    queue.put(_grade_many(n, seed0, prefork=prefork, barrier=barrier))
+
+
+def _pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def _report(label: str, samples: list[Sample]) -> list[float]:
+    times = [t for s in samples for t in s.latencies_ms]
+    wall_s = max(s.ended for s in samples) - min(s.started for s in samples)
+    print(
+        f"{label:<36} n={len(times):<5} p50={_pct(times, 0.50):7.2f} ms  p99={_pct(times, 0.99):7.2f} ms  "
+        f"mean={statistics.fmean(times):7.2f} ms  throughput={len(times) / wall_s:7.1f} /s"
+    )
+    runs = [r for s in samples for r in s.run_wall_ms]
+    if runs and any(c > 0 for s in samples for c in s.child_cpu_ms):
+        cpu = [c for s in samples for c in s.child_cpu_ms]
+        setup = [c for s in samples for c in s.setup_cpu_ms]
+        faults = [float(f) for s in samples for f in s.minflt]
+        print(
+            f"{'':<36} per run (p50): sandbox run wall {_pct(runs, 0.5):6.2f} ms, child CPU during the run "
+            f"{_pct(cpu, 0.5):6.2f} ms + before it {_pct(setup, 0.5):5.2f} ms, minor faults {_pct(faults, 0.5):5.0f}; "
+            f"{len(runs) / len(times):.2f} runs per grading"
+        )
+    return times
+
+
+def _status_kib(pid: int, key: str) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(key + ":"):
+            return int(line.split()[1])
+    return 0
+
+
+def _pss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+        if line.startswith("Pss:"):
             return int(line.split()[1])
     return 0
 
@@ -49,76 +166,71 @@ def _children(pid: int) -> list[int]:
     return found
 
 
-def _grade_many(n: int, seed0: int, baseline: bool = False) -> list[float]:
-    exercises = load_exercises()
-    grader = Grader(exercises, LocalRunner() if baseline else None)
+def _idle_memory(prefork: bool, queue: mp.Queue[str]) -> None:
+    """In a fresh worker process: one grading, then the memory of this worker, its zygote and spare."""
+    grader = Grader(load_exercises(), _make_runner(False, prefork))
     try:
-        for i in range(3):  # warm up: imports, first fork, caches
-            grader.grade("rnn", SOURCE, seed0 + 1_000_000 + i)
-        times = []
-        for i in range(n):
-            started = time.perf_counter()
-            result = grader.grade("rnn", SOURCE, seed0 + i)
-            times.append((time.perf_counter() - started) * 1000)
-            if result.score != result.max_score:
-                raise SystemExit(f"correct submission scored {result.score}/{result.max_score}")
-        return times
+        grader.grade("rnn", SOURCE, 1)
+        time.sleep(0.5)
+        me = os.getpid()
+        rows = [("worker", me)]
+        for zygote in _children(me):
+            rows.append(("zygote", zygote))
+            rows += [("spare", p) for p in _children(zygote)]
+        rss = {name: 0 for name, _ in rows}
+        pss = dict(rss)
+        for name, pid in rows:
+            rss[name] += _status_kib(pid, "VmRSS")
+            pss[name] += _pss_kib(pid)
+
+        def line(what: str, table: dict[str, int]) -> str:
+            parts = " + ".join(f"{name} {table[name] / 1024:.1f}" for name in table)
+            worker_zygote = (table["worker"] + table.get("zygote", 0)) / 1024
+            return (f"idle {what}: {parts} MiB; worker + zygote = {worker_zygote:.1f} MiB, "
+                    f"with the spare = {sum(table.values()) / 1024:.1f} MiB")
+
+        queue.put(line("RSS", rss) + "\n" + line("PSS", pss) + f"\nsandbox layers: {grader.runner.layers()}")
     finally:
         grader.close()
-
-
-def _worker(args: tuple[int, int]) -> list[float]:
-    return _grade_many(*args)
-
-
-def _pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
-def _report(label: str, times: list[float], wall_s: float) -> None:
-    print(
-        f"{label:<34} n={len(times):<5} p50={_pct(times, 0.50):7.2f} ms  p99={_pct(times, 0.99):7.2f} ms  "
-        f"mean={statistics.fmean(times):7.2f} ms  throughput={len(times) / wall_s:7.1f} /s"
-    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=400)
     parser.add_argument("--baseline-n", type=int, default=30)
+    parser.add_argument("--no-prefork", action="store_true", help="fork each child at its run (as before)")
+    parser.add_argument("--no-warm-up", action="store_true", help="spare children do not warm up")
     args = parser.parse_args()
+    prefork = not args.no_prefork
+    if args.no_warm_up:
+        os.environ["GRADE_LATENCY_WARM_UP"] = ""  # inherited by the worker processes
     cases = len(load_exercises()["rnn"].hidden_cases(0))
-    print(f"exercise rnn: {cases} hidden cases per submission, all parts; {os.cpu_count()} cores")
+    print(f"exercise rnn: {cases} hidden cases per submission, all parts; {os.cpu_count()} cores; "
+          f"load average {os.getloadavg()[0]:.2f}; spare children {'on' if prefork else 'off'}"
+          f"{', not warmed up' if prefork and args.no_warm_up else ''}")
 
-    started = time.perf_counter()
-    one = _grade_many(args.n, 10_000)
-    _report("sandbox, 1 worker", one, time.perf_counter() - started)
+    one = _report("sandbox, 1 worker", [_grade_many(args.n, 10_000, prefork=prefork)])
 
     ctx = mp.get_context("spawn")
-    with ctx.Pool(2) as pool:
-        pool.map(_worker, [(2, 1), (2, 2)])  # start both workers before timing
-        started = time.perf_counter()
-        parts = pool.map(_worker, [(args.n // 2, 20_000), (args.n // 2, 30_000)])
-        wall = time.perf_counter() - started
-    _report("sandbox, 2 workers", parts[0] + parts[1], wall)
+    barrier = ctx.Barrier(2)
+    samples: mp.Queue[Sample] = ctx.Queue()
+    workers = [ctx.Process(target=_worker, args=(args.n // 2, seed0, prefork, barrier, samples))
+               for seed0 in (20_000, 30_000)]
+    for worker in workers:
+        worker.start()
+    parts = [samples.get(timeout=600) for _ in workers]
+    for worker in workers:
+        worker.join()
+    _report("sandbox, 2 workers", parts)
 
-    started = time.perf_counter()
-    base = _grade_many(args.baseline_n, 40_000, baseline=True)
-    _report("baseline: fresh python, no isolation", base, time.perf_counter() - started)
+    base = _report("baseline: fresh python, no isolation", [_grade_many(args.baseline_n, 40_000, baseline=True)])
     print(f"speed-up over baseline (p50): {_pct(base, 0.5) / _pct(one, 0.5):.1f}x")
 
-    grader = Grader(load_exercises())
-    grader.grade("rnn", SOURCE, 1)
-    time.sleep(0.5)
-    me = _rss_kib(os.getpid())
-    zygotes = _children(os.getpid())
-    zygote = sum(_rss_kib(p) for p in zygotes)
-    print(
-        f"idle worker RSS: {me / 1024:.1f} MiB + zygote {zygote / 1024:.1f} MiB = {(me + zygote) / 1024:.1f} MiB"
-    )
-    print(f"sandbox layers: {grader.runner.layers()}")
-    grader.close()
+    queue: mp.Queue[str] = ctx.Queue()
+    proc = ctx.Process(target=_idle_memory, args=(prefork, queue))
+    proc.start()
+    print(queue.get(timeout=120))
+    proc.join()
 
 
 if __name__ == "__main__":

@@ -42,6 +42,11 @@ class RunReport:
     wall_s: float = 0.0
     detail: str = ""
     layers: dict[str, bool] = field(default_factory=dict)
+    # Optional, from runners that know them (the Sandbox): CPU the child spent before the run proper
+    # (fork, confinement, warm-up: off the critical path when forked in advance; not in `cpu_s`), and
+    # the minor page faults during the run proper.
+    setup_cpu_s: float = 0.0
+    minflt: int = 0
 
 
 class Runner(Protocol):

@@ -2,7 +2,8 @@
 
 Most tests use `tests/sandbox_entries.py:run_source`, whose payload is Python source run in the child, so
 each test states exactly what the child tries. After every test the same sandbox (same zygote, unless the
-test restarted it) must still run an honest payload and must have no child process left.
+test restarted it) must still run an honest payload and must have no child process left but the spare it
+forked for the next run, after the last one ended.
 
 Needs Linux with Landlock ABI >= 6 and either root or user namespaces; the layer test pins this machine's
 set, as DESIGN.md asks.
@@ -23,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import sandbox_entries
 
 from grader import harness, wire
 from grader.exercise import Limits
@@ -58,7 +60,15 @@ def sb(shared_sandbox: Sandbox) -> Iterator[Sandbox]:
     yield shared_sandbox
     honest = run(shared_sandbox, "write(str(sum(range(10))))")
     assert (honest.status, honest.result) == (RunStatus.exited, b"45"), honest
-    assert _children(shared_sandbox.zygote_pid) == [], "a child outlived its run"
+    _assert_only_the_spare_left(shared_sandbox)
+
+
+def _assert_only_the_spare_left(sb: Sandbox) -> None:
+    """Between runs the zygote's only child is the spare it forked, confined and warmed for the next run
+    (after the last run ended): nothing of a run outlives it."""
+    spare = sb.spare_pid()
+    assert spare is not None and _alive(spare)
+    assert _children(sb.zygote_pid) == [spare], "a child outlived its run"
 
 
 def run(sb: Sandbox, source: str, limits: Limits = LIMITS) -> RunReport:
@@ -509,3 +519,142 @@ def test_the_zygote_does_not_outlive_its_server(tmp_path: Path) -> None:
     while _alive(zygote) and time.monotonic() < deadline:
         time.sleep(0.01)
     assert not _alive(zygote)
+
+
+# ---------------------------------------------------------------------------------- spare children
+# The zygote forks each run's child in advance (a spare: confined, warmed up, waiting for its job).
+
+
+def test_the_spare_holds_nothing_of_the_previous_run(sb: Sandbox) -> None:
+    hidden = "hidden-input-" + secrets.token_hex(8)
+    leave = (
+        "import builtins, os, sys, numpy as np\n"
+        f"builtins.LEFT = {hidden!r}\n"
+        f"sys.modules['left_behind'] = type(sys)({hidden!r})\n"
+        f"np.LEFT = {hidden!r}\n"
+        f"os.environ['LEFT'] = {hidden!r}\n"
+        f"open('left.txt', 'w').write({hidden!r})\n"
+        "write(str(os.getpid()))"
+    )
+    report = run(sb, leave)
+    assert report.status is RunStatus.exited, report
+    spare = sb.spare_pid()
+    assert spare is not None and spare != int(report.result)  # forked after that run ended
+    assert not _memory_contains(spare, hidden.encode())
+    assert not _memory_contains(spare, MARKER.encode())
+    look = ("import builtins, os, sys, numpy as np\n"
+            "write(repr([hasattr(builtins, 'LEFT'), 'left_behind' in sys.modules, hasattr(np, 'LEFT'),"
+            " 'LEFT' in os.environ, os.listdir('.'), os.getpid()]))")
+    *seen, pid = eval(run(sb, look).result)
+    assert seen == [False, False, False, False, []]
+    assert pid == spare  # the run was the spare's
+
+
+def test_the_warm_up_leaves_nothing_in_the_run(sb: Sandbox) -> None:
+    report = run(sb, "import gc, sys\nwrite(repr(any(m.startswith('warm') for m in sys.modules)))")
+    assert report.result == b"False" and report.output == b"", report  # its stdout and results went nowhere
+    assert sandbox_entries.WARM_UP_MARK.encode() not in report.result + report.output
+    assert 0 < report.setup_cpu_s < 0.5, report  # the spare's own CPU, reported apart from the run's
+
+
+def test_a_waiting_spare_is_already_confined(sb: Sandbox) -> None:
+    """Everything but the run's rlimits and the seccomp filter that locks them is in place before the
+    job (and before the warm-up): capabilities, no_new_privs, Landlock, the seccomp deny-list."""
+    spare = sb.spare_pid()
+    assert spare is not None
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        status = dict(line.split(":", 1) for line in Path(f"/proc/{spare}/status").read_text().splitlines())
+        if status["Seccomp_filters"].strip() == "1" and status["State"].split()[0] == "S":
+            break
+        time.sleep(0.01)
+    assert status["NoNewPrivs"].strip() == "1" and status["Seccomp"].strip() == "2"
+    assert status["Seccomp_filters"].strip() == "1"  # the deny-list; the rlimits lock comes with the job
+    for caps in ("CapEff", "CapPrm", "CapInh", "CapAmb"):
+        assert int(status[caps], 16) == 0, (caps, status[caps])
+    assert os.getsid(spare) == spare
+    assert os.readlink(f"/proc/{spare}/cwd") == sb.private_dir
+    assert sorted(os.listdir(f"/proc/{spare}/fd")) == [str(fd) for fd in range(6)] + ["7"]  # 6: ruleset, closed
+
+
+def test_a_spare_killed_while_waiting_is_replaced(sb: Sandbox, caplog: pytest.LogCaptureFixture) -> None:
+    spare = sb.spare_pid()
+    assert spare is not None
+    os.kill(spare, signal.SIGKILL)
+    deadline = time.monotonic() + 5
+    while spare in _children(sb.zygote_pid) and time.monotonic() < deadline:
+        time.sleep(0.01)  # the zygote reaps it and forks another
+    report = run(sb, "import os\nwrite(str(os.getpid()))")
+    assert report.status is RunStatus.exited and int(report.result) != spare
+    replacement = sb.spare_pid()
+    assert replacement not in (None, spare) and _alive(replacement)
+    assert any("ended before its job" in r.getMessage() for r in caplog.records), caplog.text
+
+
+def test_the_run_gets_its_own_limits(sb: Sandbox) -> None:
+    """The spare waits under its base limits; the job's limits replace them, and cannot be raised back."""
+    source = (
+        "import resource as r\n"
+        "names = ['RLIMIT_CPU', 'RLIMIT_FSIZE', 'RLIMIT_NOFILE', 'RLIMIT_NPROC', 'RLIMIT_CORE', 'RLIMIT_AS']\n"
+        "write(repr([r.getrlimit(getattr(r, n)) for n in names]))"
+    )
+    for cpu, output_kib in ((1, 64), (3, 128), (1, 64)):
+        limits = Limits(cpu_time_limit_s=cpu, wall_time_limit_s=5, memory_limit_mib=256, output_limit_kib=output_kib)
+        cpu_l, fsize, nofile, nproc, core, address_space = eval(run(sb, source, limits).result)
+        assert cpu_l == (cpu, cpu + 1) and fsize == (output_kib * 1024,) * 2
+        assert nofile == (64, 64) and nproc == core == (0, 0)
+        assert address_space[0] == address_space[1] < 4 << 30
+    raise_back = _try("__import__('resource').setrlimit(__import__('resource').RLIMIT_CPU, (1, 100))")
+    assert run(sb, raise_back).result.decode() in DENIED
+
+
+def test_cpu_limit_counts_the_spare_apart(sb: Sandbox) -> None:
+    report = run(sb, "while True:\n    pass", CPU_LIMITS)
+    assert report.status is RunStatus.cpu_limit and report.signal == signal.SIGXCPU, report
+    assert 0 < report.setup_cpu_s < 0.1 and report.cpu_s > 0.5, report  # the warm-up is not the run's
+    assert report.cpu_s + report.setup_cpu_s < 2 and report.minflt > 0
+
+
+def test_without_prefork_children_are_forked_per_run() -> None:
+    with Sandbox("sandbox_entries:run_source", ("numpy", "sandbox_entries"), sys_path=[str(TESTS), *sys.path],
+                 prefork=False) as sandbox:
+        assert sandbox.spare_pid() is None
+        for _ in range(3):
+            source = ("import os\nopen_fds = []\nfor fd in range(64):\n    try:\n        os.fstat(fd)\n"
+                      "        open_fds.append(fd)\n    except OSError:\n        pass\nwrite(repr(open_fds))")
+            report = run(sandbox, source)
+            assert (report.status, report.result) == (RunStatus.exited, b"[0, 1, 2, 3]"), report
+            assert _children(sandbox.zygote_pid) == [] and sandbox.spare_pid() is None
+        with _entries_sandbox() as prefork:
+            assert prefork.layers() == sandbox.layers()
+
+
+@pytest.mark.parametrize("warm_up", ["sandbox_entries:failing_warm_up", "sandbox_entries:exiting_warm_up"])
+def test_a_broken_warm_up_costs_speed_only(warm_up: str, caplog: pytest.LogCaptureFixture) -> None:
+    with Sandbox("sandbox_entries:run_source", ("numpy", "sandbox_entries"), sys_path=[str(TESTS), *sys.path],
+                 warm_up=warm_up) as sandbox:
+        for _ in range(4):
+            report = run(sandbox, "import os\nwrite(str(sum(range(10))))")
+            assert (report.status, report.result, report.output) == (RunStatus.exited, b"45", b""), report
+        spare = sandbox.spare_pid()  # also collects the zygote's notices
+    if "failing" in warm_up:  # spares go on, without the warm-up
+        assert spare is not None
+        expected = "warm-up failed"
+    else:  # spares that keep dying are given up
+        assert spare is None
+        expected = "children are now forked per run"
+    assert sum(expected in r.getMessage() for r in caplog.records) == 1, caplog.text
+
+
+def test_a_restarted_zygote_has_a_spare_again() -> None:
+    with _entries_sandbox() as sandbox:
+        old_zygote, old_spare = sandbox.zygote_pid, sandbox.spare_pid()
+        assert old_zygote is not None and old_spare is not None
+        os.kill(old_zygote, signal.SIGKILL)
+        deadline = time.monotonic() + 5
+        while (_alive(old_zygote) or _alive(old_spare)) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert not _alive(old_spare)  # it went with its zygote (parent-death signal)
+        assert run(sandbox, "write('ok')").result == b"ok"
+        spare = sandbox.spare_pid()
+        assert spare is not None and _children(sandbox.zygote_pid) == [spare]

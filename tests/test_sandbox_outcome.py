@@ -58,3 +58,14 @@ def test_rlimits_leave_room_above_the_zygote() -> None:
     assert table[resource.RLIMIT_FSIZE] == 64 * 1024
     assert table[resource.RLIMIT_CORE] == 0 and table[resource.RLIMIT_NPROC] == 0
     assert LIMITS.cpu_soft_s == 2  # whole seconds, rounded up
+
+
+@pytest.mark.parametrize(("cpu_s", "setup_cpu_s", "status"), [
+    (1.99, 0.02, RunStatus.cpu_limit),  # RLIMIT_CPU counted the spare's warm-up too: it did fire
+    (1.90, 0.02, RunStatus.exited),
+    (2.00, 0.0, RunStatus.cpu_limit),
+])
+def test_the_spares_cpu_counts_toward_the_rlimit(cpu_s: float, setup_cpu_s: float, status: RunStatus) -> None:
+    facts = Facts(_exited(0), cpu_s, 10_000, None, None, setup_cpu_s=setup_cpu_s)
+    assert facts.total_cpu_s == pytest.approx(cpu_s + setup_cpu_s)
+    assert classify(facts, LIMITS).status is status

@@ -18,6 +18,11 @@ Where this differs from DESIGN.md, and why:
   capability: DAC then protects other users' files, and Landlock is what protects root's.
 - Landlock is detected through its ABI-version syscall, not /sys/kernel/security/lsm (not mounted here).
 - RLIMIT_CPU counts whole seconds: a 1.5 s limit becomes SIGXCPU at 2 s of CPU.
+- Each run's child is forked before the run (a spare): it confines itself with every layer that does
+  not depend on the job, runs the entry module's trusted `warm_up`, and waits; the job brings its
+  descriptors and limits, then the child sets its rlimits and loads seccomp, and only then runs the
+  entry. Fork, confinement and the first-use costs leave the grading path. RLIMIT_CPU counts the
+  spare's few milliseconds of CPU too (reported apart as `setup_cpu_s`).
 
 `Sandbox` is imported lazily: the zygote imports this package too and must stay lean (no
 grader.runner/grader.exercise in the process every child is copied from).

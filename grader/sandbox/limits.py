@@ -59,7 +59,26 @@ def rlimits(limits: RunLimits, zygote_vm_bytes: int, payload_bytes: int) -> list
     ]
 
 
-def apply(limits: RunLimits, zygote_vm_bytes: int, payload_bytes: int) -> None:
-    for res, value in rlimits(limits, zygote_vm_bytes, payload_bytes):
+def apply(limits: RunLimits, vm_bytes: int, payload_bytes: int) -> None:
+    """The run's limits, set by the child when it gets its job, after it dropped its capabilities: a
+    hard limit can only go down, so one the server already holds lower stays as it is."""
+    for res, value in rlimits(limits, vm_bytes, payload_bytes):
+        value = _at_most_hard(res, value)
         resource.setrlimit(res, (value, value))
-    resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_soft_s, limits.cpu_soft_s + 1))
+    hard = _at_most_hard(resource.RLIMIT_CPU, limits.cpu_soft_s + 1)
+    resource.setrlimit(resource.RLIMIT_CPU, (min(limits.cpu_soft_s, hard), hard))
+
+
+def _at_most_hard(res: int, value: int) -> int:
+    hard = resource.getrlimit(res)[1]
+    return value if hard == resource.RLIM_INFINITY else min(value, hard)
+
+
+def apply_base(cpu_soft_s: int) -> None:
+    """What a spare child holds while it warms up and waits: no core files, processes, locked memory or
+    message queues, and a soft CPU limit against a wedged warm-up. Every hard limit `apply` sets later is
+    left at or above its value, since without CAP_SYS_RESOURCE a hard limit can only go down."""
+    for res in (resource.RLIMIT_CORE, resource.RLIMIT_NPROC, resource.RLIMIT_MEMLOCK, resource.RLIMIT_MSGQUEUE):
+        resource.setrlimit(res, (0, 0))
+    hard = resource.getrlimit(resource.RLIMIT_CPU)[1]
+    resource.setrlimit(resource.RLIMIT_CPU, (_at_most_hard(resource.RLIMIT_CPU, cpu_soft_s), hard))

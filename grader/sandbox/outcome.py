@@ -25,6 +25,13 @@ class Facts:
     maxrss_kib: int
     killed: str | None  # "wall" (zygote deadline), "result_cap" (Sandbox), None
     setup_error: str | None  # the child failed before student code ran
+    # CPU the child spent before its job (fork, confinement, warm-up); `cpu_s` is the run's alone.
+    # RLIMIT_CPU counts both, so the rules below compare their sum with it.
+    setup_cpu_s: float = 0.0
+
+    @property
+    def total_cpu_s(self) -> float:
+        return self.cpu_s + self.setup_cpu_s
 
 
 @dataclass(frozen=True)
@@ -42,7 +49,7 @@ def classify(facts: Facts, limits: RunLimits) -> Ending:
         code = os.WEXITSTATUS(facts.wait_status)
         if facts.killed == "result_cap":
             return Ending(RunStatus.output_limit, exit_code=code, detail="result over its cap")
-        if facts.cpu_s >= limits.cpu_soft_s:  # it caught or ignored SIGXCPU and finished anyway
+        if facts.total_cpu_s >= limits.cpu_soft_s:  # it caught or ignored SIGXCPU and finished anyway
             return Ending(RunStatus.cpu_limit, exit_code=code, detail="CPU time over the limit")
         return Ending(RunStatus.exited, exit_code=code)
     if not os.WIFSIGNALED(facts.wait_status):
@@ -50,7 +57,7 @@ def classify(facts: Facts, limits: RunLimits) -> Ending:
     sig = os.WTERMSIG(facts.wait_status)
     if facts.killed == "result_cap":
         return Ending(RunStatus.output_limit, signal=sig, detail="result over its cap")
-    if sig == signal.SIGXCPU or facts.cpu_s >= limits.cpu_soft_s:
+    if sig == signal.SIGXCPU or facts.total_cpu_s >= limits.cpu_soft_s:
         return Ending(RunStatus.cpu_limit, signal=sig, detail="CPU time limit")
     if facts.killed == "wall":
         return Ending(RunStatus.wall_limit, signal=sig, detail="wall-clock limit")

@@ -4,11 +4,16 @@ descriptors the zygote only hands on, so its memory (copied into every child) ne
 
 Sandbox -> zygote: {"op": "run", "run": n, "limits": {...}} + [payload memfd, result pipe, output memfd]
                    {"op": "kill", "run": n, "reason": "result_cap"}
+                   {"op": "status"}                                               between runs only
 zygote -> Sandbox: {"op": "ready", "pid": p, "layers": {...}, "reasons": {...}}       once, at start
                    {"op": "error", "message": m}                                  instead, then exits
                    {"op": "started", "run": n, "pid": p} + [pidfd of the child]
-                   {"op": "done", "run": n, "wait_status": s, "cpu_s": t, "maxrss_kib": m,
-                    "killed": reason | None, "setup_error": str | None}
+                   {"op": "done", "run": n, "wait_status": s, "cpu_s": t, "setup_cpu_s": t0, "minflt": f,
+                    "maxrss_kib": m, "killed": reason | None, "setup_error": str | None}
+                   {"op": "status", "spare": pid | None, "prefork": bool}         answers "status"
+                   {"op": "notice", "message": m}                                 to log, at any time
+zygote -> child:   {"op": "job", "limits": {...}} + [payload memfd, result pipe, output memfd], over the
+                   child's own socket pair: a child forked in advance waits for it there.
 """
 
 from __future__ import annotations

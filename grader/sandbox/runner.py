@@ -1,10 +1,10 @@
 """`Sandbox`: the confined runner (the `grader.runner.Runner` contract) on top of a zygote process.
 
 Per run the Sandbox puts the payload in a memfd, makes a pipe for results and a memfd for stdout/stderr,
-hands the three descriptors to the zygote, then reads results with a byte cap while the zygote enforces
-the wall-clock deadline. A zygote that has died is restarted transparently; anything wrong with this
-machinery is `internal_error`, logged at ERROR, never the student's fault. Not thread-safe: one Sandbox
-per worker thread.
+hands the three descriptors to the zygote (which hands them on to a child it forked, confined and warmed up
+in advance), then reads results with a byte cap while the zygote enforces the wall-clock deadline. A
+zygote that has died is restarted transparently; anything wrong with this machinery is `internal_error`,
+logged at ERROR, never the student's fault. Not thread-safe: one Sandbox per worker thread.
 """
 
 from __future__ import annotations
@@ -138,6 +138,9 @@ class Sandbox:
     `sys_path` (default: ours) is the zygote's import path; `readable` adds read-only paths for the
     child; `work_dir` is where the private directory is made (default: the system temp dir); `required`
     names the layers without which it refuses to run (SandboxError at start, internal_error per run).
+    `prefork` keeps one child forked and confined in advance (a spare: off the run's critical path);
+    `warm_up` ("module:function", "auto" for the entry module's `warm_up` if it has one, or None) is
+    trusted code each spare runs as `warm_up(out_fd)` before it waits for its job.
     """
 
     def __init__(
@@ -149,6 +152,8 @@ class Sandbox:
         readable: Sequence[str] = (),
         work_dir: str | None = None,
         required: Sequence[str] = REQUIRED_LAYERS,
+        prefork: bool = True,
+        warm_up: str | None = "auto",
     ) -> None:
         base_dir = tempfile.mkdtemp(prefix="rnn-grader-sandbox-", dir=work_dir)
         private_dir = os.path.join(base_dir, "private")
@@ -160,6 +165,8 @@ class Sandbox:
             "sys_path": [_absolute(p) for p in path],
             "private_dir": private_dir,
             "readable": [os.path.abspath(p) for p in readable],
+            "prefork": prefork,
+            "warm_up": warm_up,
         }
         self._required = tuple(required)
         self._state = _State(base_dir)
@@ -183,6 +190,31 @@ class Sandbox:
     @property
     def private_dir(self) -> str:
         return str(self._config["private_dir"])
+
+    def spare_pid(self) -> int | None:
+        """The pid of the child the zygote holds ready for the next run (None if it holds none). Asks the
+        zygote, which answers once it is idle, so after a run this is the spare forked for the next one.
+        For tests and diagnostics: never during a run."""
+        zygote = self._state.zygote
+        if zygote is None or zygote.proc.poll() is not None:
+            return None
+        try:
+            protocol.send(zygote.sock, {"op": "status"})
+        except OSError:  # it died just now
+            return None
+        deadline = time.monotonic() + _START_TIMEOUT_S
+        while select.select([zygote.sock], [], [], max(0.0, deadline - time.monotonic()))[0]:
+            received = protocol.recv(zygote.sock)
+            if received is None:
+                return None
+            message, fds = received
+            for fd in fds:
+                os.close(fd)
+            if message.get("op") == "status":
+                spare = message.get("spare")
+                return spare if type(spare) is int else None
+            _log_notice(message)
+        raise SandboxError("the zygote did not answer a status request")
 
     def close(self) -> None:
         self._finalizer()
@@ -264,12 +296,14 @@ class Sandbox:
         facts = outcome.Facts(
             wait_status=int(done["wait_status"]), cpu_s=float(done["cpu_s"]),
             maxrss_kib=int(done["maxrss_kib"]), killed=done.get("killed"), setup_error=done.get("setup_error"),
+            setup_cpu_s=float(done.get("setup_cpu_s", 0.0)),
         )
         ending = outcome.classify(facts, limits)
         report = RunReport(
             status=ending.status, result=result, output=output, exit_code=ending.exit_code,
             signal=ending.signal, cpu_s=facts.cpu_s, wall_s=time.perf_counter() - started,
-            detail=ending.detail, layers=self.layers(),
+            detail=ending.detail, layers=self.layers(), setup_cpu_s=facts.setup_cpu_s,
+            minflt=int(done.get("minflt", 0)),
         )
         if report.status is RunStatus.internal_error:
             log.error("sandbox internal error: %s", report.detail)
@@ -315,8 +349,11 @@ class Sandbox:
                 if message.get("run") != run_id:
                     for f in extra:
                         os.close(f)
+                    _log_notice(message)
                     continue
-                if message.get("op") == "started" and extra:
+                if message.get("op") == "started" and extra:  # again if the zygote had to use another child
+                    if "pidfd" in fds:
+                        os.close(fds.pop("pidfd"))
                     fds["pidfd"] = extra.pop(0)
                     backstop = time.perf_counter() + limits.wall_time_limit_s + _REPORT_GRACE_S
                 for f in extra:
@@ -332,6 +369,11 @@ class Sandbox:
         log.error("sandbox internal error: %s", detail)
         return RunReport(status=RunStatus.internal_error, wall_s=time.perf_counter() - started,
                          detail=detail, layers=self.layers())
+
+
+def _log_notice(message: dict[str, Any]) -> None:
+    if message.get("op") == "notice":
+        log.warning("sandbox zygote: %s", str(message.get("message", ""))[:4000])
 
 
 def _send_kill(zygote: _Zygote, run_id: int) -> None:

@@ -4,9 +4,23 @@ confined child per run.
 Started by `Sandbox` as `python -I -B -c 'from grader.sandbox.zygote import main; main()' CONFIG` with an
 environment built from an allow-list (never the server's), so no secret is ever in its memory, which
 every child inherits. It never reads a payload or a result: those travel in descriptors it only hands on.
-Per run it forks, watches the child with a pidfd against the wall-clock deadline, kills the child's
-process group when needed, reaps it (it is the parent, so pids cannot be reused under it), empties the
-private directory in place and reports the raw exit facts. `Sandbox` classifies them.
+
+Children are forked IN ADVANCE: after each run (and at start) the zygote forks the next child, a spare,
+which enters its own session and confines itself with every layer but the run's rlimits (no capabilities,
+no_new_privs, Landlock, the seccomp deny-list, an empty environment, the private directory, base
+rlimits), warms up by running the entry module's trusted `warm_up(out_fd)` (the copy-on-write faults and
+first-use costs of NumPy and the harness then happen off the grading path), and blocks on its own job
+socket. A run hands it the payload/result/output descriptors and the limits (SCM_RIGHTS); only then does
+it set the run's rlimits (lowering only) and load the small seccomp filter that denies changing them, and
+only then does the entry run the student's code: nothing untrusted ever runs before every layer is in
+place. The spare is forked from the zygote, which never sees a payload, so it holds nothing of any
+previous run. The wall-clock deadline starts at the hand-over; the CPU a child spent before it (fork,
+confinement, warm-up) is reported apart, and RLIMIT_CPU, which counts the whole process, is compared with
+the total.
+
+Per run the zygote watches the child with a pidfd against the deadline, kills the child's process group
+when needed, reaps it (it is the parent, so pids cannot be reused under it), empties the private directory
+in place, reports the raw exit facts (`Sandbox` classifies them) and forks the next spare.
 """
 
 from __future__ import annotations
@@ -17,6 +31,7 @@ import importlib
 import json
 import math
 import os
+import resource
 import select
 import shutil
 import signal
@@ -34,9 +49,17 @@ from grader.sandbox import _sys, landlock, limits, protocol
 from grader.sandbox import seccomp as seccomp_filter
 
 SETUP_FAILED_EXIT = 125
-# Descriptor layout inside the child.
-_CHILD_FDS = ("stdin", "stdout", "stderr", "result", "payload", "status", "ruleset")
-_RESULT_FD, _PAYLOAD_FD, _STATUS_FD, _RULESET_FD = 3, 4, 5, 6
+# Descriptor layout inside a child waiting for its job: stdin, stdout, stderr, the warm-up's result sink,
+# its own /proc/self/statm (opened before Landlock, read at the job for RLIMIT_AS), the status pipe, the
+# Landlock ruleset (closed once applied) and the job socket.
+_SPARE_FDS = ("stdin", "stdout", "stderr", "sink", "statm", "status", "ruleset", "job")
+_SINK_FD, _STATM_FD, _STATUS_FD, _RULESET_FD, _JOB_FD = 3, 4, 5, 6, 7
+# ... and once it has its job (the student's code finds 0-3 only: status and payload are closed first).
+_RESULT_FD, _PAYLOAD_FD = 3, 4
+# A spare's soft CPU limit before its job (hard: unlimited, lowered at the job): a wedged warm-up ends.
+_SPARE_CPU_S = 10
+# Spares that die before getting a job, in a row, before the zygote stops forking them in advance.
+_MAX_IDLE_DEATHS = 2
 # Enough for scratch files; bounds what a run can write (each file is also capped by RLIMIT_FSIZE).
 _PRIVATE_TMPFS = "size=64m,nr_inodes=1024,mode=0700"
 _SYSTEM_READ_ONLY = ("/usr/lib", "/lib", "/usr/lib64", "/lib64", "/etc/ld.so.cache")
@@ -50,19 +73,51 @@ class Config:
     private_dir: str
     readable: list[str]
     ctrl_fd: int
+    prefork: bool = True
+    # "module:function" run in each spare before its job, "auto" (the entry module's `warm_up`, if any)
+    # or None.
+    warm_up: str | None = "auto"
+
+
+@dataclass
+class _Child:
+    """A forked child: a spare waiting for its job, or the one running the current job."""
+
+    pid: int
+    pidfd: int
+    job: socket.socket  # the zygote's end of the child's job socket
+    status_r: int
+
+    def exited(self) -> bool:
+        return bool(select.select([self.pidfd], [], [], 0)[0])
+
+    def close(self) -> None:
+        self.job.close()
+        os.close(self.pidfd)
+        os.close(self.status_r)
+
+
+class _NoJob(Exception):
+    """The zygote closed a spare's job socket: it is not needed any more."""
 
 
 class Zygote:
-    def __init__(self, config: Config, entry: Callable[[bytes, int], object]) -> None:
+    def __init__(self, config: Config, entry: Callable[[bytearray, int], object],
+                 warm_up: Callable[[int], object] | None = None) -> None:
         self.config = config
         self.entry = entry
+        self.warm_up = warm_up
+        self.prefork = config.prefork
         self.pid = os.getpid()
         self.ctrl = socket.socket(fileno=config.ctrl_fd)
         self.devnull = os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC)
+        self.sink = os.open(os.devnull, os.O_WRONLY | os.O_CLOEXEC)  # stdout and results of a warm-up
         self.layers: dict[str, bool] = {}
         self.reasons: dict[str, str] = {}
         self.ruleset: landlock.Ruleset | None = None
-        self.seccomp: seccomp_filter.PidFilter | None = None
+        self.seccomp: seccomp_filter.Filters | None = None
+        self.spare: _Child | None = None
+        self.idle_deaths = 0
         # Handlers Python installed here (SIGINT, SIGPIPE/SIGXFSZ ignored...): back to default in children.
         self.reset_signals = [
             s for s in signal.valid_signals()
@@ -149,52 +204,152 @@ class Zygote:
     # ------------------------------------------------------------------ serving runs
     def serve(self) -> None:
         _empty_dir(self.config.private_dir)  # a previous zygote may have died mid-run
+        self._fork_spare()
         protocol.send(self.ctrl, {"op": "ready", "pid": os.getpid(), "layers": self.layers,
                                   "reasons": self.reasons})
+        try:
+            self._serve()
+        finally:
+            self._drop_spare()
+
+    def _serve(self) -> None:
         while True:
+            watched = [self.ctrl.fileno()] + ([self.spare.pidfd] if self.spare else [])
+            ready = select.select(watched, [], [])[0]
+            if self.spare is not None and self.spare.pidfd in ready:
+                self._spare_died()
+            if self.ctrl.fileno() not in ready:
+                continue
             received = protocol.recv(self.ctrl)
             if received is None:
                 return  # the Sandbox closed or its process died
             message, fds = received
             if message.get("op") == "run" and len(fds) == 3:
                 self._run(int(message["run"]), limits.RunLimits(**message["limits"]), fds)
-            else:  # a kill for a run that already ended, or junk: nothing to do
-                for fd in fds:
-                    os.close(fd)
+                continue
+            for fd in fds:  # a kill for a run that already ended, or junk: nothing to do
+                os.close(fd)
+            if message.get("op") == "status":
+                protocol.send(self.ctrl, {"op": "status", "spare": self.spare.pid if self.spare else None,
+                                          "prefork": self.prefork})
 
     def _run(self, run_id: int, run_limits: limits.RunLimits, fds: list[int]) -> None:
-        payload_fd, result_fd, output_fd = fds
-        payload_bytes = os.fstat(payload_fd).st_size
-        vm_bytes = _vm_bytes()
+        try:
+            killed, wait_status, usage, status = self._hand_over(run_id, run_limits, fds)
+        finally:
+            for fd in fds:  # only now: the Sandbox's end of the result pipe gets its EOF
+                os.close(fd)
+        setup_error = None
+        cpu_before, flt_before = 0.0, 0
+        if status.startswith(b"ok "):  # written by the child's trusted code, before the entry ran
+            cpu_text, flt_text, *warm_up_error = status[3:].split(maxsplit=2)
+            cpu_before, flt_before = float(cpu_text), int(flt_text)
+            if warm_up_error and self.warm_up is not None:
+                self.warm_up = None
+                _notice(self.ctrl, f"{warm_up_error[0].decode('utf-8', 'replace')}; spares are no longer warmed up")
+        else:
+            setup_error = status.decode("utf-8", "replace") or "no report"
+        cpu_total = usage.ru_utime + usage.ru_stime
+        protocol.send(self.ctrl, {
+            "op": "done", "run": run_id, "wait_status": wait_status,
+            "cpu_s": max(0.0, cpu_total - cpu_before), "setup_cpu_s": cpu_before,
+            "minflt": max(0, usage.ru_minflt - flt_before), "maxrss_kib": usage.ru_maxrss, "killed": killed,
+            "setup_error": setup_error,
+        })
+        # After the report (the next run waits for this: messages are handled in order), before the
+        # next spare, which works in it.
+        _empty_dir(self.config.private_dir)
+        self._fork_spare()
+
+    def _hand_over(self, run_id: int, run_limits: limits.RunLimits,
+                   fds: list[int]) -> tuple[str | None, int, resource.struct_rusage, bytes]:
+        """Give the job to the spare and watch it to its end. A child that dies before it reports
+        anything (the spare was killed just before the hand-over, or its warm-up crashed) ran no student
+        code, which comes only after its "ok": then a fresh child gets the same job, once."""
+        job = {"op": "job", "limits": run_limits.to_json()}
+        child, spare = self._take_spare()
+        for attempt in range(2):
+            try:
+                protocol.send(child.job, job, fds)
+            except OSError:  # it is already gone (EPIPE)
+                pass
+            started = time.monotonic()
+            try:
+                protocol.send(self.ctrl, {"op": "started", "run": run_id, "pid": child.pid}, [child.pidfd])
+                killed = self._watch(run_id, child.pid, child.pidfd, started + run_limits.wall_time_limit_s)
+            except (OSError, protocol.ProtocolError):
+                self._reap(child)
+                raise
+            wait_status, usage, status = self._reap(child)
+            if spare and not attempt and status.startswith(b"ok "):
+                self.idle_deaths = 0  # spares work (a fresh child that worked says nothing about them)
+            if status or killed or attempt:
+                return killed, wait_status, usage, status
+            self._count_idle_death(f"child {child.pid} ended before taking its job (wait status "
+                                   f"{wait_status:#x}); the run goes to a fresh child")
+            child = self._fork(warm=False)
+        raise AssertionError("unreachable")
+
+    # ------------------------------------------------------------------ spares
+    def _fork_spare(self) -> None:
+        if self.prefork and self.spare is None:
+            self.spare = self._fork(warm=self.warm_up is not None)
+
+    def _take_spare(self) -> tuple[_Child, bool]:
+        """The waiting spare if it is still alive, else a child forked now (not warmed: it would only
+        move the same work in front of the run); and whether it is the spare."""
+        spare, self.spare = self.spare, None
+        if spare is not None and not spare.exited():
+            return spare, True
+        if spare is not None:
+            self._spare_lost(spare)
+        return self._fork(warm=False), False
+
+    def _spare_died(self) -> None:
+        spare, self.spare = self.spare, None
+        assert spare is not None
+        self._spare_lost(spare)
+        self._fork_spare()
+
+    def _spare_lost(self, spare: _Child) -> None:
+        """A spare ended before its job (killed from outside, or its set-up failed): reap it, say so, and
+        stop forking spares in advance if they keep dying."""
+        wait_status, _, status = self._reap(spare)
+        self._count_idle_death(f"spare child {spare.pid} ended before its job (wait status {wait_status:#x}): "
+                               f"{status.decode('utf-8', 'replace') or 'no report'}")
+
+    def _count_idle_death(self, message: str) -> None:
+        self.idle_deaths += 1
+        if self.idle_deaths >= _MAX_IDLE_DEATHS and self.prefork:
+            self.prefork = False
+            message += "; children are now forked per run"
+        _notice(self.ctrl, message)
+
+    def _drop_spare(self) -> None:
+        spare, self.spare = self.spare, None
+        if spare is not None:
+            self._reap(spare)
+
+    def _fork(self, warm: bool) -> _Child:
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         status_r, status_w = os.pipe()
         sys.stdout.flush()
         sys.stderr.flush()
         pid = os.fork()
         if pid == 0:
-            self._child([self.devnull, output_fd, output_fd, result_fd, payload_fd, status_w,
-                         self.ruleset.fd if self.ruleset else self.devnull],
-                        run_limits, vm_bytes, payload_bytes)
-        started = time.monotonic()
-        for fd in (*fds, status_w):
-            os.close(fd)
-        pidfd = os.pidfd_open(pid)
-        try:
-            protocol.send(self.ctrl, {"op": "started", "run": run_id, "pid": pid}, [pidfd])
-            killed = self._watch(run_id, pid, pidfd, started + run_limits.wall_time_limit_s)
-        except (OSError, protocol.ProtocolError):
-            _kill(pid, pidfd)
-            os.wait4(pid, 0)
-            raise
-        _kill(pid, pidfd)  # anything left in the child's group goes before the pid is released
-        _, wait_status, usage = os.wait4(pid, 0)
-        os.close(pidfd)
-        setup = _read_status(status_r)
-        _empty_dir(self.config.private_dir)
-        protocol.send(self.ctrl, {
-            "op": "done", "run": run_id, "wait_status": wait_status,
-            "cpu_s": usage.ru_utime + usage.ru_stime, "maxrss_kib": usage.ru_maxrss, "killed": killed,
-            "setup_error": None if setup == b"ok" else setup.decode("utf-8", "replace") or "no report",
-        })
+            self._child(theirs.fileno(), status_w, warm)
+        theirs.close()
+        os.close(status_w)
+        return _Child(pid=pid, pidfd=os.pidfd_open(pid), job=ours, status_r=status_r)
+
+    def _reap(self, child: _Child) -> tuple[int, resource.struct_rusage, bytes]:
+        """Kill the child's process group (anything left in it goes before the pid is released), reap
+        it, and read what it reported on its status pipe."""
+        _kill(child.pid, child.pidfd)
+        _, wait_status, usage = os.wait4(child.pid, 0)
+        status = _read_status(child.status_r)
+        child.close()
+        return wait_status, usage, status
 
     def _watch(self, run_id: int, pid: int, pidfd: int, deadline: float) -> str | None:
         """Wait for the child to end; kill it at the deadline or when the Sandbox asks. Returns why we
@@ -224,20 +379,27 @@ class Zygote:
                     killed = str(message.get("reason", "requested"))
 
     # ------------------------------------------------------------------ the child
-    def _child(self, fds: list[int], run_limits: limits.RunLimits, vm_bytes: int,
-               payload_bytes: int) -> NoReturn:
+    def _child(self, job_fd: int, status_w: int, warm: bool) -> NoReturn:
         code = SETUP_FAILED_EXIT
-        status_fd = fds[5]
+        status_fd = status_w
         try:
             try:
                 self._enter_session()
-                _arrange_fds(fds)
+                statm = os.open("/proc/self/statm", os.O_RDONLY | os.O_CLOEXEC)
+                _arrange_fds([self.devnull, self.sink, self.sink, self.sink, statm, status_w,
+                              self.ruleset.fd if self.ruleset else self.sink, job_fd])
                 status_fd = _STATUS_FD
-                self._confine(run_limits, vm_bytes, payload_bytes)
+                self._confine_spare()
+                warm_up_error = self._warm_up() if warm else ""
+                payload_bytes = self._take_job()
+            except _NoJob:
+                code = 0
             except BaseException as exc:  # report and fail closed: no student code runs
                 os.write(status_fd, f"{type(exc).__name__}: {exc}".encode()[:2000])
             else:
-                os.write(_STATUS_FD, b"ok")
+                usage = resource.getrusage(resource.RUSAGE_SELF)
+                cpu = usage.ru_utime + usage.ru_stime
+                os.write(_STATUS_FD, f"ok {cpu:.6f} {usage.ru_minflt} {warm_up_error}".encode()[:2000])
                 os.close(_STATUS_FD)
                 code = self._call_entry(payload_bytes)
         finally:
@@ -252,21 +414,61 @@ class Zygote:
         if os.getppid() != self.pid:
             raise RuntimeError("the zygote went away")
 
-    def _confine(self, run_limits: limits.RunLimits, vm_bytes: int, payload_bytes: int) -> None:
+    def _confine_spare(self) -> None:
+        """Every layer that does not depend on the job; the run's rlimits, and the seccomp filter that
+        locks them, come with it."""
         os.chdir(self.config.private_dir)
         os.environ.clear()
-        limits.apply(run_limits, vm_bytes, payload_bytes)
+        limits.apply_base(_SPARE_CPU_S)
         _sys.drop_capabilities()
         _sys.prctl(_sys.PR_SET_NO_NEW_PRIVS, 1)
         if self.ruleset is not None:
             landlock.restrict_self(_RULESET_FD)
         os.close(_RULESET_FD)
+        if self.seccomp is not None:  # all of it but the rlimits lock, which waits for the run's limits
+            _sys.load_seccomp_bpf(self.seccomp.deny.for_pid(os.getpid()))
+
+    def _warm_up(self) -> str:
+        """Trusted code paths the run will take, so that their first-use costs are paid now. A failure
+        only costs speed: it is reported with the run, which goes ahead."""
+        assert self.warm_up is not None
+        try:
+            self.warm_up(_SINK_FD)
+        except BaseException as exc:
+            return f"warm-up failed: {type(exc).__name__}: {exc}"
+        finally:
+            gc.collect()  # the warm-up's garbage goes now, not in a collection during the run
+        return ""
+
+    def _take_job(self) -> int:
+        """Wait for the job; then the final layers, in the order that keeps them irreversible: descriptors,
+        rlimits (lowering only), the seccomp filter that denies changing them again. Returns the payload's
+        size."""
+        job = socket.socket(fileno=_JOB_FD)
+        received = protocol.recv(job)
+        job.close()
+        if received is None:
+            raise _NoJob
+        message, fds = received
+        if message.get("op") != "job" or len(fds) != 3:
+            raise RuntimeError(f"unexpected job message {message.get('op')!r} with {len(fds)} descriptors")
+        payload_fd, result_fd, output_fd = fds
+        run_limits = limits.RunLimits(**message["limits"])
+        sys.stdout.flush()  # what a warm-up printed goes to /dev/null, not into the run's output
+        sys.stderr.flush()
+        vm_bytes = int(os.pread(_STATM_FD, 256, 0).split()[0]) * os.sysconf("SC_PAGE_SIZE")
+        payload_bytes = os.fstat(payload_fd).st_size
+        for target, fd in ((1, output_fd), (2, output_fd), (_RESULT_FD, result_fd), (_PAYLOAD_FD, payload_fd)):
+            os.dup2(fd, target)  # received descriptors are above 5: no target is a source
+        os.closerange(_STATUS_FD + 1, 1 << 20)
+        limits.apply(run_limits, vm_bytes, payload_bytes)
         if self.seccomp is not None:
-            _sys.load_seccomp_bpf(self.seccomp.for_pid(os.getpid()))
+            _sys.load_seccomp_bpf(self.seccomp.rlimits_lock)
         for stream in (sys.stdout, sys.stderr):
             reconfigure = getattr(stream, "reconfigure", None)
             if reconfigure is not None:
                 reconfigure(line_buffering=True)
+        return payload_bytes
 
     def _call_entry(self, payload_bytes: int) -> int:
         code = 0
@@ -295,12 +497,20 @@ class Zygote:
 
 
 def _arrange_fds(fds: list[int]) -> None:
-    """Put what the child keeps at 0..6 (through high copies, so no dup2 clobbers a source); close
-    everything else the zygote had open (its control socket, /dev/null, pipes of its own)."""
+    """Put what the child keeps at 0..len(fds)-1 (through high copies, so no dup2 clobbers a source);
+    close everything else the zygote had open (its control socket, /dev/null, pipes of its own)."""
     high = [fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 100) for fd in fds]
     for target, fd in enumerate(high):
         os.dup2(fd, target)
-    os.closerange(len(_CHILD_FDS), 1 << 20)
+    os.closerange(len(fds), 1 << 20)
+
+
+def _notice(sock: socket.socket, message: str) -> None:
+    """Something the Sandbox should log (never part of a run's outcome)."""
+    try:
+        protocol.send(sock, {"op": "notice", "message": message[:4000]})
+    except OSError:
+        pass
 
 
 def _kill(pid: int, pidfd: int) -> None:
@@ -314,21 +524,18 @@ def _kill(pid: int, pidfd: int) -> None:
         pass
 
 
-def _vm_bytes() -> int:
-    with open("/proc/self/statm", "rb") as f:
-        return int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
-
-
-def _read_exactly(fd: int, size: int) -> bytes:
-    chunks: list[bytes] = []
-    offset = 0
-    while offset < size:
-        chunk = os.pread(fd, size - offset, offset)
-        if not chunk:
-            break
-        chunks.append(chunk)
-        offset += len(chunk)
-    return b"".join(chunks)
+def _read_exactly(fd: int, size: int) -> bytearray:
+    """Straight into a writable buffer: the entry may build its (writable) inputs on it without a copy."""
+    buffer = bytearray(size)
+    with memoryview(buffer) as view:
+        offset = 0
+        while offset < size:
+            count = os.preadv(fd, [view[offset:]], offset)
+            if not count:
+                break
+            offset += count
+    del buffer[offset:]
+    return buffer
 
 
 def _read_status(fd: int) -> bytes:
@@ -337,8 +544,6 @@ def _read_status(fd: int) -> bytes:
         return os.read(fd, 4096)
     except BlockingIOError:
         return b""
-    finally:
-        os.close(fd)
 
 
 def _empty_dir(path: str) -> None:
@@ -377,13 +582,26 @@ def _uid_switch_reason() -> str:
         path = parent
 
 
-def _load_entry(spec: str) -> Callable[[bytes, int], object]:
+def _load_entry(spec: str) -> Callable[[bytearray, int], object]:
     module_name, _, function = spec.partition(":")
     module = importlib.import_module(module_name)
     entry = getattr(module, function)
     if not callable(entry):
         raise TypeError(f"{spec} is not callable")
     return entry  # type: ignore[no-any-return]
+
+
+def _load_warm_up(spec: str | None, entry: str) -> Callable[[int], object] | None:
+    """`warm_up(out_fd)`: "module:function", "auto" (the entry module's `warm_up`, if it has one) or None."""
+    if spec is None:
+        return None
+    module_name, _, function_name = (entry.partition(":")[0], "", "warm_up") if spec == "auto" else spec.partition(":")
+    function = getattr(importlib.import_module(module_name), function_name, None)
+    if function is None and spec == "auto":
+        return None
+    if not callable(function):
+        raise TypeError(f"{spec} is not callable")
+    return function  # type: ignore[no-any-return]
 
 
 def main() -> None:
@@ -396,7 +614,8 @@ def main() -> None:
         for name in config.preload:
             importlib.import_module(name)
         entry = _load_entry(config.entry)
-        zygote = Zygote(config, entry)
+        warm_up = _load_warm_up(config.warm_up, config.entry)
+        zygote = Zygote(config, entry, warm_up)
         zygote.setup_layers()
     except BaseException as exc:
         sock = socket.socket(fileno=ctrl_fd)
