@@ -71,6 +71,20 @@ def _symbolic(shape: tuple[int, ...], facts: dict[str, Any], symbols: str | None
     return "(" + ", ".join(parts) + ("," if len(parts) == 1 else "") + ")"
 
 
+def allclose(student: FloatArray, reference: FloatArray, rtol: float, atol: float) -> bool:
+    """np.allclose(student, reference, rtol, atol, equal_nan=False), with the reference second.
+
+    When every entry is finite, np.isclose is exactly |s - r| <= atol + rtol * |r|; evaluating that
+    directly skips isclose's broadcasting and inf handling, a third of grading's comparison time.
+    """
+    with np.errstate(all="ignore"):
+        diff = np.abs(student - reference)
+        bound = atol + rtol * np.abs(reference)
+        if np.isfinite(diff).all() and np.isfinite(bound).all():
+            return bool((diff <= bound).all())
+    return bool(np.allclose(student, reference, rtol=rtol, atol=atol, equal_nan=False))
+
+
 def relative_error(student: FloatArray, reference: FloatArray, atol: float) -> float:
     """max |s - r| / max(|r|, atol): one number a student can compare across tests."""
     with np.errstate(all="ignore"):
@@ -83,7 +97,7 @@ def _time_where(student: FloatArray, reference: FloatArray, part: Part) -> Text 
     if reference.ndim < 1 or reference.shape[0] < 2:
         return None
     bad = [
-        not np.allclose(student[t], reference[t], rtol=part.rtol, atol=part.atol, equal_nan=False)
+        not allclose(student[t], reference[t], part.rtol, part.atol)
         for t in range(reference.shape[0])
     ]
     if all(bad):
@@ -191,7 +205,7 @@ def _compare_leaf(
         where = _time_where(np.where(np.isfinite(s), s, np.inf), ref, part) if path in part.time_major else None
         out.mismatches.append(Mismatch(path, "non_finite", _with_where("non_finite", what, where, kind=kind)))
         return
-    if not np.allclose(s, ref, rtol=part.rtol, atol=part.atol, equal_nan=False):
+    if not allclose(s, ref, part.rtol, part.atol):
         rel = relative_error(s, ref, part.atol)
         where = _time_where(s, ref, part) if path in part.time_major else None
         message = _with_where("not_close", what, where, rel_error=f"{rel:.2e}", rtol=part.rtol, atol=part.atol)

@@ -248,6 +248,8 @@ class Procedure:
                        got="something that cannot be read back")
             return _make_test(case, max_score, Outcome.wrong_answer, [text])
         got.values[index] = value
+        if not case.scored:  # diagnostics only: its value feeds a chart, it earns and explains nothing
+            return _make_test(case, max_score, Outcome.passed, [])
         comparison = compare(value, expected, part, dict(case.facts))
         raw_mutated = header.get("mutated")
         mutated = [k for k in raw_mutated if type(k) is int] if isinstance(raw_mutated, list) else []

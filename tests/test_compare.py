@@ -6,8 +6,11 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 
-from grader.compare import compare, relative_error
+from grader.compare import allclose, compare, relative_error
 from grader.exercise import Part
 from grader.result import Text
 from grader.wire import Opaque
@@ -104,3 +107,16 @@ def test_dict_keys_missing_and_scalars() -> None:
     assert [m.kind for m in compare(({"a": np.ones(2), "b": np.zeros(3)}, "3"), ref, part, {}).mismatches] == [
         "type"
     ]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    arrays(np.float64, st.integers(1, 6), elements=st.floats(allow_nan=True, allow_infinity=True, width=64)),
+    st.floats(-1e-6, 1e-6),
+    st.sampled_from([0.0, 1e-12, 1e-9, 1e-6]),
+    st.sampled_from([0.0, 1e-10, 1e-8]),
+)
+def test_fast_allclose_agrees_with_numpy(reference: np.ndarray, nudge: float, rtol: float, atol: float) -> None:
+    student = reference * (1 + nudge) + nudge
+    assert allclose(student, reference, rtol, atol) == np.allclose(student, reference, rtol=rtol, atol=atol)
+    assert allclose(reference, reference, rtol, atol) == np.allclose(reference, reference, rtol=rtol, atol=atol)
