@@ -205,3 +205,36 @@ def create_student(teacher_headers: dict[str, str]) -> Callable[..., dict[str, s
 @pytest.fixture(scope="session")
 def solutions_dir() -> Path:
     return Path(__file__).resolve().parent / "solutions"
+
+
+class SharedGrader:
+    """One real Grader (one sandbox zygote) for a whole module; an app's close() leaves it running."""
+
+    def __init__(self, grader: Any) -> None:
+        self.grader = grader
+
+    def grade(self, exercise_id: str, source: str, seed: int) -> Any:
+        return self.grader.grade(exercise_id, source, seed)
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def real_grader(real_exercises: dict[str, Any]) -> Iterator[Any]:
+    from grader.grade import Grader
+
+    grader = Grader(real_exercises)
+    yield grader
+    grader.close()
+
+
+@pytest.fixture
+def grading_client(make_client: Callable[..., Any], real_grader: Any) -> Any:
+    """An app with one in-process grading thread on the module's real grader."""
+    return make_client(workers=1, grader_factory=lambda: SharedGrader(real_grader))
+
+
+@pytest.fixture
+def correct_source(solutions_dir: Path) -> str:
+    return (solutions_dir / "correct_rnn.py").read_text(encoding="utf-8")

@@ -103,38 +103,6 @@ def teacher_token(teacher_headers: dict[str, str]) -> str:
     return teacher_headers["Authorization"].removeprefix("Bearer ")
 
 
-class _SharedGrader:
-    """One real Grader (one sandbox zygote) for the module; the app's close() leaves it running."""
-
-    def __init__(self, grader: Any) -> None:
-        self.grader = grader
-
-    def grade(self, exercise_id: str, source: str, seed: int) -> Any:
-        return self.grader.grade(exercise_id, source, seed)
-
-    def close(self) -> None:
-        pass
-
-
-@pytest.fixture(scope="module")
-def real_grader(real_exercises: dict[str, Any]) -> Iterator[Any]:
-    from grader.grade import Grader
-
-    grader = Grader(real_exercises)
-    yield grader
-    grader.close()
-
-
-@pytest.fixture
-def grading_client(make_client: Callable[..., TestClient], real_grader: Any) -> TestClient:
-    return make_client(workers=1, grader_factory=lambda: _SharedGrader(real_grader))
-
-
-@pytest.fixture
-def correct_source(solutions_dir: Path) -> str:
-    return (solutions_dir / "correct_rnn.py").read_text(encoding="utf-8")
-
-
 @pytest.fixture
 def wrong_source(correct_source: str) -> str:
     wrong = correct_source.replace("np.tanh", "np.sin")

@@ -27,6 +27,7 @@ from typing import Any
 import httpx
 import pytest
 import sqlalchemy as sa
+from solutions.slow import slow_correct_source
 from sqlalchemy.engine.url import make_url
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
@@ -36,23 +37,7 @@ CLI = str(Path(sys.executable).with_name("rnn-grader"))
 TEACHER = "scaleout-teacher-token-0123456789"
 SECRET = "scaleout-seed-secret-0123456789ab"
 GRADED_LINE = re.compile(r"graded submission=(\d+) ")
-# Correct, but the first rnn_forward call in each sandbox child sleeps 2 s (the wall limit is 5 s): time to
-# kill the worker in the middle of grading it.
-SLOW_WRAPPER = """
 
-import time as _time
-
-_slept = False
-_correct_forward = rnn_forward
-
-
-def rnn_forward(*args):
-    global _slept
-    if not _slept:
-        _slept = True
-        _time.sleep(2.0)
-    return _correct_forward(*args)
-"""
 
 
 # ---------------------------------------------------------------- database and processes
@@ -227,7 +212,7 @@ def test_kill_9_of_the_grading_worker_another_worker_grades_it_within_the_lease(
 ) -> None:
     lease_s = 3.0
     c = cluster(LEASE_SECONDS=str(lease_s)).start(workers=2)
-    source = (solutions_dir / "correct_rnn.py").read_text() + SLOW_WRAPPER
+    source = slow_correct_source(2.0)
     with httpx.Client(base_url=c.base, timeout=30) as client:
         sid = int(_submit(client, c.student("s1"), source).json()["id"])
     deadline = time.monotonic() + 20

@@ -15,27 +15,12 @@ from typing import Any
 
 import httpx
 import pytest
+from solutions.slow import slow_correct_source
 
 REPO = Path(__file__).resolve().parent.parent
 TEACHER = "crash-test-teacher-token-0123456789"
 
-# The correct solution, made slow: the first rnn_forward call in each sandbox child sleeps 1.5 s
-# (well within the wall-time limit), which leaves time to kill the server in the middle of grading.
-SLOW_WRAPPER = """
 
-import time as _time
-
-_slept = False
-_correct_forward = rnn_forward
-
-
-def rnn_forward(*args):
-    global _slept
-    if not _slept:
-        _slept = True
-        _time.sleep(1.5)
-    return _correct_forward(*args)
-"""
 
 
 def _free_port() -> int:
@@ -117,7 +102,7 @@ def test_kill_9_while_grading_then_restart_grades_exactly_once(
     created = httpx.post(f"{first.base}/api/v1/students", json={"student_id": "s1", "name": "S"}, headers=teacher)
     assert created.status_code == 201
     student = {"Authorization": f"Bearer {created.json()['token']}"}
-    source = (solutions_dir / "correct_rnn.py").read_text() + SLOW_WRAPPER
+    source = slow_correct_source(1.5)
     submitted = httpx.post(f"{first.base}/api/v1/submissions", json={"exercise": "rnn", "source": source},
                            headers=student)
     assert submitted.status_code == 202, submitted.text
