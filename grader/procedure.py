@@ -155,7 +155,8 @@ class Procedure:
             mine = [(c, got.tests[i]) for i, c in enumerate(cases) if c.part == p.name and c.scored]
             tests = [t for _, t in mine]
             feedback: list[Text] = []
-            if self.part_explainer is not None and any(t.outcome is not Outcome.passed for t in tests):
+            # Patterns across tests explain wrong answers; a part that only crashed has its own messages.
+            if self.part_explainer is not None and any(t.outcome is Outcome.wrong_answer for t in tests):
                 try:
                     feedback = self.part_explainer(p, [c for c, _ in mine], tests)
                 except Exception:  # never let a diagnostic cost the student their result

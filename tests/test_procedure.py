@@ -118,6 +118,7 @@ def test_syntax_error_is_the_students_with_its_line(grader: Grader) -> None:
     assert result.score == 0
     assert "line 1" in result.feedback[0].en and "第 1 行" in result.feedback[0].zh
     assert set(_outcomes(result, "scale")) == {Outcome.runtime_error}
+    assert result.parts[0].feedback == []  # patterns explain wrong answers, not a file that did not compile
 
 
 def test_missing_function_costs_only_its_part(grader: Grader) -> None:
