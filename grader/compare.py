@@ -82,7 +82,7 @@ def allclose(student: FloatArray, reference: FloatArray, rtol: float, atol: floa
         bound = atol + rtol * np.abs(reference)
         if np.isfinite(diff).all() and np.isfinite(bound).all():
             return bool((diff <= bound).all())
-    return bool(np.allclose(student, reference, rtol=rtol, atol=atol, equal_nan=False))
+        return bool(np.allclose(student, reference, rtol=rtol, atol=atol, equal_nan=False))
 
 
 def relative_error(student: FloatArray, reference: FloatArray, atol: float) -> float:
