@@ -109,7 +109,7 @@ def test_the_gradient_chart_is_embedded_only_when_plainly_a_drawing(bad: object)
 
 def test_the_reference_chart_passes_the_sanitizer() -> None:
     assert safe_svg(REFERENCE_LIKE) == REFERENCE_LIKE
-    chart = pytest.importorskip("reference.rnn_chart")
+    from reference import rnn_chart as chart
     steps = len(chart.STEPS)
     series = [{"kind": s.name, "spectral_radius": s.radius, "reference": [1e-3 * (k + 1) for k in range(steps)],
                "student": [None] * steps} for s in chart.SERIES]
@@ -181,8 +181,7 @@ def test_misconception_titles_read_either_catalogue_shape_and_survive_a_broken_h
 
 def test_the_real_exercise_catalogue_labels_its_misconceptions(real_exercises: dict[str, object]) -> None:
     hooks = getattr(real_exercises["rnn"], "hooks", None)
-    if not callable(getattr(hooks, "misconception_catalogue", None)):
-        pytest.skip("this exercise offers no misconception_catalogue() yet")
+    assert callable(getattr(hooks, "misconception_catalogue", None))
     titles = misconception_titles(real_exercises["rnn"], "zh")  # type: ignore[arg-type]
     assert titles and all(name and title for name, title in titles.items())
 
