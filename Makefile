@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: serve test venv lint typecheck unit postgres browser clean chromium
+.PHONY: serve test test-fast venv lint typecheck unit postgres browser clean chromium
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,6 +35,12 @@ test: $(STAMP) chromium lint
 	$(BIN)/python -c "import torch" || (echo "torch is required for the reference proofs" && exit 1)
 	$(BIN)/pytest -p no:cacheprovider
 	RNN_GRADER_TEST_DATABASE_URL=$(PG_URL) $(BIN)/pytest -p no:cacheprovider -m postgres
+
+# The unit layer only (grader steps, exercise pack, API contracts, CLI): a couple of minutes, no sandbox
+# processes, browser or PostgreSQL.
+test-fast: $(STAMP)
+	$(BIN)/pytest -p no:cacheprovider -q tests/grader tests/exercise tests/api tests/cli tests/test_generality.py \
+		-m "not slow and not browser"
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -37,7 +37,7 @@ import sqlalchemy as sa  # noqa: E402
 
 from server.db import create_db_engine, run_migrations  # noqa: E402
 from server.models import Student, Submission  # noqa: E402
-from server.scoreboard import rebuild_pairs, refresh_pairs, result_summary  # noqa: E402
+from server.scoreboard.cache import rebuild_pairs, refresh_pairs, result_summary  # noqa: E402
 
 TEACHER = "benchmark-teacher-token-0123456789"
 SECRET = "benchmark-seed-secret-0123456789"

@@ -1,7 +1,7 @@
 """What every command shares: options, the one-line error handling, the API session, safe file writes.
 
-The HTTP client comes from `cli.main.client_factory` and waits go through `cli.main.sleep`, both looked up
-at call time: those two names are the override points for tests.
+The HTTP client comes from `cli.transport.client_factory` and waits go through `cli.transport.sleep`, both
+looked up at call time: those two names are the override points for tests.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import typer
 from rich.console import Console
 
 from cli import config as cfg
+from cli import transport
 from cli.client import ApiClient, ApiError
 
 
@@ -97,13 +98,11 @@ def session(lang: str, *, need_token: bool = True, server: str | None = None,
         fail("no server configured; run `rnn-grader login --server URL --token TOKEN` or set RNN_GRADER_SERVER")
     if need_token and not token:
         fail("not logged in; run `rnn-grader login --server URL --token TOKEN` or set RNN_GRADER_TOKEN")
-    from cli import main  # the override points, read now (not at import) so tests can replace them
-
-    http = main.client_factory(server)
+    http = transport.client_factory(server)
     # Retry notices only for a person watching; a script gets silence or a single `error:` line.
     on_retry = note if stderr_console().is_terminal else None
     try:
-        yield ApiClient(http, token, lang=lang, sleep=main.sleep, on_retry=on_retry)
+        yield ApiClient(http, token, lang=lang, sleep=transport.sleep, on_retry=on_retry)
     finally:
         http.close()
 

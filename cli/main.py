@@ -1,8 +1,8 @@
 """`rnn-grader`: the student commands and the app (teacher commands live in cli.teacher).
 
 Commands talk to the server only through `cli.client.ApiClient`, over the `httpx.Client` that
-`client_factory` below builds (tests replace it with Starlette's TestClient or an httpx.MockTransport
-client, and `sleep` with a recorder). Exit codes: 0 when the command did its job (whatever the score),
+`cli.transport.client_factory` builds (tests replace it with Starlette's TestClient or an httpx.MockTransport
+client, and `cli.transport.sleep` with a recorder). Exit codes: 0 when the command did its job (whatever the score),
 1 with a one-line reason otherwise, 2 for a usage error.
 """
 
@@ -12,15 +12,13 @@ import contextlib
 import os
 import time
 import uuid
-from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
-import httpx
 import typer
 
 from cli import config as cfg
-from cli import render, teacher
+from cli import render, teacher, transport
 from cli.base import (
     JsonOpt,
     LangOpt,
@@ -36,7 +34,6 @@ from cli.base import (
 )
 from cli.client import ApiClient, ApiError, RateLimited, one_line
 
-DEFAULT_TIMEOUT_S = 30.0
 WAIT_TIMEOUT_S = 600.0
 # Each status request asks the server to hold it up to WAIT_SLICE_S seconds (returning as soon as the
 # submission is graded), so the status line refreshes at least that often.
@@ -46,14 +43,6 @@ POLL_INTERVALS_S = (0.25, 0.5, 0.5, 1.0, 1.0, 2.0)
 MAX_RATE_LIMIT_WAIT_S = 300.0
 DEFAULT_EXERCISE = "rnn"
 
-
-def client_factory(server: str, timeout: float = DEFAULT_TIMEOUT_S) -> httpx.Client:
-    """The one place the CLI builds an HTTP client. Tests replace it."""
-    return httpx.Client(base_url=server, timeout=timeout, headers={"User-Agent": "rnn-grader-cli"})
-
-
-# Replaced in tests so retries and rate-limit waits take no time.
-sleep: Callable[[float], None] = time.sleep
 
 app = typer.Typer(
     name="rnn-grader",
@@ -255,7 +244,7 @@ def _wait_for_grade(api: ApiClient, sub: dict[str, Any], timeout_s: float, show:
                 except ApiError as exc:
                     fail(f"{exc} (submission #{sub_id} was received; {later})")
                 if time.monotonic() - asked < MIN_POLL_S:  # a server that does not hold the request: do not spin
-                    sleep(POLL_INTERVALS_S[min(polls, len(POLL_INTERVALS_S) - 1)])
+                    transport.sleep(POLL_INTERVALS_S[min(polls, len(POLL_INTERVALS_S) - 1)])
                     polls += 1
     except KeyboardInterrupt:
         note(f"stopped waiting; submission #{sub_id} is still being graded: {later}")
@@ -292,7 +281,7 @@ def submit(
                 if not wait_if_limited or waited + exc.retry_after_s > MAX_RATE_LIMIT_WAIT_S:
                     fail(f"{exc}; try again in {exc.retry_after_s:g} s")
                 note(f"{exc}; waiting {exc.retry_after_s:g} s before trying again (Ctrl-C to stop)")
-                sleep(exc.retry_after_s)
+                transport.sleep(exc.retry_after_s)
                 waited += exc.retry_after_s
         if no_wait:
             if json_:

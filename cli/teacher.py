@@ -73,12 +73,12 @@ def worker(
 ) -> None:
     """Teacher: run a standalone grading worker next to the server."""
     try:
-        module = importlib.import_module("server.worker")
+        module = importlib.import_module("server.grading.command")
     except ImportError as exc:
         fail(f"no standalone worker in this installation ({exc}); `rnn-grader serve` grades in-process")
     run_worker = getattr(module, "run_worker", None)
     if not callable(run_worker):
-        fail("server.worker has no run_worker(); `rnn-grader serve` grades in-process")
+        fail("server.grading.command has no run_worker(); `rnn-grader serve` grades in-process")
     run_worker(concurrency)
 
 

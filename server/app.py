@@ -17,9 +17,10 @@ from server.config import Settings, get_settings, with_generated_secrets
 from server.db import create_db_engine, run_migrations
 from server.deps import AppContext
 from server.errors import install_error_handlers
-from server.grading import GraderFactory, Notifier, requeue_stale
+from server.grading.claims import requeue_stale
+from server.grading.protocol import GraderFactory, Notifier
+from server.grading.queues import make_queue
 from server.metrics import Metrics
-from server.queue import make_queue
 from server.routes import exercises, health, regrade, scoreboard, students, submissions
 from server.web import install as install_web
 

@@ -15,10 +15,9 @@ from sqlmodel import Session, select
 from server.catalog import Catalog
 from server.config import Settings
 from server.errors import DATABASE_DOWN_ERRORS, StudentOnly, SubmissionNotFound, TeacherOnly, Unauthorized
-from server.grading import Notifier
+from server.grading.protocol import Notifier, Queue
 from server.metrics import Metrics
 from server.models import Student, Submission
-from server.queue import Queue
 from server.security import hash_token, same_token
 
 MAX_ID = 2**63 - 1

@@ -15,8 +15,8 @@ import time
 import sqlalchemy as sa
 from sqlalchemy.engine.url import make_url
 
+from server.bootstrap import configure_logging, load_settings
 from server.db import create_db_engine, run_migrations
-from server.main import configure_logging, load_settings
 
 log = logging.getLogger("rnn_grader.migrate")
 

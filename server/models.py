@@ -104,7 +104,7 @@ class Submission(SQLModel, table=True):
     late: bool = False
     result: dict[str, Any] | None = Field(default=None, sa_column=sa.Column(JSONType, nullable=True))
     # A few bytes of `result` for the scoreboard (per-part scores, failed tests, misconceptions), written
-    # with it (server.scoreboard.result_summary), so aggregates never parse whole results.
+    # with it (server.scoreboard.cache.result_summary), so aggregates never parse whole results.
     summary: dict[str, Any] | None = Field(default=None, sa_column=sa.Column(JSONType, nullable=True))
     seed: int | None = Field(default=None, sa_type=sa.BigInteger)
     grader_version: str | None = Field(default=None, max_length=64)
@@ -121,7 +121,7 @@ class Submission(SQLModel, table=True):
 
 class StudentExerciseScore(SQLModel, table=True):
     """Per (student, exercise): the graded submissions that count (best and latest, with a copy of their
-    score, late flag and summary), kept by server.scoreboard.refresh_pairs in the transaction that writes
+    score, late flag and summary), kept by server.scoreboard.cache.refresh_pairs in the transaction that writes
     a result; see docs/scoreboard.md."""
 
     __tablename__ = "student_exercise_scores"

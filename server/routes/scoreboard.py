@@ -7,7 +7,8 @@ from fastapi import APIRouter, Response
 from server.deps import CatalogDep, SessionDep, SettingsDep, TeacherAuth
 from server.errors import TeacherOnly, error_responses
 from server.models import ScoreboardRow
-from server.scoreboard import scoreboard_csv, scoreboard_rows
+from server.scoreboard.export import scoreboard_csv
+from server.scoreboard.query import scoreboard_rows
 
 router = APIRouter(tags=["scoreboard"])
 

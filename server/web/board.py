@@ -22,7 +22,7 @@ from sqlmodel import Session
 
 from server.catalog import Catalog
 from server.models import Student, StudentExerciseScore, Submission, SubmissionStatus
-from server.scoreboard import Activity, PairScore, ScorePolicy, activity_by_pair, counted_by_pair
+from server.scoreboard.query import Activity, PairScore, ScorePolicy, activity_by_pair, counted_by_pair
 
 S = Submission.__table__.c  # type: ignore[attr-defined]
 ST = Student.__table__.c  # type: ignore[attr-defined]

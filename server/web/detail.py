@@ -15,7 +15,7 @@ from sqlmodel import Session
 from server.catalog import Catalog
 from server.models import Student, Submission, SubmissionTeacher
 from server.rendering import render_submission
-from server.scoreboard import ScorePolicy, counted_by_pair
+from server.scoreboard.query import ScorePolicy, counted_by_pair
 
 S = Submission.__table__.c  # type: ignore[attr-defined]
 HISTORY_LIMIT = 200

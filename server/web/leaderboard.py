@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session
 
-from server.scoreboard import counted_by_pair
+from server.scoreboard.query import counted_by_pair
 
 PSEUDONYM_HEX = 6
 

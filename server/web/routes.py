@@ -17,7 +17,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from server.deps import ContextDep, SessionDep
 from server.models import Student
-from server.scoreboard import scoreboard_csv, scoreboard_rows
+from server.scoreboard.export import scoreboard_csv
+from server.scoreboard.query import scoreboard_rows
 from server.security import hash_token, same_token
 from server.web import svg
 from server.web.auth import OptionalSession, TeacherData, TeacherPage, clear_session, same_csrf, set_session

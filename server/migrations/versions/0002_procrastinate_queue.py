@@ -3,7 +3,7 @@
 The SQL is the one procrastinate ships as a package resource (`SchemaManager.get_schema()`), applied with
 `search_path` pointing at the `procrastinate` schema, so the queue's tables, types and functions never mix
 with ours (and `alembic` autogenerate, which looks at the default schema only, does not see them). The
-queue's connections set `search_path=procrastinate,public` (server.pgqueue).
+queue's connections set `search_path=procrastinate,public` (server.grading.procrastinate_queue).
 
 Upgrading procrastinate to a version with a new schema needs a later revision that runs the matching
 files of procrastinate's `sql/migrations/` the same way; pin the version range in pyproject.

@@ -4,7 +4,7 @@ Each graded submission keeps a small `summary` of its result (per-part scores, f
 misconceptions); `student_exercise_scores` keeps, per (student, exercise), the best and the latest graded
 submission with a copy of their score, late flag and summary. Both are filled here from the stored results
 (self-contained: no import of server code, whose shape may change later), then kept by
-server.grading.write_result. The indexes cover the scoreboard's GROUP BYs (count and last submission per
+server.grading.claims.write_result. The indexes cover the scoreboard's GROUP BYs (count and last submission per
 pair, submissions per hour) so they never read the wide rows. See docs/scoreboard.md.
 
 Revision ID: 0003

@@ -1,0 +1,58 @@
+"""Start-up shared by every process (`serve`, `worker`, `migrate`): settings, logging, the migrated database."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from pydantic import ValidationError
+from sqlalchemy.engine import Engine
+from sqlalchemy.engine.url import make_url
+
+from server.config import ConfigError, Settings, get_settings, with_generated_secrets
+from server.db import create_db_engine, run_migrations
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def configure_logging(level: str) -> None:
+    logging.basicConfig(level=level.upper(), format=LOG_FORMAT, stream=sys.stderr, force=True)
+
+
+def load_settings() -> tuple[Settings, Settings]:
+    """(as configured, with generated secrets filled in). Exits with a message on a bad configuration."""
+    try:
+        configured = get_settings()
+        return configured, with_generated_secrets(configured)
+    except (ValidationError, ConfigError) as exc:
+        print(f"rnn-grader: invalid configuration:\n{exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def describe(configured: Settings, settings: Settings) -> list[str]:
+    """Where things are, for the start-up banner. Never prints a token or a secret."""
+    url = make_url(settings.database_url)
+    lines = [
+        f"database: {url.render_as_string(hide_password=True)}",
+        f"data directory: {settings.data_dir.resolve()}",
+        "teacher token: "
+        + ("from RNN_GRADER_ADMIN_TOKEN" if configured.admin_token is not None
+           else f"in {settings.admin_token_path.resolve()} (mode 0600; send it as Authorization: Bearer <token>)"),
+        "seed secret: "
+        + ("from RNN_GRADER_SECRET" if configured.secret is not None
+           else f"in {settings.secret_path.resolve()} (mode 0600)"),
+        f"grading workers in this process: {settings.workers} (queue: {settings.queue})",
+        f"API: http://{settings.host}:{settings.port}/api/v1  docs: http://{settings.host}:{settings.port}/docs",
+    ]
+    return lines
+
+
+def migrated_engine(settings: Settings) -> Engine:
+    """The settings' database, migrated to the latest revision (migrations serialise on a lock)."""
+    engine = create_db_engine(settings.database_url)
+    try:
+        run_migrations(engine)
+    except BaseException:
+        engine.dispose()
+        raise
+    return engine

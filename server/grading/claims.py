@@ -1,0 +1,211 @@
+"""Claims: the SQL by which a grading slot takes a submission with a lease and writes its result once.
+
+- claim: a conditional UPDATE (status queued -> running, lease_until, attempts + 1); on PostgreSQL the
+  candidate row is picked with `FOR UPDATE SKIP LOCKED` so workers do not collide;
+- while grading, a heartbeat extends the lease; a worker that dies (kill -9) stops renewing it, and the
+  sweeper (`requeue_stale`) puts the submission back to queued once the lease has run out;
+- the result is written by `UPDATE ... WHERE status NOT IN ('graded', 'failed')`: whoever finishes first
+  wins, a late duplicate is discarded, so a crash anywhere loses nothing and grades nothing twice;
+- an infrastructure failure (the grader raised, or reported internal_error) is retried up to
+  max_attempts and then stored as `failed`: never blamed on the student.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from grader.result import Result
+from server.db import utcnow
+from server.models import Submission, SubmissionStatus
+from server.scoreboard.cache import refresh_for_submission, result_summary
+
+log = logging.getLogger("rnn_grader.grading")
+
+S = Submission.__table__.c  # type: ignore[attr-defined]
+QUEUED = SubmissionStatus.queued.value
+RUNNING = SubmissionStatus.running.value
+GRADED = SubmissionStatus.graded.value
+FAILED = SubmissionStatus.failed.value
+FINAL = (GRADED, FAILED)
+MAX_ERROR_CHARS = 2000
+
+
+@dataclass(frozen=True)
+class Claim:
+    id: int
+    student_id: str
+    exercise: str
+    source: str
+    seed: int
+    attempts: int
+
+
+def requeue_stale(engine: Engine, now: dt.datetime | None = None) -> int:
+    """Submissions left `running` past their lease (their worker died) go back to `queued`."""
+    now = now or utcnow()
+    with engine.begin() as conn:
+        count = conn.execute(
+            sa.update(Submission)
+            .where(S.status == RUNNING, S.lease_until < now)
+            .values(status=QUEUED, lease_until=None, lease_owner=None)
+        ).rowcount
+    if count:
+        log.warning("re-queued %d submission(s) whose grading lease ran out", count)
+    return int(count)
+
+
+def _fail_exhausted(conn: sa.Connection, submission_id: int, attempts: int) -> bool:
+    done = conn.execute(
+        sa.update(Submission)
+        .where(S.id == submission_id, S.status == QUEUED)
+        .values(
+            status=FAILED,
+            graded_at=utcnow(),
+            lease_until=None,
+            lease_owner=None,
+            last_error=f"gave up after {attempts} attempt(s)",
+        )
+    ).rowcount
+    return bool(done)
+
+
+def claim_next(engine: Engine, owner: str, lease_seconds: float, max_attempts: int,
+               submission_id: int | None = None) -> tuple[Claim | None, int]:
+    """Claim the next queued submission (or that one submission, for a queue engine that delivers ids).
+    Returns (claim or None, number failed for too many attempts)."""
+    failed = 0
+    while True:
+        with engine.begin() as conn:
+            pick = sa.select(S.id, S.attempts).where(S.status == QUEUED)
+            if submission_id is not None:
+                pick = pick.where(S.id == submission_id)
+            pick = pick.order_by(S.priority.desc(), S.id).limit(1)
+            if conn.dialect.name == "postgresql":
+                pick = pick.with_for_update(skip_locked=True)
+            row = conn.execute(pick).first()
+            if row is None:
+                return None, failed
+            picked, attempts = int(row[0]), int(row[1])
+            if attempts >= max_attempts:
+                failed += _fail_exhausted(conn, picked, attempts)
+                continue
+            now = utcnow()
+            claimed = conn.execute(
+                sa.update(Submission)
+                .where(S.id == picked, S.status == QUEUED)
+                .values(
+                    status=RUNNING,
+                    lease_until=now + dt.timedelta(seconds=lease_seconds),
+                    lease_owner=owner,
+                    attempts=S.attempts + 1,
+                    started_at=now,
+                )
+            ).rowcount
+            if not claimed:
+                continue  # someone else took it between our SELECT and UPDATE (SQLite): try the next
+            data = conn.execute(
+                sa.select(S.id, S.student_id, S.exercise, S.source, S.seed, S.attempts).where(S.id == picked)
+            ).one()
+        return (
+            Claim(
+                id=int(data.id),
+                student_id=str(data.student_id),
+                exercise=str(data.exercise),
+                source=str(data.source),
+                seed=int(data.seed or 0),
+                attempts=int(data.attempts),
+            ),
+            failed,
+        )
+
+
+def renew_lease(engine: Engine, submission_id: int, owner: str, lease_seconds: float) -> bool:
+    with engine.begin() as conn:
+        return bool(
+            conn.execute(
+                sa.update(Submission)
+                .where(S.id == submission_id, S.status == RUNNING, S.lease_owner == owner)
+                .values(lease_until=utcnow() + dt.timedelta(seconds=lease_seconds))
+            ).rowcount
+        )
+
+
+def write_result(engine: Engine, submission_id: int, status: str, result: Result | None,
+                 last_error: str | None = None) -> bool:
+    """Write the final state once: a later duplicate (a re-queued claim that also finished) is a no-op.
+    The scoreboard's row for the pair is recomputed in the same transaction."""
+    values: dict[str, Any] = {
+        "status": status,
+        "graded_at": utcnow(),
+        "lease_until": None,
+        "lease_owner": None,
+        "last_error": last_error,
+    }
+    if result is not None:
+        dumped = result.model_dump(mode="json")
+        values.update(
+            result=dumped,
+            summary=result_summary(dumped),
+            max_score=result.max_score,
+            grader_version=result.grader_version[:64],
+            grading_ms=result.grading_ms,
+        )
+        if status == GRADED:
+            values["score"] = result.score
+    with engine.begin() as conn:
+        written = bool(
+            conn.execute(
+                sa.update(Submission).where(S.id == submission_id, S.status.not_in(FINAL)).values(**values)
+            ).rowcount
+        )
+        if written:
+            refresh_for_submission(conn, submission_id)
+        return written
+
+
+def release(engine: Engine, submission_id: int, owner: str, last_error: str) -> bool:
+    """Give a claim back (to be retried) without waiting for the lease to run out."""
+    with engine.begin() as conn:
+        return bool(
+            conn.execute(
+                sa.update(Submission)
+                .where(S.id == submission_id, S.status == RUNNING, S.lease_owner == owner)
+                .values(status=QUEUED, lease_until=None, lease_owner=None, last_error=last_error)
+            ).rowcount
+        )
+
+
+class LeaseHeartbeat:
+    """Extends the lease every lease/3 seconds while the grading runs in the calling thread."""
+
+    def __init__(self, engine: Engine, submission_id: int, owner: str, lease_seconds: float) -> None:
+        self._args = (engine, submission_id, owner, lease_seconds)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"lease-{submission_id}", daemon=True)
+
+    def _run(self) -> None:
+        engine, submission_id, owner, lease_seconds = self._args
+        while not self._stop.wait(lease_seconds / 3):
+            try:
+                if not renew_lease(engine, submission_id, owner, lease_seconds):
+                    log.warning("lost the lease on submission=%d (taken over or finished)", submission_id)
+                    return
+            except Exception:
+                log.exception("cannot renew the lease on submission=%d", submission_id)
+
+    def __enter__(self) -> LeaseHeartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)

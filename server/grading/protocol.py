@@ -1,0 +1,56 @@
+"""The interfaces between the API and grading: a queue, a grader, and result announcements.
+
+The database is the truth: a submission is committed with status `queued` before it is enqueued, so an
+enqueue that is lost (a crash, another process) only delays grading until a grading loop polls or the
+sweeper runs. Implementations: `server.grading.inprocess.InProcessQueue` (embedded default) and
+`server.grading.procrastinate_queue.ProcrastinateQueue` (RNN_GRADER_QUEUE=procrastinate).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Protocol
+
+from grader.result import Result
+
+
+class GraderLike(Protocol):
+    """What a worker needs from grader.grade.Grader (tests may inject a fake for queue mechanics)."""
+
+    def grade(self, exercise_id: str, source: str, seed: int) -> Result: ...
+
+    def close(self) -> None: ...
+
+
+GraderFactory = Callable[[], GraderLike]
+
+
+class Notifier:
+    """Wakes requests waiting (`?wait=`) for a result written by this process. Others are polled."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+
+    def notify(self) -> None:
+        with self._cond:
+            self._cond.notify_all()
+
+    def wait(self, timeout: float) -> None:
+        with self._cond:
+            self._cond.wait(timeout)
+
+
+class Queue(Protocol):
+    """What the API needs from a queue: `enqueue` after the row (status `queued`) is committed."""
+
+    def enqueue(self, submission_id: int, priority: int = 0) -> None: ...
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+    def healthy(self) -> bool: ...
+
+    @property
+    def workers(self) -> int: ...

@@ -1,0 +1,123 @@
+"""The maintained `student_exercise_scores` table: per (student, exercise) the best and latest graded
+submission, refreshed in the transaction that writes a result, and each result's small summary."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from server.db import utcnow
+from server.models import StudentExerciseScore, Submission, SubmissionStatus
+
+S = Submission.__table__.c  # type: ignore[attr-defined]
+P = StudentExerciseScore.__table__.c  # type: ignore[attr-defined]
+PAIRS = StudentExerciseScore.__table__  # type: ignore[attr-defined]
+GRADED = SubmissionStatus.graded.value
+IN_CHUNK = 500  # ids per IN (...) list
+
+
+# ---------------------------------------------------------------- per-submission summary
+def result_summary(result: Mapping[str, Any]) -> dict[str, Any]:
+    """The few facts of a stored result (`Result.model_dump(mode="json")`) the scoreboard aggregates:
+    per-part scores, names of the tests not passed, and [part, name] of each misconception seen."""
+    parts: dict[str, float] = {}
+    failed: list[str] = []
+    misconceptions: list[list[str]] = []
+    for part in result.get("parts") or ():
+        name = str(part.get("name", ""))
+        parts[name] = float(part.get("score") or 0.0)
+        for test in part.get("tests") or ():
+            if test.get("outcome") != "passed":
+                failed.append(str(test.get("name", "")))
+            for misconception in test.get("misconceptions") or ():
+                item = [name, str(misconception)]
+                if item not in misconceptions:
+                    misconceptions.append(item)
+    return {"parts": parts, "failed": failed, "misconceptions": misconceptions}
+
+
+# ---------------------------------------------------------------- the maintained table
+@dataclass(frozen=True)
+class GradedRow:
+    id: int
+    score: float
+    late: bool
+    created_at: dt.datetime
+    summary: Mapping[str, Any]
+
+
+def pick_pair(rows: Sequence[GradedRow]) -> dict[str, Any]:
+    """The pair's columns: best and latest (same order as counted_submissions()) and misconceptions."""
+    if not rows:
+        return {"best_id": None, "best_score": None, "best_late": False, "best_summary": None, "latest_id": None,
+                "latest_score": None, "latest_late": False, "latest_summary": None, "misconceptions": []}
+    best = min(rows, key=lambda r: (-r.score, r.id))
+    latest = max(rows, key=lambda r: (r.created_at, r.id))
+    seen: list[list[str]] = []
+    for row in sorted(rows, key=lambda r: r.id):
+        for item in row.summary.get("misconceptions") or ():
+            pair = [str(x) for x in item]
+            if pair not in seen:
+                seen.append(pair)
+    return {"best_id": best.id, "best_score": best.score, "best_late": best.late, "best_summary": dict(best.summary),
+            "latest_id": latest.id, "latest_score": latest.score, "latest_late": latest.late,
+            "latest_summary": dict(latest.summary), "misconceptions": seen}
+
+
+def graded_rows(conn: sa.Connection, where: Any) -> dict[tuple[str, str], list[GradedRow]]:
+    rows = conn.execute(
+        sa.select(S.student_id, S.exercise, S.id, S.score, S.late, S.created_at, S.summary).where(
+            S.status == GRADED, S.score.is_not(None), where
+        )
+    ).all()
+    by_pair: dict[tuple[str, str], list[GradedRow]] = {}
+    for r in rows:
+        by_pair.setdefault((str(r[0]), str(r[1])), []).append(
+            GradedRow(id=int(r[2]), score=float(r[3]), late=bool(r[4]), created_at=r[5], summary=r[6] or {})
+        )
+    return by_pair
+
+
+def _insert(conn: sa.Connection) -> Any:
+    return (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(PAIRS)
+
+
+def refresh_pairs(conn: sa.Connection, pairs: Iterable[tuple[str, str]]) -> None:
+    """Recompute these (student, exercise) rows from the graded submissions, inside the caller's
+    transaction. On PostgreSQL the pair's row is locked first, so two results of one pair written at
+    once are applied one after the other (each sees the other's committed row)."""
+    for student_id, exercise in sorted(set(pairs)):  # a fixed order: no lock cycles
+        conn.execute(
+            _insert(conn)
+            .values(student_id=student_id, exercise=exercise, misconceptions=[], updated_at=utcnow())
+            .on_conflict_do_nothing()
+        )
+        this = sa.and_(P.student_id == student_id, P.exercise == exercise)
+        if conn.dialect.name == "postgresql":
+            conn.execute(sa.select(P.student_id).where(this).with_for_update())
+        rows = graded_rows(conn, sa.and_(S.student_id == student_id, S.exercise == exercise))
+        values = pick_pair(rows.get((student_id, exercise), []))
+        conn.execute(sa.update(PAIRS).where(this).values(**values, updated_at=utcnow()))
+
+
+def refresh_for_submission(conn: sa.Connection, submission_id: int) -> None:
+    row = conn.execute(sa.select(S.student_id, S.exercise).where(S.id == submission_id)).first()
+    if row is not None:
+        refresh_pairs(conn, [(str(row[0]), str(row[1]))])
+
+
+def rebuild_pairs(conn: sa.Connection) -> int:
+    """Recompute the whole table from the submissions (after a bulk import; the migration does the same)."""
+    conn.execute(sa.delete(PAIRS))
+    by_pair = graded_rows(conn, sa.true())
+    now = utcnow()
+    values = [{"student_id": student_id, "exercise": exercise, **pick_pair(rows), "updated_at": now}
+              for (student_id, exercise), rows in by_pair.items()]
+    for start in range(0, len(values), IN_CHUNK):
+        conn.execute(sa.insert(PAIRS), values[start : start + IN_CHUNK])
+    return len(values)

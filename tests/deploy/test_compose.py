@@ -1,0 +1,281 @@
+"""docker-compose.yml, Dockerfile and deploy/env.example, without a Docker engine (none runs here).
+
+Static: the compose file parses and has what README and docs/deployment.md promise (services, volume,
+health checks, required secrets, a hardened grader); every variable it reads is documented in the env
+example; the Dockerfile is a non-root python:3.11-slim image with a HEALTHCHECK.
+Dynamic (PostgreSQL): each service's command, run directly with the environment compose would give it
+(the database URL pointed at a fresh local database), migrates an empty database, serves, grades a
+submission, and passes the image's HEALTHCHECK command. What only a Docker engine can show (the image
+builds, the container limits hold, the sandbox layers inside a container) is listed in
+docs/deployment.md as untested here."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+from sqlalchemy.engine.url import make_url
+
+REPO = Path(__file__).resolve().parents[2]
+COMPOSE = REPO / "docker-compose.yml"
+DOCKERFILE = REPO / "Dockerfile"
+ENV_EXAMPLE = REPO / "deploy" / "env.example"
+REQUIRED = ("POSTGRES_PASSWORD", "RNN_GRADER_SECRET", "RNN_GRADER_ADMIN_TOKEN")
+VARIABLE = re.compile(r"\$\{([A-Z0-9_]+)(?:(:\?|:-)([^}]*))?\}")
+
+
+def compose() -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load(COMPOSE.read_text())
+    return data
+
+
+def interpolate(value: Any, env: dict[str, str]) -> Any:
+    """What `docker compose` does to ${VAR}, ${VAR:-default} and ${VAR:?error} (error if unset or empty)."""
+    if isinstance(value, dict):
+        return {k: interpolate(v, env) for k, v in value.items()}
+    if isinstance(value, list):
+        return [interpolate(v, env) for v in value]
+    if not isinstance(value, str):
+        return value
+
+    def one(match: re.Match[str]) -> str:
+        name, op, arg = match.group(1), match.group(2), match.group(3) or ""
+        if op == ":?" and not env.get(name):
+            raise KeyError(f"{name}: {arg}")
+        if op == ":-" and not env.get(name):
+            return arg
+        return env.get(name, "")
+
+    return VARIABLE.sub(one, value)
+
+
+def dockerfile_instructions(name: str) -> list[str]:
+    text = DOCKERFILE.read_text().replace("\\\n", " ")
+    return [line.split(None, 1)[1].strip() for line in text.splitlines() if line.split(None, 1)[:1] == [name]]
+
+
+def dockerfile_instruction(name: str) -> str:
+    found = dockerfile_instructions(name)
+    assert len(found) == 1, f"expected one {name} in the Dockerfile, found {found}"
+    return found[0]
+
+
+def exec_form(instruction: str) -> list[str]:
+    argv = json.loads(instruction)
+    assert isinstance(argv, list) and all(isinstance(a, str) for a in argv)
+    return argv
+
+
+# ---------------------------------------------------------------- static checks
+def test_compose_has_the_services_volume_and_health_checks_the_docs_name() -> None:
+    services = compose()["services"]
+    assert set(services) == {"db", "migrate", "api", "grader"}
+    assert services["db"]["image"] == "postgres:16"
+    assert "pg_isready" in " ".join(services["db"]["healthcheck"]["test"])
+    assert any(v.startswith("pgdata:") for v in services["db"]["volumes"]) and "pgdata" in compose()["volumes"]
+    assert services["migrate"]["depends_on"] == {"db": {"condition": "service_healthy"}}
+    assert services["migrate"]["restart"] == "no"
+    for name in ("api", "grader"):
+        assert services[name]["depends_on"] == {"migrate": {"condition": "service_completed_successfully"}}
+    assert services["api"]["environment"]["RNN_GRADER_WORKERS"] == "0"
+    assert any(str(p).endswith(":8000") for p in services["api"]["ports"])
+    assert services["grader"]["deploy"]["replicas"] == 2
+    for name in ("migrate", "api", "grader"):  # one image, several commands
+        assert services[name]["image"] == services["api"]["image"]
+        assert services[name]["environment"]["RNN_GRADER_QUEUE"] == "procrastinate"
+
+
+def test_the_grader_container_is_hardened() -> None:
+    spec = compose()
+    grader = spec["services"]["grader"]
+    assert grader["read_only"] is True
+    assert any(t.startswith("/tmp:") for t in grader["tmpfs"])  # the sandbox's work directory
+    assert "no-new-privileges:true" in grader["security_opt"]
+    assert grader["cap_drop"] == ["ALL"] and "cap_add" not in grader
+    assert grader["pids_limit"] > 0 and grader["mem_limit"]
+    assert "ports" not in grader
+    assert grader["networks"] == ["backend"] and spec["networks"]["backend"]["internal"] is True
+    assert "privileged" not in grader and "network_mode" not in grader
+
+
+def test_secrets_are_required_and_every_variable_is_documented_in_the_env_example() -> None:
+    text = COMPOSE.read_text()
+    used = {m.group(1): m.group(2) for m in VARIABLE.finditer(text)}
+    assert {name for name, op in used.items() if op == ":?"} == set(REQUIRED)
+    example = ENV_EXAMPLE.read_text()
+    documented = set(re.findall(r"^#?([A-Z0-9_]+)=", example, flags=re.M))
+    assert set(used) <= documented, set(used) - documented
+    for name in REQUIRED:  # present, uncommented, and empty: the operator must fill them in
+        assert re.search(rf"^{name}=$", example, flags=re.M), name
+    with pytest.raises(KeyError, match="POSTGRES_PASSWORD|RNN_GRADER_SECRET|RNN_GRADER_ADMIN_TOKEN"):
+        interpolate(compose(), {})  # compose refuses to start without them
+
+
+def test_the_dockerfile_is_a_non_root_slim_image_with_a_healthcheck() -> None:
+    assert dockerfile_instruction("FROM") == "python:3.11-slim"
+    assert dockerfile_instruction("USER") not in ("root", "0")
+    assert "libseccomp2" in DOCKERFILE.read_text()
+    healthcheck = dockerfile_instruction("HEALTHCHECK")
+    assert "CMD [" in healthcheck
+    assert exec_form(dockerfile_instruction("CMD")) == ["rnn-grader", "serve"]
+    ignored = (REPO / ".dockerignore").read_text().split()
+    assert {".git", ".venv", ".env", "data/", "deploy/*.env"} <= set(ignored)
+
+
+def test_the_readme_says_how_to_deploy_and_scale_out() -> None:
+    readme = (REPO / "README.md").read_text()
+    deployment = readme.split("## Deployment", 1)[1].split("\n## ", 1)[0]
+    for needle in ("cp deploy/env.example .env", "docker compose build", "docker compose up -d", *REQUIRED,
+                   "db", "migrate", "api", "grader"):
+        assert needle in deployment, needle
+    scaling = readme.split("## Scaling out", 1)[1].split("\n## ", 1)[0]
+    for needle in ("--scale grader=", "RNN_GRADER_DATABASE_URL", "rnn-grader worker", "/metrics",
+                   "rnn_grader_queue_depth", "rnn_grader_grading_seconds"):
+        assert needle in scaling, needle
+
+
+# ---------------------------------------------------------------- the commands, run directly
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _admin(url: str, statement: str) -> None:
+    import psycopg
+
+    with psycopg.connect(make_url(url).set(drivername="postgresql").render_as_string(hide_password=False),
+                         autocommit=True, connect_timeout=10) as conn:
+        conn.execute(statement.encode())
+
+
+@pytest.fixture(scope="module")
+def empty_database() -> Iterator[str]:
+    """A new, EMPTY database: the migrate service's command must build everything from nothing."""
+    admin = os.environ.get("RNN_GRADER_TEST_DATABASE_URL")
+    if not admin:
+        pytest.fail("RNN_GRADER_TEST_DATABASE_URL is not set (postgres tests need it)")
+    name = f"rnn_grader_compose_{uuid.uuid4().hex[:12]}"
+    _admin(admin, f'CREATE DATABASE "{name}"')
+    try:
+        yield make_url(admin).set(database=name).render_as_string(hide_password=False)
+    finally:
+        _admin(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def service_env(service: str, secrets: dict[str, str], overrides: dict[str, str]) -> dict[str, str]:
+    """The environment compose gives `service`, under the Dockerfile's ENV, plus local `overrides`."""
+    image_env: dict[str, str] = {}
+    for pair in shlex.split(" ".join(dockerfile_instructions("ENV"))):
+        key, _, value = pair.partition("=")
+        image_env[key] = value
+    spec = interpolate(compose()["services"][service], secrets)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RNN_GRADER_")}
+    env.update(image_env)
+    env.update({k: str(v) for k, v in spec["environment"].items()})
+    env.update(overrides)
+    return env
+
+
+def argv_of(command: list[str]) -> list[str]:
+    """`rnn-grader` and `python` as installed in the image are this venv's."""
+    tools = {"rnn-grader": str(Path(sys.executable).with_name("rnn-grader")), "python": sys.executable}
+    return [tools.get(command[0], command[0]), *command[1:]]
+
+
+def _healthcheck(env: dict[str, str]) -> int:
+    argv = exec_form(dockerfile_instruction("HEALTHCHECK").split("CMD", 1)[1].strip())
+    return subprocess.run(argv_of(argv), env=env, timeout=30, capture_output=True).returncode
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+def test_each_service_command_starts_with_the_compose_environment(
+    empty_database: str, tmp_path: Path, solutions_dir: Path
+) -> None:
+    secrets = {"POSTGRES_PASSWORD": "unused-here-0123456789", "RNN_GRADER_SECRET": "compose-seed-secret-0123456789",
+               "RNN_GRADER_ADMIN_TOKEN": "compose-admin-token-0123456789"}
+    api_port, metrics_port = _free_port(), _free_port()
+    local = {  # what differs outside a container: the database host, ports, paths
+        "RNN_GRADER_DATABASE_URL": empty_database,
+        "RNN_GRADER_EXERCISES_DIR": str(REPO / "exercises"),
+        "RNN_GRADER_DATA_DIR": str(tmp_path / "data"),
+        "RNN_GRADER_HOST": "127.0.0.1",
+        "PYTHONPATH": str(REPO),
+    }
+    services = compose()["services"]
+    migrate_env = service_env("migrate", secrets, local)
+    migrated = subprocess.run(argv_of(services["migrate"]["command"]), env=migrate_env, cwd=tmp_path,
+                              capture_output=True, text=True, timeout=120)
+    assert migrated.returncode == 0, migrated.stderr
+    assert "latest migration" in migrated.stdout
+    again = subprocess.run(argv_of(services["migrate"]["command"]), env=migrate_env, cwd=tmp_path,
+                           capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0, again.stderr  # a second run (a restart of the stack) is a no-op
+
+    api_env = service_env("api", secrets, {**local, "RNN_GRADER_PORT": str(api_port),
+                                            "RNN_GRADER_HEALTHCHECK_URL": f"http://127.0.0.1:{api_port}/healthz"})
+    grader_env = service_env("grader", secrets, {
+        **local, "RNN_GRADER_METRICS_PORT": str(metrics_port),
+        "RNN_GRADER_HEALTHCHECK_URL": f"http://127.0.0.1:{metrics_port}/metrics"})
+    assert api_env["RNN_GRADER_WORKERS"] == "0" and grader_env["RNN_GRADER_WORKERS"] == "2"
+    procs: list[subprocess.Popen[bytes]] = []
+    try:
+        for name, env in (("api", api_env), ("grader", grader_env)):
+            with (tmp_path / f"{name}.log").open("wb") as log:
+                procs.append(subprocess.Popen(argv_of(services[name]["command"]), env=env, cwd=tmp_path,
+                                              stdout=log, stderr=subprocess.STDOUT, start_new_session=True))
+        base = f"http://127.0.0.1:{api_port}"
+        deadline = time.monotonic() + 60
+        while True:
+            assert all(p.poll() is None for p in procs), (tmp_path / "api.log").read_text() + (
+                tmp_path / "grader.log").read_text()
+            try:
+                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200 and httpx.get(
+                        f"http://127.0.0.1:{metrics_port}/metrics", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, (tmp_path / "api.log").read_text()
+            time.sleep(0.2)
+        assert httpx.get(f"{base}/healthz").status_code == 200
+        assert _healthcheck(api_env) == 0 and _healthcheck(grader_env) == 0
+
+        teacher = {"Authorization": f"Bearer {secrets['RNN_GRADER_ADMIN_TOKEN']}"}
+        created = httpx.post(f"{base}/api/v1/students", json={"student_id": "s1", "name": "S"}, headers=teacher)
+        student = {"Authorization": f"Bearer {created.json()['token']}"}
+        source = (solutions_dir / "correct_rnn.py").read_text()
+        graded = httpx.post(f"{base}/api/v1/submissions?wait=30", json={"exercise": "rnn", "source": source},
+                            headers=student, timeout=40)
+        assert graded.status_code == 200, graded.text
+        assert graded.json()["status"] == "graded" and graded.json()["score"] == 100
+        metrics = httpx.get(f"http://127.0.0.1:{metrics_port}/metrics").text
+        assert "rnn_grader_grading_seconds_count" in metrics and "rnn_grader_queue_depth 0.0" in metrics
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for proc in procs:
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+    # Both stop cleanly on SIGTERM (docker stop). uvicorn re-raises the signal after its graceful shutdown.
+    assert procs[0].returncode in (0, -signal.SIGTERM) and procs[1].returncode == 0
+    assert "Application shutdown complete" in (tmp_path / "api.log").read_text()
+    assert _healthcheck(api_env) != 0  # and the health check notices a dead API

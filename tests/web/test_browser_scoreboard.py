@@ -1,0 +1,266 @@
+"""The teacher's scoreboard in a real browser: Debian's chromium driven by playwright against a real
+server process (uvicorn on a free port, temporary data directory, SQLite, in-process graders running the
+real sandbox). Students and submissions come in through the API, as from the CLI.
+
+One walk through the product: a student token is refused; the teacher signs in, sees the table and the
+charts, sorts, filters, opens a student (feedback, highlighted source, gradient chart), watches a new
+result arrive without reloading, exports the CSV, switches to Chinese and signs out. Screenshots of the
+main views go to test-output/screenshots/ for review.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.browser
+
+REPO = Path(__file__).resolve().parents[2]
+SHOTS = REPO / "test-output" / "screenshots"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+TEACHER = "browser-test-teacher-token-0123456789"
+CORRECT = (REPO / "tests" / "solutions" / "correct_rnn.py").read_text()
+MISTAKES = {
+    "w_hh": ("h_prev @ W_hh.T", "h_prev @ W_hh"),
+    "tanh": ("da = dh * (1.0 - h[t] ** 2)", "da = dh"),
+    "carry": ("dh = dy[t] @ W_hy + dh_next", "dh = dy[t] @ W_hy"),
+    "clip": ("coef = min(max_norm / (total + 1e-6), 1.0)", "coef = max_norm / (total + 1e-6)"),
+    "syntax": ("def clip_grad_norm(grads, max_norm):", "def clip_grad_norm(grads, max_norm)"),
+}
+# (id, name, the mistakes of each submission in order; [] = correct)
+CLASS: list[tuple[str, str, list[list[str]]]] = [
+    ("s01", "Ada Lovelace", [["w_hh"], []]),
+    ("s02", "王小明", [["w_hh", "tanh"], ["tanh"]]),
+    ("s03", "Grace Hopper", [["clip"]]),
+    ("s04", "李华", [["syntax"], ["carry"]]),
+    ("s05", "Alan Turing", [[]]),
+    ("s06", "张伟", [["tanh"]]),
+    ("s07", "Edsger Dijkstra", [["carry", "clip"]]),
+    ("s08", "陈静", [["w_hh"], ["w_hh", "clip"], []]),
+    ("s09", "Barbara Liskov", [["clip"], []]),
+    ("s10", "刘洋", [["syntax"]]),
+    ("s11", "Donald Knuth", [[]]),
+    ("s12", "Nobody Yet", []),
+]
+
+
+def _source(mistakes: list[str]) -> str:
+    text = CORRECT
+    for name in mistakes:
+        old, new = MISTAKES[name]
+        assert old in text
+        text = text.replace(old, new)
+    return text
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """A real `python -m server` with two grading threads, then the class submitted and graded."""
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: run `make chromium` (apt-get install chromium)")
+    tmp = tmp_path_factory.mktemp("browser")
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RNN_GRADER_")}
+    env.update(
+        PYTHONPATH=str(REPO), RNN_GRADER_DATA_DIR=str(tmp / "data"), RNN_GRADER_ADMIN_TOKEN=TEACHER,
+        RNN_GRADER_PORT=str(port), RNN_GRADER_WORKERS="2", RNN_GRADER_RATE_LIMIT_PER_MINUTE="0",
+        RNN_GRADER_LOG_LEVEL="WARNING", RNN_GRADER_PUBLIC_LEADERBOARD="true",
+        RNN_GRADER_DEADLINES=json.dumps({"rnn": (dt.datetime.now(dt.UTC) + dt.timedelta(hours=2)).isoformat()}),
+    )
+    log = tmp / "server.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "server"], cwd=REPO, env=env, stdout=out,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert proc.poll() is None, f"server exited:\n{log.read_text()}"
+            try:
+                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, f"server did not start:\n{log.read_text()}"
+            time.sleep(0.1)
+        api = httpx.Client(base_url=f"{base}/api/v1", timeout=60)
+        teacher = {"Authorization": f"Bearer {TEACHER}"}
+        tokens: dict[str, str] = {}
+        ids: list[int] = []
+        for student_id, name, submissions in CLASS:
+            created = api.post("/students", json={"student_id": student_id, "name": name}, headers=teacher)
+            assert created.status_code == 201, created.text
+            tokens[student_id] = created.json()["token"]
+            for mistakes in submissions:
+                sent = api.post("/submissions", json={"exercise": "rnn", "source": _source(mistakes)},
+                                headers={"Authorization": f"Bearer {tokens[student_id]}"})
+                assert sent.status_code == 202, sent.text
+                ids.append(sent.json()["id"])
+        for sid in ids:
+            graded = api.get(f"/submissions/{sid}?wait=30", headers=teacher).json()
+            assert graded["status"] == "graded", graded
+        yield {"base": base, "api": api, "tokens": tokens, "teacher": teacher, "log": log}
+        api.close()
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=10)
+
+
+@pytest.fixture
+def browser_page() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="en-US", timezone_id="UTC",
+                                      accept_downloads=True)
+        context.set_default_timeout(15_000)
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        # A refused sign-in answers 401/403, which chromium logs as a failed load: expected, not an error.
+        expected = ("Failed to load resource: the server responded with a status of 401",
+                    "Failed to load resource: the server responded with a status of 403")
+        page.on("console", lambda msg: errors.append(msg.text)
+                if msg.type == "error" and not msg.text.startswith(expected) else None)
+        try:
+            yield page
+        finally:
+            context.close()
+            browser.close()
+        assert not errors, errors  # no script error and no CSP violation on any page
+
+
+def _rows(page: Any) -> list[str]:
+    return list(page.eval_on_selector_all("tr[data-student]", "rows => rows.map(r => r.dataset.student)"))
+
+
+def _score(page: Any, student_id: str) -> str:
+    return str(page.text_content(f'tr[data-student="{student_id}"] td.score')).strip()
+
+
+def test_teacher_walks_through_the_scoreboard(server: dict[str, Any], browser_page: Any) -> None:
+    page, base = browser_page, server["base"]
+
+    # A student token cannot open the page.
+    page.goto(f"{base}/scoreboard")
+    assert page.url.startswith(f"{base}/scoreboard/login")
+    page.fill("#token", server["tokens"]["s01"])
+    page.click("#sign-in")
+    page.wait_for_selector("#login-error")
+    assert "This is a student token" in page.text_content("#login-error")
+    assert "/scoreboard/login" in page.url
+    page.screenshot(path=str(SHOTS / "01-login-student-refused.png"))
+
+    # The teacher signs in and sees everyone.
+    page.fill("#token", TEACHER)
+    page.click("#sign-in")
+    page.wait_for_selector("table#board")
+    assert page.url == f"{base}/scoreboard"
+    assert _rows(page) == [s for s, _n, _x in CLASS]
+    assert _score(page, "s05") == "100" and _score(page, "s12") == "—"
+    assert page.locator("section.charts svg.chart").count() >= 6
+    page.wait_for_selector("#live-status.on")
+    page.screenshot(path=str(SHOTS / "02-scoreboard.png"), full_page=True)
+    page.locator("section.charts").first.screenshot(path=str(SHOTS / "03-charts.png"))
+
+    # Sort by score (highest first, then lowest first), then filter.
+    page.click('a[data-sort="rnn:score"]')
+    page.wait_for_url("**sort=rnn%3Ascore**")
+    scores = [_score(page, s) for s in _rows(page)]
+    numbers = [float(x) for x in scores if x != "—"]
+    assert numbers == sorted(numbers, reverse=True) and scores[-1] == "—"
+    page.click('a[data-sort="rnn:score"]')
+    page.wait_for_url(lambda url: "sort=rnn%3Ascore" in url and "dir=desc" not in url)
+    numbers = [float(x) for x in (_score(page, s) for s in _rows(page)) if x != "—"]
+    assert numbers == sorted(numbers)
+    page.fill("#filter", "王")
+    page.click("#filter-submit")
+    page.wait_for_url("**q=**")
+    assert _rows(page) == ["s02"] and "sort=rnn%3Ascore" in page.url  # the filter keeps the sort
+    page.goto(f"{base}/scoreboard")
+
+    # Drill down into one student.
+    page.click('tr[data-student="s08"] a')
+    page.wait_for_selector("#detail")
+    assert page.text_content("#student-name") == "陈静"
+    assert page.locator("#history tr[data-submission]").count() == 3
+    assert page.locator("#source .highlight").count() == 1
+    latest = server["api"].get("/submissions?student_id=s08&limit=1", headers=server["teacher"]).json()[0]
+    if "grad_norm_chart_svg" in latest["diagnostics"]:
+        assert page.locator("#grad-chart svg").count() == 1
+    page.screenshot(path=str(SHOTS / "04-student.png"), full_page=True)
+    page.click("#history tr[data-submission] >> nth=1 >> a")  # an older, wrong submission
+    page.wait_for_selector("table.tests .tag-bad")
+    assert page.locator("table.tests td.feedback").first.is_visible()
+    page.locator("#detail .part").first.screenshot(path=str(SHOTS / "05-student-feedback.png"))
+
+    # A new result arrives while the page is open: the row changes without a reload.
+    page.goto(f"{base}/scoreboard")
+    page.wait_for_selector("#live-status.on")
+    assert _score(page, "s06") == "50"
+    page.evaluate("window.__sameDocument = true")
+    sent = server["api"].post("/submissions", json={"exercise": "rnn", "source": CORRECT},
+                              headers={"Authorization": f"Bearer {server['tokens']['s06']}"})
+    assert sent.status_code == 202
+    page.wait_for_function("() => document.querySelector('tr[data-student=\"s06\"] td.score')"
+                           ".textContent.trim() === '100'", timeout=30_000)
+    assert page.evaluate("window.__sameDocument") is True  # no reload happened
+    assert "flash" in (page.get_attribute('tr[data-student="s06"]', "class") or "")
+    page.screenshot(path=str(SHOTS / "06-live-update.png"))
+
+    # Export the CSV.
+    with page.expect_download() as download_info:
+        page.click("#export-csv")
+    data = Path(download_info.value.path()).read_bytes()
+    assert download_info.value.suggested_filename == "scoreboard.csv"
+    assert data.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    assert rows[0] == ["student_id", "name", "rnn", "total", "late"]
+    by_id = {r[0]: r for r in rows[1:]}
+    assert by_id["s02"][1] == "王小明" and by_id["s06"][2] == "100" and by_id["s12"][2] == ""
+
+    # Chinese, then sign out.
+    page.click("#lang-switch")
+    page.wait_for_selector("text=成绩总览")
+    page.screenshot(path=str(SHOTS / "07-scoreboard-zh.png"), full_page=True)
+    page.click("#lang-switch")
+    page.wait_for_selector("text=Scoreboard")
+    page.click("#logout")
+    page.wait_for_url("**/scoreboard/login?bye=1")
+    assert "signed out" in page.text_content("main")
+    page.goto(f"{base}/scoreboard")
+    assert "/scoreboard/login" in page.url
+
+    # The public leaderboard (switched on for this server): pseudonyms only.
+    page.goto(f"{base}/leaderboard")
+    text = page.text_content("#leaderboard")
+    assert "Student-" in text and "Ada" not in text and "王小明" not in text
+    page.screenshot(path=str(SHOTS / "08-leaderboard.png"))
