@@ -31,12 +31,31 @@ def identical(a: Any, b: Any) -> bool:
     return type(a) is type(b) and a == b
 
 
+# Reference outputs are recomputed with whatever BLAS kernel this machine picks: a matrix product may round
+# its last bit differently from the machine that committed the file. 1e-12 is 1000x below the tightest
+# grading tolerance (1e-9), so a real change of the reference still fails here.
+OUTPUT_RTOL = 1e-12
+
+
+def close(a: Any, b: Any) -> bool:
+    """Same structure, types, dtypes and shapes as `identical`; array values within OUTPUT_RTOL."""
+    if isinstance(a, dict):
+        return isinstance(b, dict) and list(a) == list(b) and all(close(a[k], b[k]) for k in a)
+    if isinstance(a, tuple):
+        return isinstance(b, tuple) and len(a) == len(b) and all(map(close, a, b))
+    if isinstance(a, np.ndarray):
+        return (isinstance(b, np.ndarray) and a.dtype == b.dtype and a.shape == b.shape
+                and np.allclose(a, b, rtol=OUTPUT_RTOL, atol=0.0))
+    return type(a) is type(b) and a == b
+
+
 def same_cases(a: list[tuple[Case, Any]], b: list[tuple[Case, Any]]) -> bool:
+    """Inputs bit for bit (they come from the seeded generator), outputs within OUTPUT_RTOL."""
     return len(a) == len(b) and all(
         (ca.part, ca.name, ca.description, dict(ca.facts), ca.scored)
         == (cb.part, cb.name, cb.description, dict(cb.facts), cb.scored)
         and identical(ca.args, cb.args)
-        and identical(ea, eb)
+        and close(ea, eb)
         for (ca, ea), (cb, eb) in zip(a, b, strict=True)
     )
 
@@ -121,4 +140,4 @@ def test_committed_examples_match_spec_and_reference(folder: Path) -> None:
     pairs = load_cases(exercise.spec.public_examples_path)
     assert [c.name for c, _ in pairs] == [c.name for c in exercise.public_cases()]
     for case, want in pairs:
-        assert identical(exercise.reference_function(exercise.spec.part(case.part))(*case.args), want)
+        assert close(exercise.reference_function(exercise.spec.part(case.part))(*case.args), want)
