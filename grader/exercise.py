@@ -19,6 +19,7 @@ from typing import Any, Protocol, cast
 
 import numpy as np
 
+from grader.hooks import HOOK_NAMES, ExerciseHooks, ModuleHooks
 from grader.result import Text
 
 # A value passed to or returned by a contract function: arrays, Python scalars, dicts and tuples of them.
@@ -103,7 +104,7 @@ class ExerciseSpec:
     public_examples: str
     directory: Path
     tolerances_note: str = ""
-    # Optional trusted module with feedback hooks (explain, explain_part, chart_cases, chart).
+    # Optional trusted module with feedback hooks (grader.hooks.ExerciseHooks).
     feedback: str = ""
 
     @property
@@ -197,8 +198,10 @@ class Exercise:
 
     spec: ExerciseSpec
     module: ModuleType
-    # Where the feedback hooks live: the spec's `feedback` module, else the reference module itself.
-    hooks: ModuleType
+    # The feedback hooks: from the spec's `feedback` module, else from the reference module itself.
+    hooks: ExerciseHooks
+    # The module they come from (its source is part of the exercise's version).
+    hooks_module: ModuleType
 
     @property
     def id(self) -> str:
@@ -217,14 +220,26 @@ class Exercise:
 def load_exercise(directory: Path) -> Exercise:
     spec = load_spec(directory)
     module = _import_trusted(spec, spec.reference)
-    hooks = _import_trusted(spec, spec.feedback) if spec.feedback else module
+    hooks_module = _import_trusted(spec, spec.feedback) if spec.feedback else module
     for part in spec.parts:
         if not callable(getattr(module, part.function, None)):
             raise SpecError(f"reference {spec.reference} lacks {part.function}()")
     for name in ("hidden_cases", "public_cases"):
         if not callable(getattr(module, name, None)):
             raise SpecError(f"reference {spec.reference} lacks {name}()")
-    return Exercise(spec=spec, module=module, hooks=hooks)
+    return Exercise(spec=spec, module=module, hooks=load_hooks(hooks_module), hooks_module=hooks_module)
+
+
+def load_hooks(module: ModuleType) -> ExerciseHooks:
+    """The module itself when it defines every hook, else an object that fills in the missing ones. A hook
+    name bound to something that is not callable is a SpecError now rather than a failure while grading."""
+    found = {name: vars(module)[name] for name in HOOK_NAMES if name in vars(module)}
+    for name, function in found.items():
+        if not callable(function):
+            raise SpecError(f"{module.__name__}.{name} is not a function")
+    if len(found) == len(HOOK_NAMES):
+        return cast(ExerciseHooks, module)
+    return ModuleHooks(module, found)
 
 
 def load_exercises(root: Path = DEFAULT_EXERCISES_DIR) -> dict[str, Exercise]:

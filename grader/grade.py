@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from types import TracebackType
 
 from grader.exercise import Exercise, Limits
-from grader.procedure import Explainer, PartExplainer, Procedure, expected_outputs
+from grader.procedure import Procedure, expected_outputs
 from grader.result import Result
 from grader.runner import Runner
 
@@ -22,7 +22,7 @@ def exercise_version(exercise: Exercise) -> str:
     """Changes whenever the spec or the reference changes, so regrades can be targeted."""
     digest = hashlib.sha256()
     digest.update((exercise.spec.directory / "spec.toml").read_bytes())
-    for module in (exercise.module, exercise.hooks):
+    for module in (exercise.module, exercise.hooks_module):
         module_file = getattr(module, "__file__", None)
         if module_file:
             with open(module_file, "rb") as f:
@@ -57,10 +57,9 @@ class Grader:
             raise UnknownExercise(exercise_id) from None
 
     def procedure(self, exercise: Exercise) -> Procedure:
-        # Optional hooks of the exercise's reference module (trusted side): see grader.procedure.
-        explainer: Explainer | None = getattr(exercise.hooks, "explain", None)
-        part_explainer: PartExplainer | None = getattr(exercise.hooks, "explain_part", None)
-        return Procedure(exercise.spec, self.runner, self.limits.get(exercise.id), explainer, part_explainer)
+        # The exercise's feedback hooks (trusted side): see grader.hooks.
+        hooks = exercise.hooks
+        return Procedure(exercise.spec, self.runner, self.limits.get(exercise.id), hooks.explain, hooks.explain_part)
 
     def grade(self, exercise_id: str, source: str, seed: int) -> Result:
         """Grade `source` on the hidden cases drawn from `seed`. Student faults never raise."""
@@ -68,8 +67,7 @@ class Grader:
         exercise = self.exercise(exercise_id)
         cases = exercise.hidden_cases(seed)
         # Optional unscored cases on public inputs whose outputs feed a chart the student may see.
-        chart_cases = getattr(exercise.hooks, "chart_cases", None)
-        extra = [c for c in chart_cases() if not c.scored] if callable(chart_cases) else []
+        extra = [c for c in exercise.hooks.chart_cases() if not c.scored]
         everything = cases + extra
         future = self._reference_pool.submit(expected_outputs, exercise, everything)
         parts, got = self.procedure(exercise).run(everything, future.result, source)
@@ -80,7 +78,7 @@ class Grader:
             try:
                 diagnostics = exercise.hooks.chart(
                     [got.values.get(first + k) for k in range(len(extra))], expected[first:], extra
-                )
+                ).as_json()
             except Exception:
                 log.exception("chart failed for %s", exercise_id)
         return Result(

@@ -1,11 +1,11 @@
-"""The ‖∂L/∂h_t‖ chart of a submission (lesson 04: vanishing and exploding gradients), as a self-contained SVG.
+"""The ‖∂L/∂h_t‖ chart of a submission (lesson 04: vanishing and exploding gradients), as data the server draws.
 
 The student's rnn_backward returns dL/dh0. Called on the suffix of a sequence that starts at step s
 (x[s:], h0 = h_s, h[s:], dy[s:]), it returns dL/dh_s of the whole sequence, because the steps before s do not
 depend on h_s. So `chart_cases()` is one unscored backward case per suffix of two fixed PUBLIC sequences
 (inputs drawn from fixed seeds, never hidden ones), and `chart()` turns the student's and the reference's
-answers into two curves per sequence. The loss is taken at the last step only (dy = 0 before it), which is
-the setting of lesson 04: how much of the last step's error reaches each earlier state.
+answers into two curves per sequence (a grader.diagnostics.Chart). The loss is taken at the last step only
+(dy = 0 before it), which is the setting of lesson 04: how much of the last step's error reaches each earlier state.
 """
 
 from __future__ import annotations
@@ -13,11 +13,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
-from xml.sax.saxutils import escape
 
 import numpy as np
 from numpy.typing import NDArray
 
+from grader.diagnostics import Chart, Diagnostics, Panel
+from grader.diagnostics import Series as ChartSeries
 from grader.exercise import Case
 from grader.result import Text
 from reference.rnn import rnn_forward
@@ -101,8 +102,9 @@ def _norm(value: Any, shape: tuple[int, ...]) -> float | None:
     return n if np.isfinite(n) else None
 
 
-def chart(student_outputs: list[Any | None], reference_outputs: list[Any], cases: list[Case]) -> dict[str, object]:
-    """Curves and the SVG, for Result.diagnostics. Everything here comes from public inputs."""
+def chart(student_outputs: list[Any | None], reference_outputs: list[Any], cases: list[Case]) -> Diagnostics:
+    """The chart as data (the server draws it in the reader's language) and the curves as values, for
+    Result.diagnostics. Everything here comes from public inputs."""
     series: list[dict[str, Any]] = []
     for s in SERIES:
         ref: list[float | None] = [None] * len(STEPS)
@@ -115,122 +117,38 @@ def chart(student_outputs: list[Any | None], reference_outputs: list[Any], cases
             stud[k] = _norm(got, (B, H))
         series.append({"kind": s.name, "spectral_radius": s.radius, "reference": ref, "student": stud})
     available = any(v is not None for sr in series for v in sr["student"])
-    return {
-        "grad_norm_chart_svg": render_svg(series, available),
-        "grad_norm_t": list(STEPS),
-        "grad_norm_reference": series[0]["reference"],
-        "grad_norm_student": series[0]["student"],
-        "grad_norm_series": series,
-        "grad_norm_student_available": available,
-    }
+    return Diagnostics(
+        charts=[_chart(series, available)],
+        values={
+            "grad_norm_t": list(STEPS),
+            "grad_norm_reference": series[0]["reference"],
+            "grad_norm_student": series[0]["student"],
+            "grad_norm_series": series,
+            "grad_norm_student_available": available,
+        },
+    )
 
 
-# ---------------------------------------------------------------- SVG (server-rendered, no script)
-
-WIDTH, HEIGHT = 770, 330
-PANEL_W, PANEL_H = 300, 210
-PANEL_X = (70, 450)
-PANEL_Y = 74
-REF_COLOR, STUDENT_COLOR = "#1f77b4", "#d62728"
-MAX_DECADES = 14
-_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
-
-
-def _decade_label(k: int) -> str:
-    return "10" + str(k).translate(_SUPERSCRIPT)
-
-
-def _y_range(values: list[float]) -> tuple[int, int]:
-    positive = [v for v in values if v > 0]
-    if not positive:
-        return -1, 1
-    hi = int(np.ceil(np.log10(max(positive))))
-    lo = int(np.floor(np.log10(min(positive))))
-    lo = max(lo, hi - MAX_DECADES)
-    return (lo, hi + 1) if hi == lo else (lo, hi)
-
-
-def _polyline(points: list[tuple[float, float] | None], color: str, dashed: bool) -> list[str]:
-    out: list[str] = []
-    run: list[tuple[float, float]] = []
-    dash = ' stroke-dasharray="6 4"' if dashed else ""
-    for p in [*points, None]:
-        if p is None:
-            if len(run) > 1:
-                coords = " ".join(f"{x:.1f},{y:.1f}" for x, y in run)
-                out.append(f'<polyline points="{coords}" fill="none" stroke="{color}" stroke-width="2"{dash}/>')
-            run = []
-        else:
-            run.append(p)
-    return out
-
-
-def _panel(x0: int, sr: dict[str, Any], title: str, show_student: bool) -> list[str]:
-    ref = sr["reference"]
-    stud = sr["student"] if show_student else [None] * len(ref)
-    lo, hi = _y_range([v for v in [*ref, *stud] if v is not None])
-    x_of = [x0 + PANEL_W * t / (T - 1) for t in STEPS]
-
-    def y_of(v: float) -> tuple[float, bool]:
-        """Pixel y and whether the value lies below the axis (zero, or tinier than the range)."""
-        if v <= 0 or np.log10(v) < lo:
-            return PANEL_Y + PANEL_H, True
-        return PANEL_Y + PANEL_H * (hi - np.log10(v)) / (hi - lo), False
-
-    mid = PANEL_Y + PANEL_H / 2
-    out = [f'<text x="{x0 + PANEL_W / 2}" y="{PANEL_Y - 10}" text-anchor="middle" font-size="13">'
-           f"{escape(title)}</text>",
-           f'<text x="{x0 - 50}" y="{mid}" font-size="12" transform="rotate(-90 {x0 - 50} {mid})"'
-           ' text-anchor="middle">‖∂L/∂h_t‖</text>',
-           f'<rect x="{x0}" y="{PANEL_Y}" width="{PANEL_W}" height="{PANEL_H}" fill="none" stroke="#888"/>']
-    step = 1 if hi - lo <= 7 else 2
-    for k in range(lo, hi + 1):
-        y = PANEL_Y + PANEL_H * (hi - k) / (hi - lo)
-        out.append(f'<line x1="{x0}" y1="{y:.1f}" x2="{x0 + PANEL_W}" y2="{y:.1f}" stroke="#ddd"/>')
-        if (k - lo) % step == 0:
-            out.append(f'<text x="{x0 - 6}" y="{y + 4:.1f}" text-anchor="end" font-size="11">{_decade_label(k)}'
-                       "</text>")
-    for t in range(0, T, 5):
-        x = x0 + PANEL_W * t / (T - 1)
-        out.append(f'<text x="{x:.1f}" y="{PANEL_Y + PANEL_H + 16}" text-anchor="middle" font-size="11">{t}</text>')
-    out.append(f'<text x="{x0 + PANEL_W / 2}" y="{PANEL_Y + PANEL_H + 34}" text-anchor="middle" font-size="12"'
-               ' font-style="italic">t</text>')
-    for values, color, dashed in ((ref, REF_COLOR, False), (stud, STUDENT_COLOR, True)):
-        points: list[tuple[float, float] | None] = []
-        for k, v in enumerate(values):
-            if v is None:
-                points.append(None)
-                continue
-            y, below = y_of(v)
-            points.append((x_of[k], y))
-            fill = "white" if below else color
-            out.append(f'<circle cx="{x_of[k]:.1f}" cy="{y:.1f}" r="{3 if dashed else 2.5}" fill="{fill}"'
-                       f' stroke="{color}"/>')
-        out += _polyline(points, color, dashed)
-    return out
-
-
-def render_svg(series: list[dict[str, Any]], student_available: bool) -> str:
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" viewBox="0 0 {WIDTH} {HEIGHT}"'
-        ' font-family="sans-serif" role="img" aria-label="‖∂L/∂h_t‖ over t">',
-        "<title>‖∂L/∂h_t‖ — L: loss at the last step / 仅最后一步的损失</title>",
-        f'<rect width="{WIDTH}" height="{HEIGHT}" fill="white"/>',
-    ]
-    # Legend.
-    parts += [
-        f'<line x1="70" y1="18" x2="100" y2="18" stroke="{REF_COLOR}" stroke-width="2"/>',
-        '<text x="106" y="22" font-size="12">reference / 参考答案</text>',
-        f'<line x1="270" y1="18" x2="300" y2="18" stroke="{STUDENT_COLOR}" stroke-width="2" stroke-dasharray="6 4"/>',
-        '<text x="306" y="22" font-size="12">'
-        + ("yours / 你的结果" if student_available
-           else "yours: no valid dL/dh0 returned / 你的结果：没有返回有效的 dL/dh0")
-        + "</text>",
-        '<text x="70" y="40" font-size="11" fill="#555">hollow markers: 0 or below the axis / '
-        "空心点：0 或低于坐标轴下限</text>",
-    ]
-    for x0, sr, s in zip(PANEL_X, series, SERIES, strict=True):
-        title = f"ρ(W_hh) = {s.radius:g}: {s.en} / {s.zh}"
-        parts += _panel(x0, sr, title, student_available)
-    parts.append("</svg>")
-    return "\n".join(parts)
+def _chart(series: list[dict[str, Any]], student_available: bool) -> Chart:
+    yours = (Text(en="yours", zh="你的结果") if student_available
+             else Text(en="yours: no valid dL/dh0 returned", zh="你的结果：没有返回有效的 dL/dh0"))
+    return Chart(
+        name="grad_norm",
+        title=Text(en="Gradient norm ‖∂L/∂h_t‖ over time (public inputs)",
+                   zh="梯度范数 ‖∂L/∂h_t‖ 随时间变化（公开输入）"),
+        x_label=Text(en="t", zh="t"),
+        y_label=Text(en="‖∂L/∂h_t‖", zh="‖∂L/∂h_t‖"),
+        x=[float(t) for t in STEPS],
+        y_scale="log",
+        panels=[
+            Panel(
+                title=Text(en=f"ρ(W_hh) = {s.radius:g}: {s.en}", zh=f"ρ(W_hh) = {s.radius:g}：{s.zh}"),
+                series=[
+                    ChartSeries(label=Text(en="reference", zh="参考答案"), role="reference", y=sr["reference"]),
+                    ChartSeries(label=yours, role="student", y=sr["student"]),
+                ],
+            )
+            for s, sr in zip(SERIES, series, strict=True)
+        ],
+        notes=[Text(en="L: the loss at the last step only", zh="L：仅最后一步的损失")],
+    )

@@ -70,7 +70,7 @@ def create_app(
     app = FastAPI(
         title="rnn-grader",
         version=VERSION,
-        summary="Auto-graded, sandboxed exercises for an RNN course (forward, BPTT, gradient clipping)",
+        summary="Auto-graded, sandboxed programming exercises: one folder per exercise under exercises/",
         lifespan=lifespan,
     )
     app.state.ctx = ctx

@@ -69,10 +69,10 @@ class Settings(BaseSettings):
     max_source_kib: int = Field(default=64, ge=1, le=4096)
     exercises_dir: Path = DEFAULT_EXERCISES_DIR
     deadlines: dict[str, dt.datetime] = Field(
-        default_factory=dict, description='JSON {"rnn": "2026-12-20T23:59+08:00"}'
+        default_factory=dict, description='JSON {"<exercise id>": "2026-12-20T23:59+08:00"}'
     )
     limits: dict[str, dict[str, float]] = Field(
-        default_factory=dict, description='JSON {"rnn": {"cpu_time_limit_s": 3, "memory_limit_mib": 512}}'
+        default_factory=dict, description='JSON {"<exercise id>": {"cpu_time_limit_s": 3, "memory_limit_mib": 512}}'
     )
     log_level: str = "INFO"
     session_secret: SecretStr | None = Field(

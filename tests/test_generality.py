@@ -3,6 +3,7 @@ is graded end to end by the real grader (sandbox included) and served by the rea
 
 from __future__ import annotations
 
+import ast
 import re
 import tokenize
 from collections.abc import Callable, Iterator
@@ -20,6 +21,13 @@ TINY = ROOT / "tests" / "fixtures" / "tiny"
 GOOD = "def scale(x, k):\n    return x * k\n"
 # Identifiers only the RNN exercise uses. Docstrings, comments and API examples may mention the course.
 EXERCISE_NAMES = re.compile(r"rnn_forward|rnn_backward|clip_grad_norm|W_hh|W_xh|W_hy|b_h|b_y")
+# Words of the RNN exercise in any text the generic code shows or keys it uses (docstrings aside): its
+# identifiers, its subject, its chart. "rnn" alone is the exercise id; rnn-grader / RNN_GRADER_ name the product.
+EXERCISE_WORDS = re.compile(
+    r"rnn_forward|rnn_backward|clip_grad_norm|grad_norm|\b(W_hh|W_xh|W_hy|b_h|b_y|gradients?|tanh|bptt|"
+    r"spectral|vanishing|exploding|hidden states?|recurrent)\b|(?<![\w-])rnn(?![\w-])",
+    re.IGNORECASE,
+)
 
 
 def _code_tokens(path: Path) -> Iterator[tuple[int, str, str]]:
@@ -41,6 +49,55 @@ def test_generic_code_names_no_exercise() -> None:
                 if named or literal:
                     offenders.append(f"{path.relative_to(ROOT)}:{number}: {lines[number - 1].strip()}")
     assert offenders == []
+
+
+def _string_literals(path: Path) -> Iterator[tuple[int, str]]:
+    """(line, text) of every string constant that is not a docstring (f-strings' literal parts included)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    docstrings = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef) and node.body:
+            first = node.body[0]
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
+                docstrings.add(id(first.value))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings:
+            yield node.lineno, node.value
+
+
+# Strings that may say such a word, and why.
+ALLOWED_STRINGS = {
+    # The child's warm-up stand-in (trusted, never shown): common NumPy calls, np.tanh among them.
+    ("grader/harness.py", "_WARM_UP_SOURCE"),
+}
+
+
+def test_generic_code_says_no_exercise_word_in_its_strings_and_pages() -> None:
+    offenders = []
+    for folder in ("server", "grader"):
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            lines = path.read_text(encoding="utf-8").splitlines()
+            for number, text in _string_literals(path):
+                line = lines[number - 1]
+                allowed = any(path.relative_to(ROOT).as_posix() == f and line.startswith(name)
+                              for f, name in ALLOWED_STRINGS)
+                # The exercise id as an example value in the API's schema is documentation.
+                if EXERCISE_WORDS.search(text) and not allowed and "examples=" not in line:
+                    offenders.append(f"{path.relative_to(ROOT)}:{number}: {text[:80]!r}")
+        for path in sorted((ROOT / folder).rglob("*")):
+            if path.suffix in (".html", ".js", ".css"):
+                for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+                    if EXERCISE_WORDS.search(line):
+                        offenders.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()[:80]}")
+    assert offenders == []
+
+
+def test_the_word_list_catches_what_it_should() -> None:
+    for text in ("Gradient norm over time", "grad_norm_chart_svg", 'exercise == "rnn"', "the rnn exercise",
+                 "np.tanh", "W_hh"):
+        assert EXERCISE_WORDS.search(text), text
+    for text in ("rnn-grader", "RNN_GRADER_SECRET", "rnn_grader.web", "hidden cases", "grader"):
+        assert not EXERCISE_WORDS.search(text), text
 
 
 @pytest.fixture(scope="module")

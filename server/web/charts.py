@@ -8,7 +8,6 @@ import logging
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from markupsafe import Markup
 
@@ -84,15 +83,13 @@ def histograms(board: Board, ex: ExerciseInfo, lang: str) -> list[Histogram]:
 
 
 def misconception_titles(exercise: Exercise | None, lang: str) -> dict[str, str]:
-    """name -> title from the exercise's optional `misconception_catalogue()` hook (a list of dicts with
-    name and title {en, zh}, or title_en / title_zh). A broken hook costs the labels, not the page."""
-    catalogue = getattr(getattr(exercise, "hooks", None), "misconception_catalogue", None)
-    if not callable(catalogue):
+    """name -> title from the exercise's `misconception_catalogue()` hook (grader.hooks: dicts with name and
+    title {en, zh}, or title_en / title_zh). A broken hook costs the labels, not the page."""
+    if exercise is None:
         return {}
     try:
-        items: Any = catalogue()
         titles: dict[str, str] = {}
-        for item in items:
+        for item in exercise.hooks.misconception_catalogue():
             if not isinstance(item, Mapping) or "name" not in item:
                 continue
             title = item.get("title")
@@ -104,7 +101,7 @@ def misconception_titles(exercise: Exercise | None, lang: str) -> dict[str, str]
                 titles[str(item["name"])] = str(text)
         return titles
     except Exception:
-        log.exception("misconception_catalogue() of %s failed", getattr(exercise, "id", "?"))
+        log.exception("an exercise's misconception_catalogue() failed")
         return {}
 
 

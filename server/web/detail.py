@@ -1,12 +1,10 @@
 """One student's page: submission history, and one submission in full (feedback in the page's language,
-highlighted source, timings, captured output, the gradient-norm chart when the grader drew one)."""
+highlighted source, timings, captured output, the charts the exercise computed on public inputs)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass
-from typing import Any
 
 import sqlalchemy as sa
 from markupsafe import Markup, escape
@@ -16,36 +14,16 @@ from server.catalog import Catalog
 from server.models import Student, Submission, SubmissionTeacher
 from server.rendering import render_submission
 from server.scoreboard.query import ScorePolicy, counted_by_pair
+from server.web.result_charts import DrawnChart, result_charts
 
 S = Submission.__table__.c  # type: ignore[attr-defined]
 HISTORY_LIMIT = 200
-SVG_MAX_CHARS = 200_000
-CHART_KEY = "grad_norm_chart_svg"
-# Anything that could run code or load something: scripts, event handlers, links, embedded documents,
-# external references, DTDs and processing instructions. A chart with any of these is not shown.
-_UNSAFE_SVG = re.compile(
-    r"<\s*/?\s*(script|foreignobject|iframe|object|embed|image|use|a|animate\w*|set|style|link|meta|handler)\b"
-    r"|\bon[a-z]+\s*=|javascript\s*:|href|url\s*\(|<!|<\?|@import",
-    re.IGNORECASE,
-)
-
 try:
     from pygments import highlight as _highlight
     from pygments.formatters import HtmlFormatter
     from pygments.lexers import PythonLexer
 except ImportError:  # pragma: no cover - pygments is a dependency; plain text is the fallback
     _highlight = None
-
-
-def safe_svg(value: object) -> Markup | None:
-    """The SVG string as markup if it is plainly a drawing, else None. The grader's charts are drawn by
-    trusted code from public inputs; this is defence in depth, so it refuses rather than repairs."""
-    if not isinstance(value, str) or len(value) > SVG_MAX_CHARS:
-        return None
-    text = value.strip()
-    if not text.startswith("<svg") or not text.endswith("</svg>") or _UNSAFE_SVG.search(text):
-        return None
-    return Markup(text)
 
 
 def highlight_source(source: str) -> Markup:
@@ -79,7 +57,7 @@ class HistoryItem:
 class Detail:
     view: SubmissionTeacher
     source: Markup
-    chart: Markup | None
+    charts: list[DrawnChart]
     chart_rejected: bool
     turnaround_s: float | None
 
@@ -137,8 +115,7 @@ def _default_choice(history: list[HistoryItem]) -> int | None:
 def _detail(sub: Submission, catalog: Catalog, lang: str) -> Detail:
     view = render_submission(sub, catalog, lang, teacher=True)
     assert isinstance(view, SubmissionTeacher)
-    raw: Any = view.diagnostics.get(CHART_KEY)
-    chart = safe_svg(raw)
+    charts, refused = result_charts(view.diagnostics, lang)
     turnaround = (sub.graded_at - sub.created_at).total_seconds() if sub.graded_at is not None else None
-    return Detail(view=view, source=highlight_source(sub.source), chart=chart,
-                  chart_rejected=raw is not None and chart is None, turnaround_s=turnaround)
+    return Detail(view=view, source=highlight_source(sub.source), charts=charts,
+                  chart_rejected=refused, turnaround_s=turnaround)

@@ -206,3 +206,139 @@ def meter(ever: float, still: float, top: float, width: int = 160, height: int =
     svg.rect(0, 0, width * ever / top, height, "#fca5a5", rx=3)
     svg.rect(0, 0, width * still / top, height, RED, rx=3)
     return svg.markup()
+
+
+# ---------------------------------------------------------------- curves over x, in panels side by side
+
+MAX_DECADES = 14
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+@dataclass(frozen=True)
+class Curve:
+    label: str
+    values: Sequence[float | None]  # one per x; None is a gap
+    color: str = BLUE
+    dashed: bool = False
+
+
+@dataclass(frozen=True)
+class Panel:
+    title: str
+    curves: Sequence[Curve]
+
+
+def _decade(k: int) -> str:
+    return "10" + str(k).translate(_SUPERSCRIPT)
+
+
+def _log_range(values: Sequence[float]) -> tuple[int, int]:
+    """(lowest, highest) power of ten on a log axis: whole decades around the positive values, at most
+    MAX_DECADES of them (anything tinier sits on the bottom of the plot)."""
+    positive = [v for v in values if v > 0]
+    if not positive:
+        return -1, 1
+    hi = math.ceil(math.log10(max(positive)))
+    lo = max(math.floor(math.log10(min(positive))), hi - MAX_DECADES)
+    return (lo, hi + 1) if hi == lo else (lo, hi)
+
+
+def _linear_range(values: Sequence[float]) -> tuple[float, float]:
+    lo, hi = min(values, default=0.0), max(values, default=1.0)
+    lo = min(lo, 0.0)
+    if hi <= lo:
+        hi = lo + 1.0
+    return lo, hi
+
+
+def _x_ticks(lo: float, hi: float, max_ticks: int = 6) -> list[float]:
+    _top, step = count_axis(hi - lo, max_ticks)
+    first = math.ceil(lo / step) * step
+    return [first + k * step for k in range(int((hi - first) / step + 1e-9) + 1)]
+
+
+def _plot_panel(svg: Svg, x0: float, y0: float, w: float, h: float, panel: Panel, xs: Sequence[float], *,
+                log_y: bool, x_title: str, y_title: str) -> None:
+    finite = [v for c in panel.curves for v in c.values if v is not None and math.isfinite(v)]
+    x_lo, x_hi = (min(xs), max(xs)) if xs else (0.0, 1.0)
+    x_span = (x_hi - x_lo) or 1.0
+
+    def x_of(x: float) -> float:
+        return x0 + w * (x - x_lo) / x_span
+
+    if log_y:
+        lo, hi = _log_range(finite)
+        bottom, top = float(lo), float(hi)
+    else:
+        bottom, top = _linear_range(finite)
+
+    def y_of(v: float) -> tuple[float, bool]:
+        """Pixel y, and whether the value lies below the axis (zero or tinier than the range, on a log axis)."""
+        if log_y:
+            if v <= 0 or math.log10(v) < bottom:
+                return y0 + h, True
+            v = math.log10(v)
+        return y0 + h * (top - v) / (top - bottom), False
+
+    svg.text(x0 + w / 2, y0 - 10, panel.title, size=13, fill=INK, anchor="middle")
+    mid = y0 + h / 2
+    svg.text(x0 - 50, mid, y_title, size=12, fill=INK, anchor="middle", transform=f"rotate(-90 {x0 - 50} {mid})")
+    svg.rect(x0, y0, w, h, "none", stroke=MUTED)
+    if log_y:
+        step = 1 if top - bottom <= 7 else 2
+        for k in range(int(bottom), int(top) + 1):
+            y = y0 + h * (top - k) / (top - bottom)
+            svg.line(x0, y, x0 + w, y)
+            if (k - int(bottom)) % step == 0:
+                svg.text(x0 - 6, y + 4, _decade(k), anchor="end")
+    else:
+        _top, step_value = count_axis(top - bottom)
+        k = math.ceil(bottom / step_value)
+        while k * step_value <= top + 1e-12:
+            y = y0 + h * (top - k * step_value) / (top - bottom)
+            svg.line(x0, y, x0 + w, y)
+            svg.text(x0 - 6, y + 4, f"{k * step_value:g}", anchor="end")
+            k += 1
+    for x in _x_ticks(x_lo, x_hi):
+        svg.text(x_of(x), y0 + h + 16, f"{x:g}", anchor="middle")
+    svg.text(x0 + w / 2, y0 + h + 34, x_title, size=12, fill=INK, anchor="middle", font_style="italic")
+    for curve in panel.curves:
+        run: list[str] = []
+        points: list[tuple[float | None, float | None]] = [*zip(xs, curve.values, strict=False), (None, None)]
+        for at, v in points:
+            if at is None or v is None or not math.isfinite(v):
+                if len(run) > 1:
+                    svg.add("polyline", points=" ".join(run), fill="none", stroke=curve.color, stroke_width=2,
+                            stroke_dasharray="6 4" if curve.dashed else None)
+                run = []
+                continue
+            px, (py, below) = x_of(at), y_of(v)
+            run.append(f"{_n(px)},{_n(py)}")
+            svg.add("circle", cx=float(px), cy=float(py), r=3.0 if curve.dashed else 2.5,
+                    fill="white" if below else curve.color, stroke=curve.color)
+
+
+def line_panels(panels: Sequence[Panel], xs: Sequence[float], label: str, *, x_title: str, y_title: str,
+                log_y: bool = False, notes: Sequence[str] = (), width: int = 770) -> Markup:
+    """Curves over the same x values in panels side by side, one legend (from the first panel's curves) and
+    notes above them. On a log axis a value at or below the bottom is drawn as a hollow marker on it."""
+    columns = max(len(panels), 1)
+    left, gap, panel_h = 70.0, 80.0, 210.0
+    panel_w = (width - left - 20 - gap * (columns - 1)) / columns
+    legend_h = 30 + 18 * len(notes)
+    height = int(legend_h + 44 + panel_h + 46)
+    svg = Svg(width, height, label)
+    svg.rect(0, 0, width, height, "white")
+    x = left
+    for curve in panels[0].curves if panels else ():
+        dash = "6 4" if curve.dashed else None
+        svg.line(x, 18, x + 30, 18, stroke=curve.color, stroke_width=2, stroke_dasharray=dash)
+        svg.text(x + 36, 22, curve.label, size=12, fill=INK)
+        x += 36 + 7 * len(curve.label) + 40
+    for k, note in enumerate(notes):
+        svg.text(left, 40 + 18 * k, note, size=11)
+    top = legend_h + 44
+    for k, panel in enumerate(panels):
+        _plot_panel(svg, left + k * (panel_w + gap), top, panel_w, panel_h, panel, xs, log_y=log_y,
+                    x_title=x_title, y_title=y_title)
+    return svg.markup()

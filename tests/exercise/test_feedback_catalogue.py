@@ -8,7 +8,7 @@ import json
 import string
 
 from reference import rnn_feedback
-from reference.rnn_chart import STEPS, render_svg
+from reference.rnn_chart import chart, chart_cases
 from reference.rnn_mutants import BASE_SOURCE, MISCONCEPTIONS, base_function_source
 
 
@@ -69,7 +69,11 @@ def test_every_mutant_is_numpy_only_student_code_of_the_right_function() -> None
 
 
 def test_the_chart_labels_are_bilingual_or_language_neutral() -> None:
-    series = [{"reference": [1.0] * len(STEPS), "student": [None] * len(STEPS)}] * 2
-    svg = render_svg(series, student_available=False)
-    assert "‖∂L/∂h_t‖" in svg and ">t<" in svg
-    assert "reference / 参考答案" in svg and "你的结果" in svg
+    cases = chart_cases()
+    (data,) = chart([None] * len(cases), [None] * len(cases), cases).charts
+    texts = [data.title, data.x_label, data.y_label, *data.notes,
+             *(p.title for p in data.panels), *(s.label for p in data.panels for s in p.series)]
+    for text in texts:
+        assert text.en.strip() and text.zh.strip() and not _cjk(text.en)
+    assert data.y_label.en == data.y_label.zh == "‖∂L/∂h_t‖" and data.x_label.en == "t"
+    assert [s.label.zh for s in data.panels[0].series] == ["参考答案", "你的结果：没有返回有效的 dL/dh0"]

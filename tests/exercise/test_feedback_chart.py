@@ -1,4 +1,5 @@
-"""The ‖∂L/∂h_t‖ chart: its unscored cases, the suffix trick (checked against torch autograd), the SVG, and
+"""The ‖∂L/∂h_t‖ chart: its unscored cases, the suffix trick (checked against torch autograd), the chart as data
+drawn by the server, and
 the curves of a correct and of a broken submission graded through the real grader (LocalRunner)."""
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from grader.runner import LocalRunner
 from reference import rnn, rnn_chart, rnn_feedback
 from reference.rnn_chart import SERIES, STEPS, chart, chart_cases, public_sequence
 from reference.rnn_mutants import BY_NAME
+from server.web.result_charts import draw, result_charts, safe_svg
 
 CORRECT = (Path(__file__).resolve().parents[1] / "solutions" / "correct_rnn.py").read_text(encoding="utf-8")
 
@@ -39,7 +41,7 @@ def test_chart_cases_are_few_tiny_unscored_backward_cases_without_values_in_thei
 
 def test_the_suffix_trick_gives_dl_dh_t_of_the_whole_sequence() -> None:
     """torch autograd on the full sequence, L = sum(dy * y), against the reference's answers on the suffixes."""
-    curves = chart(_reference_outputs(), _reference_outputs(), chart_cases())["grad_norm_series"]
+    curves = chart(_reference_outputs(), _reference_outputs(), chart_cases()).values["grad_norm_series"]
     assert isinstance(curves, list)
     for k, curve in enumerate(curves):
         seq = {n: torch.tensor(v) for n, v in public_sequence(k).items()}
@@ -57,27 +59,29 @@ def test_the_suffix_trick_gives_dl_dh_t_of_the_whole_sequence() -> None:
 
 
 def test_the_two_curves_show_vanishing_and_exploding_gradients() -> None:
-    series = chart(_reference_outputs(), _reference_outputs(), chart_cases())["grad_norm_series"]
+    series = chart(_reference_outputs(), _reference_outputs(), chart_cases()).values["grad_norm_series"]
     assert isinstance(series, list)
     vanishing, exploding = series
     assert vanishing["reference"][0] < 1e-4 * vanishing["reference"][-1]
     assert exploding["reference"][0] > 10 * exploding["reference"][-1]
 
 
-def test_the_svg_is_self_contained_with_a_legend_and_log_axis() -> None:
+def test_the_chart_is_data_the_server_draws_self_contained_with_a_legend_and_log_axis() -> None:
     refs = _reference_outputs()
     for students in (refs, [None] * len(refs)):
         out = chart(students, refs, chart_cases())
-        svg = out["grad_norm_chart_svg"]
-        assert isinstance(svg, str) and svg.startswith("<svg")
-        root = ET.fromstring(svg)  # well-formed XML
-        assert root.tag.endswith("svg")
-        assert "<script" not in svg and "href" not in svg and "@import" not in svg
-        assert "reference / 参考答案" in svg and "10⁻" in svg and "‖∂L/∂h_t‖" in svg
-        assert len(svg) < 20_000
-    assert out["grad_norm_student_available"] is False
-    assert out["grad_norm_student"] == [None] * len(STEPS)
-    assert "no valid dL/dh0" in str(out["grad_norm_chart_svg"])
+        (data,) = out.charts
+        assert data.y_scale == "log" and data.x == [float(t) for t in STEPS] and len(data.panels) == len(SERIES)
+        assert json.loads(json.dumps(out.as_json()))["charts"][0]["name"] == "grad_norm"
+        for lang, legend in (("en", "reference"), ("zh", "参考答案")):
+            svg = str(draw(data, lang).picture)
+            root = ET.fromstring(svg)  # well-formed XML
+            assert root.tag.endswith("svg") and safe_svg(svg) is not None
+            assert legend in svg and "10⁻" in svg and "‖∂L/∂h_t‖" in svg
+            assert len(svg) < 20_000
+    assert out.values["grad_norm_student_available"] is False
+    assert out.values["grad_norm_student"] == [None] * len(STEPS)
+    assert "no valid dL/dh0" in str(draw(out.charts[0], "en").picture)
 
 
 def test_garbage_from_the_student_is_drawn_as_missing_points() -> None:
@@ -88,8 +92,8 @@ def test_garbage_from_the_student_is_drawn_as_missing_points() -> None:
     students[2] = "not a dict"
     students[3]["h0"] = np.zeros_like(refs[3]["h0"])
     out = chart(students, refs, chart_cases())
-    assert out["grad_norm_student"][:4] == [None, None, None, 0.0]  # type: ignore[index]
-    ET.fromstring(str(out["grad_norm_chart_svg"]))
+    assert out.values["grad_norm_student"][:4] == [None, None, None, 0.0]  # type: ignore[index]
+    ET.fromstring(str(draw(out.charts[0], "en").picture))
 
 
 @pytest.fixture(scope="module")
@@ -135,11 +139,12 @@ def test_a_crashing_backward_leaves_the_reference_curve_alone(grader: Grader) ->
     assert source != CORRECT
     result = grader.grade("rnn", source, seed=3)
     assert result.diagnostics["grad_norm_student_available"] is False
-    assert "no valid dL/dh0" in str(result.diagnostics["grad_norm_chart_svg"])
+    drawn, refused = result_charts(result.diagnostics, "en")
+    assert not refused and "no valid dL/dh0" in str(drawn[0].picture)
 
 
 def test_the_mutant_catalogue_and_the_chart_agree_on_no_dh_next() -> None:
     cases = chart_cases()
     mutant = BY_NAME["backward.no_dh_next"].variants[0].run
     out = chart([mutant(*copy_value(c.args)) for c in cases], _reference_outputs(), cases)
-    assert out["grad_norm_student"][:-1] == [0.0] * (len(STEPS) - 1)  # type: ignore[index]
+    assert out.values["grad_norm_student"][:-1] == [0.0] * (len(STEPS) - 1)  # type: ignore[index]

@@ -239,7 +239,7 @@ def test_the_drill_down_needs_a_teacher_session(board: Any) -> None:
     page = client.get("/scoreboard/students/s1")
     assert page.status_code == 200 and "Ada" in page.text
     assert page.text.count("data-submission=") == 2
-    assert SAFE_SVG in page.text and 'id="grad-chart"' in page.text  # the newest graded one, chart embedded
+    assert SAFE_SVG in page.text and 'id="chart-grad_norm"' in page.text  # the newest graded one, chart embedded
     assert 'class="highlight"' in page.text and '<span class="k">def</span>' in page.text  # Pygments
     assert "ms of grading" in page.text
     first_id = re.findall(r'data-submission="(\d+)"', page.text)[-1]

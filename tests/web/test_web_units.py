@@ -14,9 +14,9 @@ import pytest
 from server.web import svg
 from server.web.board import Cell, Row, TableQuery, parse_query, select_rows, time_buckets
 from server.web.charts import misconception_titles
-from server.web.detail import safe_svg
 from server.web.i18n import LANGS, MESSAGES, t
 from server.web.leaderboard import pseudonym
+from server.web.result_charts import draw, result_charts, safe_svg
 
 UTC = dt.UTC
 
@@ -103,7 +103,7 @@ REFERENCE_LIKE = (
     '<svg><animate attributeName="href" to="javascript:alert(1)"/></svg>',
     "<svg>" + "x" * 300_000 + "</svg>",
 ])
-def test_the_gradient_chart_is_embedded_only_when_plainly_a_drawing(bad: object) -> None:
+def test_a_stored_drawing_is_embedded_only_when_plainly_a_drawing(bad: object) -> None:
     assert safe_svg(bad) is None
 
 
@@ -111,10 +111,34 @@ def test_the_reference_chart_passes_the_sanitizer() -> None:
     assert safe_svg(REFERENCE_LIKE) == REFERENCE_LIKE
     from reference import rnn_chart as chart
     steps = len(chart.STEPS)
-    series = [{"kind": s.name, "spectral_radius": s.radius, "reference": [1e-3 * (k + 1) for k in range(steps)],
-               "student": [None] * steps} for s in chart.SERIES]
-    drawn = chart.render_svg(series, False)
-    assert safe_svg(drawn) is not None
+    outputs = [None] * len(chart.chart_cases())
+    data = chart.chart(outputs, outputs, chart.chart_cases()).charts[0]
+    for panel in data.panels:
+        panel.series[0].y = [1e-3 * (k + 1) for k in range(steps)]
+    for lang in LANGS:
+        assert safe_svg(str(draw(data, lang).picture)) is not None
+
+
+def test_charts_are_drawn_from_data_in_the_readers_language_and_bad_data_is_refused() -> None:
+    chart = {
+        "name": "c1", "title": {"en": "Loss", "zh": "损失"}, "x_label": {"en": "step", "zh": "步"},
+        "y_label": {"en": "value", "zh": "数值"}, "x": [0, 1, 2], "y_scale": "linear",
+        "panels": [{"title": {"en": "left", "zh": "左"}, "series": [
+            {"label": {"en": "reference", "zh": "参考"}, "role": "reference", "y": [1.0, 2.0, 3.0]},
+            {"label": {"en": "yours", "zh": "你的"}, "role": "student", "y": [1.0, None, 2.5]}]}],
+    }
+    drawn, refused = result_charts({"charts": [chart]}, "zh")
+    assert not refused and [d.name for d in drawn] == ["c1"] and drawn[0].caption == "损失"
+    picture = str(drawn[0].picture)
+    ET.fromstring(picture)
+    assert "参考" in picture and "你的" in picture and "reference" not in picture
+    assert picture.count("<polyline") == 1  # the student's curve has a gap: two single points, no line
+    assert safe_svg(picture) is not None
+    bad = {**chart, "panels": [{"title": {"en": "x", "zh": "x"}, "series": [{"label": "?", "y": ["a"]}]}]}
+    assert result_charts({"charts": [bad]}, "en") == ([], True)
+    assert result_charts({"charts": [{**chart, "name": "<script>"}]}, "en") == ([], True)
+    legacy, refused = result_charts({"old_chart_svg": REFERENCE_LIKE, "other_chart_svg": "<svg onload=x></svg>"}, "en")
+    assert [d.name for d in legacy] == ["old"] and refused
 
 
 def test_time_buckets_pick_a_round_width_and_keep_the_deadline_in_view() -> None:
