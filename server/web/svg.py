@@ -283,7 +283,6 @@ def _plot_panel(svg: Svg, x0: float, y0: float, w: float, h: float, panel: Panel
     svg.text(x0 + w / 2, y0 - 10, panel.title, size=13, fill=INK, anchor="middle")
     mid = y0 + h / 2
     svg.text(x0 - 50, mid, y_title, size=12, fill=INK, anchor="middle", transform=f"rotate(-90 {x0 - 50} {mid})")
-    svg.rect(x0, y0, w, h, "none", stroke=MUTED)
     if log_y:
         step = 1 if top - bottom <= 7 else 2
         for k in range(int(bottom), int(top) + 1):
@@ -299,6 +298,7 @@ def _plot_panel(svg: Svg, x0: float, y0: float, w: float, h: float, panel: Panel
             svg.line(x0, y, x0 + w, y)
             svg.text(x0 - 6, y + 4, f"{k * step_value:g}", anchor="end")
             k += 1
+    svg.rect(x0, y0, w, h, "none", stroke=MUTED)  # the frame over the grid lines
     for x in _x_ticks(x_lo, x_hi):
         svg.text(x_of(x), y0 + h + 16, f"{x:g}", anchor="middle")
     svg.text(x0 + w / 2, y0 + h + 34, x_title, size=12, fill=INK, anchor="middle", font_style="italic")
