@@ -31,6 +31,11 @@ CATALOG: dict[str, dict[str, str]] = {
         "graded again.",
         "zh": "评测系统在此测试上出错。这不是你的问题，你的提交会被重新评测。",
     },
+    # ---- a catalogued mistake the trusted side recognised (grader.mutants), with the exercise's own words
+    "misconception": {
+        "en": "Likely mistake: {title}. {hint}",
+        "zh": "可能的错误：{title}。{hint}",
+    },
     # ---- one test
     "passed": {"en": "Correct.", "zh": "正确。"},
     "not_run_import": {
@@ -152,28 +157,12 @@ CATALOG: dict[str, dict[str, str]] = {
 
 
 def msg(key: str, **params: Any) -> Text:
-    """Render a catalogue entry in every language. Unknown keys are a programming error."""
+    """Render a catalogue entry in every language. A bilingual parameter (Text, e.g. a case description) is
+    shown in the entry's language. Unknown keys are a programming error."""
     entry = CATALOG[key]
-    shown = {k: _fmt(v) for k, v in params.items()}
-    return Text(en=entry["en"].format(**shown), zh=entry["zh"].format(**shown))
+    return Text(en=entry["en"].format(**_shown(params, "en")), zh=entry["zh"].format(**_shown(params, "zh")))
 
 
-def _fmt(value: Any) -> str:
-    if isinstance(value, Text):
-        return value.en  # callers pass Text only via msg_pair
-    if isinstance(value, float):
-        return f"{value:.3g}"
-    return str(value)
-
-
-def join(*texts: Text) -> Text:
-    return Text(en="".join(t.en for t in texts), zh="".join(t.zh for t in texts))
-
-
-def msg_with(key: str, texts: dict[str, Text], **params: Any) -> Text:
-    """Like msg(), but some parameters are themselves bilingual (e.g. a case description)."""
-    entry = CATALOG[key]
-    shown = {k: _fmt(v) for k, v in params.items()}
-    en = entry["en"].format(**shown, **{k: t.en for k, t in texts.items()})
-    zh = entry["zh"].format(**shown, **{k: t.zh for k, t in texts.items()})
-    return Text(en=en, zh=zh)
+def _shown(params: dict[str, Any], lang: str) -> dict[str, str]:
+    return {k: v.get(lang) if isinstance(v, Text) else f"{v:.3g}" if isinstance(v, float) else str(v)
+            for k, v in params.items()}

@@ -3,7 +3,7 @@
 Trusted side only. `BASE_SOURCE` is a plain, correct, loop-based solution written the way students write it
 (NumPy only). Every mistake is a small textual patch of one of its functions, so each mutant is at once
   - a function with the contract's signature that computes the mistaken result (compiled here, run by
-    reference.rnn_feedback on copies of a failing test's inputs), and
+    grader.mutants.MutantMatcher on copies of a failing test's inputs), and
   - student source text (`Variant.source`), which the tests submit through the real grader.
 A misconception may have several variants (the same mistake written in different ways, or affecting one
 output or another). `paths` names the outputs a variant is matched on: ("h",) for forward's hidden states,
@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from grader.mutants import Misconception
 from grader.result import Text
 
 BASE_SOURCE = '''import numpy as np
@@ -79,8 +80,8 @@ def base_function_source(function: str) -> str:
 
 @dataclass(frozen=True)
 class Variant:
-    """One way of writing a mistake: `patches` are (old, new) replacements in one BASE_SOURCE function,
-    each `old` occurring exactly once there (applied in order)."""
+    """One way of writing a mistake (a grader.mutants.Mutant): `patches` are (old, new) replacements in one
+    BASE_SOURCE function, each `old` occurring exactly once there (applied in order)."""
 
     function: str
     patches: tuple[tuple[str, str], ...]
@@ -102,20 +103,6 @@ class Variant:
         exec(compile(self.source, f"<mutant {self.function}>", "exec"), namespace)
         fn: Callable[..., Any] = namespace[self.function]
         return fn
-
-
-@dataclass(frozen=True)
-class Misconception:
-    name: str
-    part: str  # "forward" | "backward" | "clip" | "any"
-    title: Text
-    hint: Text
-    variants: tuple[Variant, ...] = ()
-    # float32-like mistakes differ from their mutant by rounding only: matched at a loose tolerance, and
-    # reported only when no exact mistake matches.
-    loose: bool = False
-    # Recognised by the harness itself (the name is its), not by running a mutant.
-    by_harness: bool = False
 
 
 def _t(en: str, zh: str) -> Text:
@@ -439,8 +426,3 @@ MISCONCEPTIONS: tuple[Misconception, ...] = (
 
 BY_NAME = {m.name: m for m in MISCONCEPTIONS}
 
-
-def variants_for(function: str) -> list[tuple[Misconception, Variant]]:
-    """The mutants to try on a failing test of `function`, exact mistakes before loose ones."""
-    found = [(m, v) for m in MISCONCEPTIONS if not m.by_harness for v in m.variants if v.function == function]
-    return sorted(found, key=lambda mv: mv[0].loose)
