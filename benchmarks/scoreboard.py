@@ -36,8 +36,8 @@ sys.path.insert(0, str(ROOT))
 import sqlalchemy as sa  # noqa: E402
 
 from server.db import create_db_engine, run_migrations  # noqa: E402
-from server.models import Student, Submission  # noqa: E402
 from server.scoreboard.cache import rebuild_pairs, refresh_pairs, result_summary  # noqa: E402
+from server.tables import students_t, submissions_t  # noqa: E402
 
 TEACHER = "benchmark-teacher-token-0123456789"
 SECRET = "benchmark-seed-secret-0123456789"
@@ -138,9 +138,9 @@ def seed(engine: sa.Engine, students: int, submissions: int, variants: dict[str,
     for r in rng.sample(rows[:-30], 20):  # and some failed for infrastructure reasons
         r.update(status="failed", score=None, last_error="gave up after 3 attempt(s)")
     with engine.begin() as conn:
-        conn.execute(sa.insert(Student.__table__), student_rows)  # type: ignore[attr-defined]
+        conn.execute(sa.insert(students_t), student_rows)
         for start in range(0, len(rows), CHUNK):
-            conn.execute(sa.insert(Submission.__table__), rows[start : start + CHUNK])  # type: ignore[attr-defined]
+            conn.execute(sa.insert(submissions_t), rows[start : start + CHUNK])
 
 
 def _ms(samples: list[float]) -> str:

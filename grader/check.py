@@ -66,14 +66,14 @@ def check_file(student_file: Path, examples: Path, runner: Runner | None = None)
         output_limit_kib=spec.limits.output_limit_kib,
         result_limit_mib=spec.limits.result_limit_mib,
     )
-    parts, got = Procedure(spec, runner or LocalRunner(), limits).run(cases, expected, source, public=True)
+    parts, record = Procedure(spec, runner or LocalRunner(), limits).run(cases, expected, source, public=True)
     return Result(
         exercise=spec.id,
         score=round(sum(p.score for p in parts), 4),
         max_score=spec.max_score,
         parts=parts,
-        feedback=got.submission_feedback,
+        feedback=record.submission_feedback,
         grader_version="local",
         grading_ms=(time.perf_counter() - started) * 1000,
-        output="".join(got.output),
+        output="".join(record.output),
     )

@@ -70,14 +70,14 @@ class Grader:
         extra = [c for c in exercise.hooks.chart_cases() if not c.scored]
         everything = cases + extra
         future = self._reference_pool.submit(expected_outputs, exercise, everything)
-        parts, got = self.procedure(exercise).run(everything, future.result, source)
+        parts, record = self.procedure(exercise).run(everything, future.result, source)
         expected = future.result()
         diagnostics: dict[str, object] = {}
         if extra:
             first = len(cases)
             try:
                 diagnostics = exercise.hooks.chart(
-                    [got.values.get(first + k) for k in range(len(extra))], expected[first:], extra
+                    [record.values.get(first + k) for k in range(len(extra))], expected[first:], extra
                 ).as_json()
             except Exception:
                 log.exception("chart failed for %s", exercise_id)
@@ -86,10 +86,10 @@ class Grader:
             score=round(sum(p.score for p in parts), 4),
             max_score=exercise.spec.max_score,
             parts=parts,
-            feedback=got.submission_feedback,
+            feedback=record.submission_feedback,
             grader_version=self.versions[exercise_id],
             grading_ms=(time.perf_counter() - started) * 1000,
-            output="".join(got.output)[-16384:],
+            output="".join(record.output)[-16384:],
             sandbox_layers=self.runner.layers(),
             diagnostics=diagnostics,
         )

@@ -41,8 +41,8 @@ PartExplainer = Callable[[Part, Sequence[Case], Sequence[TestResult]], list[Text
 
 
 @dataclass
-class Outcomes:
-    """What the runs said about each case index, filled in as records arrive."""
+class RunRecord:
+    """What running the submission produced, by case index, filled in as the child's records arrive."""
 
     tests: dict[int, TestResult] = field(default_factory=dict)
     submission_feedback: list[Text] = field(default_factory=list)
@@ -130,29 +130,29 @@ class Procedure:
         self.part_explainer = part_explainer
 
     def run(self, cases: Sequence[Case], expected: Sequence[Any] | Callable[[], Sequence[Any]], source: str, *,
-            public: bool = False) -> tuple[list[PartResult], Outcomes]:
+            public: bool = False) -> tuple[list[PartResult], RunRecord]:
         """`expected` may be a callable (e.g. a future's result) so that the reference outputs are computed
         while the first child runs. `public` cases may show the student's own exception messages verbatim."""
         spec = self.spec
         resolve: Callable[[], Sequence[Any]] = expected if callable(expected) else (lambda: expected)
         per_part = {p.name: sum(1 for c in cases if c.part == p.name and c.scored) for p in spec.parts}
         max_scores = [spec.part(c.part).points / per_part[c.part] if c.scored else 0.0 for c in cases]
-        got = Outcomes()
+        record = RunRecord()
         pending = list(range(len(cases)))
         while pending:
-            deaths_before = len(got.died)
-            pending = self._one_run(cases, resolve, max_scores, pending, source, public, got)
-            if len(got.died) > deaths_before and not any(cases[i].scored for i in pending):
+            deaths_before = len(record.died)
+            pending = self._one_run(cases, resolve, max_scores, pending, source, public, record)
+            if len(record.died) > deaths_before and not any(cases[i].scored for i in pending):
                 pending = []  # never spend another run only on unscored (diagnostic) cases
             for i in list(pending):
-                dead = [d for d in got.died if cases[d].part == cases[i].part]
+                dead = [d for d in record.died if cases[d].part == cases[i].part]
                 if len(dead) >= DEATHS_PER_PART:
-                    got.tests[i] = _make_test(cases[i], max_scores[i], got.tests[dead[-1]].outcome,
+                    record.tests[i] = _make_test(cases[i], max_scores[i], record.tests[dead[-1]].outcome,
                                               [msg("not_run_after_failures", count=len(dead))])
                     pending.remove(i)
         parts = []
         for p in spec.parts:
-            mine = [(c, got.tests[i]) for i, c in enumerate(cases) if c.part == p.name and c.scored]
+            mine = [(c, record.tests[i]) for i, c in enumerate(cases) if c.part == p.name and c.scored]
             tests = [t for _, t in mine]
             feedback: list[Text] = []
             # Patterns across tests explain wrong answers; a part that only crashed has its own messages.
@@ -163,10 +163,10 @@ class Procedure:
                     log.exception("part explainer failed on %s", p.name)
             parts.append(PartResult(name=p.name, score=round(sum(t.score for t in tests), 6),
                                     max_score=p.points, tests=tests, feedback=feedback))
-        return parts, got
+        return parts, record
 
     def _one_run(self, cases: Sequence[Case], resolve: Callable[[], Sequence[Any]], max_scores: list[float],
-                 pending: list[int], source: str, public: bool, got: Outcomes) -> list[int]:
+                 pending: list[int], source: str, public: bool, record: RunRecord) -> list[int]:
         """Run the pending cases in one child; return those that still need a run."""
         spec = self.spec
         limits = self.limits
@@ -176,17 +176,17 @@ class Procedure:
         report = self.runner.run(payload, limits)
         expected = resolve()
         if report.output:
-            got.output.append(report.output.decode("utf-8", "replace"))
+            record.output.append(report.output.decode("utf-8", "replace"))
         records = wire.decode_records(report.result, max_elements=max_blob // 8)
         if report.status is RunStatus.internal_error:
             log.error("runner internal error: %s", report.detail)
             for i in pending:
-                got.tests[i] = _make_test(cases[i], max_scores[i], Outcome.internal_error, [msg("grader_error")])
+                record.tests[i] = _make_test(cases[i], max_scores[i], Outcome.internal_error, [msg("grader_error")])
             return []
         if not records or records[0][0].get("harness") != "ready":
             log.error("harness did not start: %s %s", report.status, report.output[-500:])
             for i in pending:
-                got.tests[i] = _make_test(cases[i], max_scores[i], Outcome.internal_error, [msg("grader_error")])
+                record.tests[i] = _make_test(cases[i], max_scores[i], Outcome.internal_error, [msg("grader_error")])
             return []
         records = records[1:]
         head = records[0][0] if records else None
@@ -194,28 +194,28 @@ class Procedure:
             # Died before or while importing the file: blame the import, run nothing else.
             function = "import"
             outcome, text = _death(report, function, limits)
-            got.submission_feedback.append(text)
+            record.submission_feedback.append(text)
             for i in pending:
-                got.tests[i] = _make_test(cases[i], max_scores[i], outcome, [msg("not_run_import")])
+                record.tests[i] = _make_test(cases[i], max_scores[i], outcome, [msg("not_run_import")])
             return []
         if head["import"] != "ok":
             raw_error = head.get("error")
             error: dict[str, Any] = raw_error if isinstance(raw_error, dict) else {}
             key = "syntax_error" if head["import"] == "syntax_error" else "import_error"
             line = error.get("line") if type(error.get("line")) is int else "?"
-            got.submission_feedback.append(
+            record.submission_feedback.append(
                 msg(key, error=str(error.get("type", "Error"))[:64], line=line,
                     message=str(error.get("message", ""))[:200])
             )
             for i in pending:
-                got.tests[i] = _make_test(cases[i], max_scores[i], Outcome.runtime_error, [msg("not_run_import")])
+                record.tests[i] = _make_test(cases[i], max_scores[i], Outcome.runtime_error, [msg("not_run_import")])
             return []
         raw_missing = head.get("missing")
         missing = [str(f) for f in raw_missing] if isinstance(raw_missing, list) else []
         for function in sorted(set(missing)):
             text = msg("missing_function", function=function)
-            if text not in got.submission_feedback:
-                got.submission_feedback.append(text)
+            if text not in record.submission_feedback:
+                record.submission_feedback.append(text)
         by_call: dict[int, tuple[dict[str, Any], list[Any]]] = {}
         for header, blobs in records[1:]:
             j = header.get("call")
@@ -224,21 +224,21 @@ class Procedure:
         for j, i in enumerate(pending):
             case, part = cases[i], spec.part(cases[i].part)
             if part.function in missing:
-                got.tests[i] = _make_test(case, max_scores[i], Outcome.runtime_error,
+                record.tests[i] = _make_test(case, max_scores[i], Outcome.runtime_error,
                                           [msg("not_run_missing", function=part.function)])
             elif j in by_call:
-                got.tests[i] = self._judge(case, part, expected[i], max_scores[i], *by_call[j], public, got, i)
+                record.tests[i] = self._judge(case, part, expected[i], max_scores[i], *by_call[j], public, record, i)
             else:
                 outcome, text = _death(report, part.function, limits)
-                got.tests[i] = _make_test(case, max_scores[i], outcome, [text])
-                got.died.append(i)
+                record.tests[i] = _make_test(case, max_scores[i], outcome, [text])
+                record.died.append(i)
                 if outcome is Outcome.internal_error:
                     log.error("unclassified child exit: %s", report)
                 return pending[j + 1 :]
         return []
 
     def _judge(self, case: Case, part: Part, expected: Any, max_score: float, header: dict[str, Any],
-               blobs: list[Any], public: bool, got: Outcomes, index: int) -> TestResult:
+               blobs: list[Any], public: bool, record: RunRecord, index: int) -> TestResult:
         if header.get("ok") is not True:
             outcome, text = _error_feedback(part.function, header.get("error"), self.limits, public)
             return _make_test(case, max_score, outcome, [text])
@@ -248,7 +248,7 @@ class Procedure:
             text = msg("wrong_type", what=f"{part.function}()", expected="arrays, floats, dicts and tuples",
                        got="something that cannot be read back")
             return _make_test(case, max_score, Outcome.wrong_answer, [text])
-        got.values[index] = value
+        record.values[index] = value
         if not case.scored:  # diagnostics only: its value feeds a chart, it earns and explains nothing
             return _make_test(case, max_score, Outcome.passed, [])
         comparison = compare(value, expected, part, dict(case.facts))

@@ -1,10 +1,11 @@
-"""Bytes that cross the sandbox boundary, in both directions.
+"""Bytes that cross the sandbox boundary: the framing both directions share, and the results coming out.
 
-A message is a sequence of frames: a 4-byte big-endian length, then that many bytes. The first frame of
-a record is a small JSON header; arrays follow as `.npy` frames. Into the child go the student source and
-the case inputs (trusted encoder). Out of the child come result records, which the parent parses strictly:
-bounded JSON, bounded tree shape, and `.npy` frames checked byte by byte (magic, version, header size,
-numeric descr, C order, shape * itemsize == frame length) before any array is built. No pickle, no objects.
+A frame is a 4-byte big-endian length, then that many bytes. Going in (grader.harness.encode_payload, trusted
+encoder): one JSON frame with the student source and the calls, then one frame of the input arrays' raw bytes,
+aligned so the child uses them in place. Coming out: result records, each a small JSON header frame (with its
+`blobs` count) followed by that many `.npy` frames, which the parent parses strictly: bounded JSON, bounded
+tree shape, and `.npy` frames checked byte by byte (magic, version, header size, numeric descr, C order,
+shape * itemsize == frame length) before any array is built. No pickle, no objects.
 """
 
 from __future__ import annotations
@@ -134,8 +135,9 @@ class Opaque:
 
 
 def encode_value(value: Any, blobs: list[bytes], max_blob_bytes: int | None = None) -> dict[str, Any]:
-    """Encode a value into a node, appending arrays to `blobs`. Used by the trusted parent for inputs
-    and by the child for results (where whatever the student returned is reduced to data or a name)."""
+    """Encode a value into a node, appending arrays to `blobs`. The child uses it for results: whatever the
+    student returned is reduced to data or a name. Without `max_blob_bytes` (tests, trusted callers) a
+    Python float stays a JSON number."""
     if value is None:
         return {"t": "n"}
     if isinstance(value, np.ndarray):

@@ -59,7 +59,7 @@ def create_app(
             await run_in_threadpool(run_migrations, engine)
         await run_in_threadpool(requeue_stale, engine)
         await run_in_threadpool(queue.start)
-        log.info("ready: %d exercise(s) %s, %d grading worker(s), queue=%s", len(catalog.exercises),
+        log.info("ready: %d exercise(s) %s, %d grading thread(s), queue=%s", len(catalog.exercises),
                  sorted(catalog.exercises), queue.workers, settings.queue)
         try:
             yield

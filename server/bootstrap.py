@@ -41,7 +41,7 @@ def describe(configured: Settings, settings: Settings) -> list[str]:
         "seed secret: "
         + ("from RNN_GRADER_SECRET" if configured.secret is not None
            else f"in {settings.secret_path.resolve()} (mode 0600)"),
-        f"grading workers in this process: {settings.workers} (queue: {settings.queue})",
+        f"grading threads in this process: {settings.workers} (queue: {settings.queue})",
         f"API: http://{settings.host}:{settings.port}/api/v1  docs: http://{settings.host}:{settings.port}/docs",
     ]
     return lines

@@ -8,7 +8,7 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from grader.exercise import Exercise, Limits, load_exercises
+from grader.exercise import Exercise, Limits
 from server.config import ConfigError, Settings
 from server.errors import ExerciseNotFound
 
@@ -52,6 +52,3 @@ def build_catalog(exercises: Mapping[str, Exercise], settings: Settings) -> Cata
         limits[exercise_id] = _override(exercise_id, exercise.spec.limits, settings.limits.get(exercise_id, {}))
     return Catalog(exercises=dict(exercises), deadlines=deadlines, limits=limits)
 
-
-def load_catalog(settings: Settings) -> Catalog:
-    return build_catalog(load_exercises(settings.exercises_dir), settings)

@@ -15,7 +15,8 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy.engine import Engine
 
-from server.models import Submission, SubmissionStatus
+from server.models import SubmissionStatus
+from server.tables import submissions_t
 
 log = logging.getLogger("rnn_grader.metrics")
 
@@ -38,10 +39,11 @@ class _SubmissionsCollector(Collector):
 
     def collect(self) -> Iterable[Metric]:
         by_status, depth = self._families()
-        table = Submission.__table__.c  # type: ignore[attr-defined]
         try:
             with self.engine.connect() as conn:
-                rows = conn.execute(sa.select(table.status, sa.func.count()).group_by(table.status)).all()
+                rows = conn.execute(
+                    sa.select(submissions_t.c.status, sa.func.count()).group_by(submissions_t.c.status)
+                ).all()
         except sa.exc.SQLAlchemyError:
             log.warning("metrics: database unreachable")
             return []

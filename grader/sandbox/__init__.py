@@ -7,7 +7,7 @@
 Modules: runner (Sandbox, parent side), zygote (the forking process and its children), landlock,
 seccomp, limits (rlimits), outcome (exit classification), protocol (control messages), _sys (ctypes).
 
-Where this differs from DESIGN.md, and why:
+Where this departs from the project's first design, and why (docs/sandbox.md says the same for readers):
 - One network + IPC namespace per zygote, not per child: children cannot create sockets anyway
   (seccomp), and a namespace per run costs time at creation and teardown.
 - The private directory is a 64 MiB / 1024-inode tmpfs mounted in the zygote's own mount namespace:

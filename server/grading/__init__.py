@@ -8,4 +8,8 @@
 - `procrastinate_queue`, `procrastinate_slots`: the deployment queue on PostgreSQL and its job slots;
 - `queues`: picks the queue the settings name;
 - `command`: `rnn-grader worker`, grading in a process of its own.
+
+Words: a *worker* is the `rnn-grader worker` process, nothing else; a *grading thread* (in-process queue) or
+*slot* (procrastinate) is one Grader with its GradingLoop; RNN_GRADER_WORKERS (`Queue.workers`, /healthz
+`workers`) counts those in one process; procrastinate's own "worker" is its job runner inside the slots.
 """

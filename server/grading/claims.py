@@ -26,10 +26,10 @@ from grader.result import Result
 from server.db import utcnow
 from server.models import Submission, SubmissionStatus
 from server.scoreboard.cache import refresh_for_submission, result_summary
+from server.tables import submissions_t
 
 log = logging.getLogger("rnn_grader.grading")
 
-S = Submission.__table__.c  # type: ignore[attr-defined]
 QUEUED = SubmissionStatus.queued.value
 RUNNING = SubmissionStatus.running.value
 GRADED = SubmissionStatus.graded.value
@@ -54,7 +54,7 @@ def requeue_stale(engine: Engine, now: dt.datetime | None = None) -> int:
     with engine.begin() as conn:
         count = conn.execute(
             sa.update(Submission)
-            .where(S.status == RUNNING, S.lease_until < now)
+            .where(submissions_t.c.status == RUNNING, submissions_t.c.lease_until < now)
             .values(status=QUEUED, lease_until=None, lease_owner=None)
         ).rowcount
     if count:
@@ -65,7 +65,7 @@ def requeue_stale(engine: Engine, now: dt.datetime | None = None) -> int:
 def _fail_exhausted(conn: sa.Connection, submission_id: int, attempts: int) -> bool:
     done = conn.execute(
         sa.update(Submission)
-        .where(S.id == submission_id, S.status == QUEUED)
+        .where(submissions_t.c.id == submission_id, submissions_t.c.status == QUEUED)
         .values(
             status=FAILED,
             graded_at=utcnow(),
@@ -84,10 +84,10 @@ def claim_next(engine: Engine, owner: str, lease_seconds: float, max_attempts: i
     failed = 0
     while True:
         with engine.begin() as conn:
-            pick = sa.select(S.id, S.attempts).where(S.status == QUEUED)
+            pick = sa.select(submissions_t.c.id, submissions_t.c.attempts).where(submissions_t.c.status == QUEUED)
             if submission_id is not None:
-                pick = pick.where(S.id == submission_id)
-            pick = pick.order_by(S.priority.desc(), S.id).limit(1)
+                pick = pick.where(submissions_t.c.id == submission_id)
+            pick = pick.order_by(submissions_t.c.priority.desc(), submissions_t.c.id).limit(1)
             if conn.dialect.name == "postgresql":
                 pick = pick.with_for_update(skip_locked=True)
             row = conn.execute(pick).first()
@@ -100,19 +100,26 @@ def claim_next(engine: Engine, owner: str, lease_seconds: float, max_attempts: i
             now = utcnow()
             claimed = conn.execute(
                 sa.update(Submission)
-                .where(S.id == picked, S.status == QUEUED)
+                .where(submissions_t.c.id == picked, submissions_t.c.status == QUEUED)
                 .values(
                     status=RUNNING,
                     lease_until=now + dt.timedelta(seconds=lease_seconds),
                     lease_owner=owner,
-                    attempts=S.attempts + 1,
+                    attempts=submissions_t.c.attempts + 1,
                     started_at=now,
                 )
             ).rowcount
             if not claimed:
                 continue  # someone else took it between our SELECT and UPDATE (SQLite): try the next
             data = conn.execute(
-                sa.select(S.id, S.student_id, S.exercise, S.source, S.seed, S.attempts).where(S.id == picked)
+                sa.select(
+                    submissions_t.c.id,
+                    submissions_t.c.student_id,
+                    submissions_t.c.exercise,
+                    submissions_t.c.source,
+                    submissions_t.c.seed,
+                    submissions_t.c.attempts,
+                ).where(submissions_t.c.id == picked)
             ).one()
         return (
             Claim(
@@ -132,7 +139,11 @@ def renew_lease(engine: Engine, submission_id: int, owner: str, lease_seconds: f
         return bool(
             conn.execute(
                 sa.update(Submission)
-                .where(S.id == submission_id, S.status == RUNNING, S.lease_owner == owner)
+                .where(
+                    submissions_t.c.id == submission_id,
+                    submissions_t.c.status == RUNNING,
+                    submissions_t.c.lease_owner == owner,
+                )
                 .values(lease_until=utcnow() + dt.timedelta(seconds=lease_seconds))
             ).rowcount
         )
@@ -163,7 +174,9 @@ def write_result(engine: Engine, submission_id: int, status: str, result: Result
     with engine.begin() as conn:
         written = bool(
             conn.execute(
-                sa.update(Submission).where(S.id == submission_id, S.status.not_in(FINAL)).values(**values)
+                sa.update(Submission)
+                .where(submissions_t.c.id == submission_id, submissions_t.c.status.not_in(FINAL))
+                .values(**values)
             ).rowcount
         )
         if written:
@@ -177,7 +190,11 @@ def release(engine: Engine, submission_id: int, owner: str, last_error: str) -> 
         return bool(
             conn.execute(
                 sa.update(Submission)
-                .where(S.id == submission_id, S.status == RUNNING, S.lease_owner == owner)
+                .where(
+                    submissions_t.c.id == submission_id,
+                    submissions_t.c.status == RUNNING,
+                    submissions_t.c.lease_owner == owner,
+                )
                 .values(status=QUEUED, lease_until=None, lease_owner=None, last_error=last_error)
             ).rowcount
         )

@@ -70,10 +70,10 @@ def run_worker(
         if settings.queue == "procrastinate":
             from server.grading.procrastinate_slots import ProcrastinateSlots
 
-            workers = ProcrastinateSlots(engine, settings, catalog, metrics, Notifier(), grader_factory,
-                                           concurrency=threads)
+            slots = ProcrastinateSlots(engine, settings, catalog, metrics, Notifier(), grader_factory,
+                                       concurrency=threads)
             log.info("worker: %d grading slot(s) on procrastinate jobs, %s", threads, where)
-            workers.run(stop)
+            slots.run(stop)
             return
         queue = InProcessQueue(engine, settings, catalog, metrics, Notifier(), grader_factory, threads=threads,
                                name="worker")

@@ -24,7 +24,7 @@ log = logging.getLogger("rnn_grader.queue")
 POLL_SECONDS = 1.0
 
 class _Wakeup:
-    """A counting wake-up for the worker threads: each enqueue lets one idle worker look at once."""
+    """A counting wake-up for the grading threads: each enqueue lets one idle thread look at once."""
 
     def __init__(self) -> None:
         self._cond = threading.Condition()
@@ -76,7 +76,7 @@ class InProcessQueue:
         return self._threads_wanted
 
     def enqueue(self, submission_id: int, priority: int = 0) -> None:
-        # The row is committed already; this only shortens the wait of an idle worker.
+        # The row is committed already; this only shortens the wait of an idle grading thread.
         self._wake.post()
 
     def start(self) -> None:
@@ -88,7 +88,7 @@ class InProcessQueue:
             ready = threading.Event()
             name = f"{self._name}-{i}"
             thread = threading.Thread(
-                target=self._run_worker, args=(name, ready), name=f"rnn-grader-{name}", daemon=True
+                target=self._run_thread, args=(name, ready), name=f"rnn-grader-{name}", daemon=True
             )
             self._threads.append(thread)
             self._ready.append(ready)
@@ -99,21 +99,21 @@ class InProcessQueue:
         for ready in self._ready:
             ready.wait(timeout=60)
 
-    def _run_worker(self, name: str, ready: threading.Event) -> None:
+    def _run_thread(self, name: str, ready: threading.Event) -> None:
         try:
             grader = self.grader_factory()
         except Exception:
-            log.exception("grader failed to start in worker %s; this worker is down", name)
+            log.exception("grader failed to start in grading thread %s; this thread is down", name)
             ready.set()
             return
-        worker = GradingLoop(self.engine, self.settings, self.catalog, grader, self.metrics, self.notifier, name)
+        loop = GradingLoop(self.engine, self.settings, self.catalog, grader, self.metrics, self.notifier, name)
         ready.set()
         try:
             while not self._stop.is_set():
                 try:
-                    did_work = worker.run_once()
-                except Exception:  # a database hiccup: log, back off, keep the worker alive
-                    log.exception("worker %s: error while claiming or saving", name)
+                    did_work = loop.run_once()
+                except Exception:  # a database hiccup: log, back off, keep the thread alive
+                    log.exception("grading thread %s: error while claiming or saving", name)
                     did_work = False
                     self._stop.wait(POLL_SECONDS)
                 if not did_work:

@@ -39,7 +39,7 @@ from server.grading.claims import requeue_stale
 from server.grading.protocol import GraderFactory, Notifier
 from server.metrics import Metrics
 
-log = logging.getLogger("rnn_grader.pgqueue")
+log = logging.getLogger("rnn_grader.procrastinate")
 
 QUEUE_SCHEMA = "procrastinate"
 GRADING_QUEUE = "grading"

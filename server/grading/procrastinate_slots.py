@@ -44,20 +44,20 @@ from server.grading.procrastinate_queue import (
 )
 from server.grading.protocol import GraderFactory, GraderLike, Notifier
 from server.metrics import Metrics
-from server.models import Submission, SubmissionStatus
+from server.models import SubmissionStatus
+from server.tables import submissions_t
 
-log = logging.getLogger("rnn_grader.pgworker")
+log = logging.getLogger("rnn_grader.slots")
 
 RESTART_BACKOFF_S = (0.5, 1.0, 2.0, 5.0)
 STABLE_RUN_S = 30.0
 FETCH_POLL_S = 1.0  # LISTEN/NOTIFY wakes workers at once; polling is the fallback
 STOP_POLL_S = 0.2
-S = Submission.__table__.c  # type: ignore[attr-defined]
 
 
 def _status(engine: Engine, submission_id: int) -> str | None:
     with engine.connect() as conn:
-        value = conn.execute(sa.select(S.status).where(S.id == submission_id)).scalar()
+        value = conn.execute(sa.select(submissions_t.c.status).where(submissions_t.c.id == submission_id)).scalar()
     return None if value is None else str(value)
 
 
@@ -92,15 +92,15 @@ class ProcrastinateSlots:
     def _grade(self, submission_id: int) -> None:
         """Blocking: claim and grade this submission if it is still queued. A retry after an internal
         error puts it back to queued: grade it again here (up to max_attempts, then it is failed)."""
-        worker = self._slots.get()
+        loop = self._slots.get()
         try:
             for _ in range(self.settings.max_attempts + 1):
-                if not worker.run_once(submission_id):
+                if not loop.run_once(submission_id):
                     return
                 if _status(self.engine, submission_id) != SubmissionStatus.queued.value:
                     return
         finally:
-            self._slots.put(worker)
+            self._slots.put(loop)
 
     async def _grade_async(self, submission_id: int) -> None:
         assert self._executor is not None

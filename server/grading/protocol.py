@@ -16,7 +16,7 @@ from grader.result import Result
 
 
 class GraderLike(Protocol):
-    """What a worker needs from grader.grade.Grader (tests may inject a fake for queue mechanics)."""
+    """What a GradingLoop needs from grader.grade.Grader (tests may inject a fake for queue mechanics)."""
 
     def grade(self, exercise_id: str, source: str, seed: int) -> Result: ...
 
@@ -52,5 +52,7 @@ class Queue(Protocol):
 
     def healthy(self) -> bool: ...
 
+    # How many GradingLoops grade in this process (threads, or procrastinate slots): RNN_GRADER_WORKERS.
+    # The name is the setting's and /healthz's `workers`; a "worker" is otherwise the `rnn-grader worker` process.
     @property
     def workers(self) -> int: ...

@@ -20,7 +20,7 @@ async def healthz() -> Health:  # async: answers even when every request thread 
 @router.get(
     "/readyz",
     response_model=Readiness,
-    summary="The database answers and the grading workers run",
+    summary="The database answers and the grading threads run",
     responses={503: {"model": Readiness, "description": "Not ready (database or graders down)"}},
 )
 def readyz(ctx: ContextDep) -> Response:

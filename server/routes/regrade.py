@@ -12,6 +12,7 @@ from fastapi import APIRouter
 from server.deps import ContextDep, SessionDep, TeacherAuth
 from server.errors import InvalidInput, SubmissionNotFound, TeacherOnly, error_responses
 from server.models import FINAL_STATUSES, RegradeRequest, RegradeResult, Submission, SubmissionStatus
+from server.tables import submissions_t
 
 router = APIRouter(tags=["submissions"])
 
@@ -29,25 +30,24 @@ def regrade(_teacher: TeacherAuth, ctx: ContextDep, session: SessionDep, body: R
     selectors = sum((body.submission_id is not None, body.exercise is not None, body.all))
     if selectors != 1:
         raise InvalidInput("give exactly one of submission_id, exercise, all=true")
-    s = Submission.__table__.c  # type: ignore[attr-defined]
     final = [status.value for status in FINAL_STATUSES]
-    query = sa.select(s.id).where(s.status.in_(final))
+    query = sa.select(submissions_t.c.id).where(submissions_t.c.status.in_(final))
     if body.submission_id is not None:
         if session.get(Submission, body.submission_id) is None:
             raise SubmissionNotFound(f"no submission {body.submission_id}")
-        query = query.where(s.id == body.submission_id)
+        query = query.where(submissions_t.c.id == body.submission_id)
     elif body.exercise is not None:
-        query = query.where(s.exercise == body.exercise)
-    ids = [int(i) for i in session.execute(query.order_by(s.id)).scalars()]
+        query = query.where(submissions_t.c.exercise == body.exercise)
+    ids = [int(i) for i in session.execute(query.order_by(submissions_t.c.id)).scalars()]
     queued: list[int] = []
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start : start + CHUNK]
         result = session.execute(
             sa.update(Submission)
-            .where(s.id.in_(chunk), s.status.in_(final))
+            .where(submissions_t.c.id.in_(chunk), submissions_t.c.status.in_(final))
             .values(status=SubmissionStatus.queued.value, attempts=0, priority=REGRADE_PRIORITY,
                     lease_until=None, lease_owner=None, last_error=None)
-            .returning(s.id)
+            .returning(submissions_t.c.id)
         )
         queued.extend(int(i) for i in result.scalars())
     session.commit()

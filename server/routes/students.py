@@ -22,6 +22,7 @@ from server.errors import (
 )
 from server.models import STUDENT_ID_PATTERN, Student, StudentCreate, StudentCreated, StudentPublic
 from server.security import hash_token, new_token
+from server.tables import students_t
 
 router = APIRouter(prefix="/students", tags=["students"])
 
@@ -34,7 +35,7 @@ def _insert(session: Session, rows: list[StudentCreate]) -> list[StudentCreated]
     dupes = sorted({i for i in ids if ids.count(i) > 1})
     if dupes:
         raise StudentExists(f"student ids repeated in the roster: {', '.join(dupes[:20])}")
-    existing = session.exec(select(Student.student_id).where(Student.student_id.in_(ids))).all()  # type: ignore[attr-defined]
+    existing = session.exec(select(Student.student_id).where(students_t.c.student_id.in_(ids))).all()
     if existing:
         raise StudentExists(f"students already exist: {', '.join(sorted(existing)[:20])}")
     created: list[StudentCreated] = []

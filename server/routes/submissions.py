@@ -53,7 +53,7 @@ def _wait_until_final(ctx: ContextDep, session: Session, submission: Submission,
     assert submission.id is not None
     submission_id = submission.id
     while True:
-        session.rollback()  # end any snapshot: see what the workers wrote
+        session.rollback()  # end any snapshot: see what the grading threads wrote
         current = session.get(Submission, submission_id)
         if current is None:  # pragma: no cover - rows are never deleted
             raise SubmissionNotFound()

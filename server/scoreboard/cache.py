@@ -12,11 +12,9 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from server.db import utcnow
-from server.models import StudentExerciseScore, Submission, SubmissionStatus
+from server.models import SubmissionStatus
+from server.tables import scores_t, submissions_t
 
-S = Submission.__table__.c  # type: ignore[attr-defined]
-P = StudentExerciseScore.__table__.c  # type: ignore[attr-defined]
-PAIRS = StudentExerciseScore.__table__  # type: ignore[attr-defined]
 GRADED = SubmissionStatus.graded.value
 IN_CHUNK = 500  # ids per IN (...) list
 
@@ -71,9 +69,15 @@ def pick_pair(rows: Sequence[GradedRow]) -> dict[str, Any]:
 
 def graded_rows(conn: sa.Connection, where: Any) -> dict[tuple[str, str], list[GradedRow]]:
     rows = conn.execute(
-        sa.select(S.student_id, S.exercise, S.id, S.score, S.late, S.created_at, S.summary).where(
-            S.status == GRADED, S.score.is_not(None), where
-        )
+        sa.select(
+            submissions_t.c.student_id,
+            submissions_t.c.exercise,
+            submissions_t.c.id,
+            submissions_t.c.score,
+            submissions_t.c.late,
+            submissions_t.c.created_at,
+            submissions_t.c.summary,
+        ).where(submissions_t.c.status == GRADED, submissions_t.c.score.is_not(None), where)
     ).all()
     by_pair: dict[tuple[str, str], list[GradedRow]] = {}
     for r in rows:
@@ -84,7 +88,7 @@ def graded_rows(conn: sa.Connection, where: Any) -> dict[tuple[str, str], list[G
 
 
 def _insert(conn: sa.Connection) -> Any:
-    return (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(PAIRS)
+    return (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(scores_t)
 
 
 def refresh_pairs(conn: sa.Connection, pairs: Iterable[tuple[str, str]]) -> None:
@@ -97,27 +101,31 @@ def refresh_pairs(conn: sa.Connection, pairs: Iterable[tuple[str, str]]) -> None
             .values(student_id=student_id, exercise=exercise, misconceptions=[], updated_at=utcnow())
             .on_conflict_do_nothing()
         )
-        this = sa.and_(P.student_id == student_id, P.exercise == exercise)
+        this = sa.and_(scores_t.c.student_id == student_id, scores_t.c.exercise == exercise)
         if conn.dialect.name == "postgresql":
-            conn.execute(sa.select(P.student_id).where(this).with_for_update())
-        rows = graded_rows(conn, sa.and_(S.student_id == student_id, S.exercise == exercise))
+            conn.execute(sa.select(scores_t.c.student_id).where(this).with_for_update())
+        rows = graded_rows(
+            conn, sa.and_(submissions_t.c.student_id == student_id, submissions_t.c.exercise == exercise)
+        )
         values = pick_pair(rows.get((student_id, exercise), []))
-        conn.execute(sa.update(PAIRS).where(this).values(**values, updated_at=utcnow()))
+        conn.execute(sa.update(scores_t).where(this).values(**values, updated_at=utcnow()))
 
 
 def refresh_for_submission(conn: sa.Connection, submission_id: int) -> None:
-    row = conn.execute(sa.select(S.student_id, S.exercise).where(S.id == submission_id)).first()
+    row = conn.execute(
+        sa.select(submissions_t.c.student_id, submissions_t.c.exercise).where(submissions_t.c.id == submission_id)
+    ).first()
     if row is not None:
         refresh_pairs(conn, [(str(row[0]), str(row[1]))])
 
 
 def rebuild_pairs(conn: sa.Connection) -> int:
     """Recompute the whole table from the submissions (after a bulk import; the migration does the same)."""
-    conn.execute(sa.delete(PAIRS))
+    conn.execute(sa.delete(scores_t))
     by_pair = graded_rows(conn, sa.true())
     now = utcnow()
     values = [{"student_id": student_id, "exercise": exercise, **pick_pair(rows), "updated_at": now}
               for (student_id, exercise), rows in by_pair.items()]
     for start in range(0, len(values), IN_CHUNK):
-        conn.execute(sa.insert(PAIRS), values[start : start + IN_CHUNK])
+        conn.execute(sa.insert(scores_t), values[start : start + IN_CHUNK])
     return len(values)

@@ -21,13 +21,11 @@ from typing import Any, Literal
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from server.models import ScoreboardRow, Student, StudentExerciseScore, Submission, SubmissionStatus
+from server.models import ScoreboardRow, Student, SubmissionStatus
 from server.scoreboard.cache import graded_rows, pick_pair
+from server.tables import scores_t, submissions_t
 
 ScorePolicy = Literal["best", "latest"]
-S = Submission.__table__.c  # type: ignore[attr-defined]
-P = StudentExerciseScore.__table__.c  # type: ignore[attr-defined]
-PAIRS = StudentExerciseScore.__table__  # type: ignore[attr-defined]
 GRADED = SubmissionStatus.graded.value
 NOT_GRADED = tuple(s.value for s in SubmissionStatus if s is not SubmissionStatus.graded)
 IN_CHUNK = 500  # ids per IN (...) list
@@ -35,18 +33,23 @@ IN_CHUNK = 500  # ids per IN (...) list
 
 def counted_submissions(session: Session, policy: ScorePolicy) -> list[tuple[str, str, float, bool, int]]:
     """(student_id, exercise, score, late, submission id) of the submission that counts, per pair."""
-    s = Submission.__table__.c  # type: ignore[attr-defined]
-    order = (s.score.desc(), s.id.asc()) if policy == "best" else (s.created_at.desc(), s.id.desc())
+    order = (
+        (submissions_t.c.score.desc(), submissions_t.c.id.asc())
+        if policy == "best"
+        else (submissions_t.c.created_at.desc(), submissions_t.c.id.desc())
+    )
     ranked = (
         sa.select(
-            s.student_id,
-            s.exercise,
-            s.score,
-            s.late,
-            s.id,
-            sa.func.row_number().over(partition_by=(s.student_id, s.exercise), order_by=order).label("rank"),
+            submissions_t.c.student_id,
+            submissions_t.c.exercise,
+            submissions_t.c.score,
+            submissions_t.c.late,
+            submissions_t.c.id,
+            sa.func.row_number()
+            .over(partition_by=(submissions_t.c.student_id, submissions_t.c.exercise), order_by=order)
+            .label("rank"),
         )
-        .where(s.status == SubmissionStatus.graded.value, s.score.is_not(None))
+        .where(submissions_t.c.status == SubmissionStatus.graded.value, submissions_t.c.score.is_not(None))
         .subquery()
     )
     rows = session.execute(
@@ -95,13 +98,17 @@ def counted_by_pair(conn: sa.Connection | Session, policy: ScorePolicy) -> dict[
     pending, found through the status index) are recomputed from the submissions."""
     connection = conn.connection() if isinstance(conn, Session) else conn
     prefix = "best" if policy == "best" else "latest"
-    cols = [P[f"{prefix}_{name}"] for name in ("id", "score", "late", "summary")]
+    cols = [scores_t.c[f"{prefix}_{name}"] for name in ("id", "score", "late", "summary")]
     rows = connection.execute(
-        sa.select(P.student_id, P.exercise, P.misconceptions, *cols).where(cols[0].is_not(None))
+        sa.select(scores_t.c.student_id, scores_t.c.exercise, scores_t.c.misconceptions, *cols).where(
+            cols[0].is_not(None)
+        )
     ).all()
     not_graded = {
         int(i)
-        for i in connection.execute(sa.select(S.id).where(S.status.in_(NOT_GRADED))).scalars()
+        for i in connection.execute(
+            sa.select(submissions_t.c.id).where(submissions_t.c.status.in_(NOT_GRADED))
+        ).scalars()
     }
     out: dict[tuple[str, str], PairScore] = {}
     stale: set[tuple[str, str]] = set()
@@ -113,7 +120,7 @@ def counted_by_pair(conn: sa.Connection | Session, policy: ScorePolicy) -> dict[
         out[pair] = PairScore(_counted(sub_id, score, late, summary), [(str(a), str(b)) for a, b in misconceptions])
     students = sorted({s for s, _ in stale})
     for start in range(0, len(students), IN_CHUNK):
-        by_pair = graded_rows(connection, S.student_id.in_(students[start : start + IN_CHUNK]))
+        by_pair = graded_rows(connection, submissions_t.c.student_id.in_(students[start : start + IN_CHUNK]))
         for pair, graded in by_pair.items():
             if pair in stale:
                 v = pick_pair(graded)
@@ -134,9 +141,12 @@ def activity_by_pair(conn: sa.Connection | Session) -> dict[tuple[str, str], Act
     """Per (student, exercise): how many submissions (any status) and when the last one came in."""
     connection = conn.connection() if isinstance(conn, Session) else conn
     rows = connection.execute(
-        sa.select(S.student_id, S.exercise, sa.func.count(), sa.func.max(S.created_at)).group_by(
-            S.student_id, S.exercise
-        )
+        sa.select(
+            submissions_t.c.student_id,
+            submissions_t.c.exercise,
+            sa.func.count(),
+            sa.func.max(submissions_t.c.created_at),
+        ).group_by(submissions_t.c.student_id, submissions_t.c.exercise)
     ).all()
     out: dict[tuple[str, str], Activity] = {}
     for student_id, exercise, count, last in rows:

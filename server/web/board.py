@@ -21,12 +21,10 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from server.catalog import Catalog
-from server.models import Student, StudentExerciseScore, Submission, SubmissionStatus
+from server.models import SubmissionStatus
 from server.scoreboard.query import Activity, PairScore, ScorePolicy, activity_by_pair, counted_by_pair
+from server.tables import scores_t, students_t, submissions_t
 
-S = Submission.__table__.c  # type: ignore[attr-defined]
-ST = Student.__table__.c  # type: ignore[attr-defined]
-P = StudentExerciseScore.__table__.c  # type: ignore[attr-defined]
 PER_PAGE_CHOICES = (25, 50, 100, 200)
 DEFAULT_PER_PAGE = 50
 MAX_QUERY_CHARS = 100
@@ -97,7 +95,9 @@ def load_board(session: Session, catalog: Catalog, policy: ScorePolicy, lang: st
     activity: dict[tuple[str, str], Activity] = activity_by_pair(conn)
     exercises = exercise_infos(catalog, lang, sorted({e for _s, e in pairs}))
     rows: list[Row] = []
-    for student_id, name in conn.execute(sa.select(ST.student_id, ST.name).order_by(ST.student_id)).all():
+    for student_id, name in conn.execute(
+        sa.select(students_t.c.student_id, students_t.c.name).order_by(students_t.c.student_id)
+    ).all():
         cells: dict[str, Cell] = {}
         for ex in exercises:
             key = (str(student_id), ex.id)
@@ -235,7 +235,9 @@ def exercise_stats(board: Board, exercise: ExerciseInfo) -> ExerciseStats:
 
 def pending_count(session: Session) -> int:
     pending = (SubmissionStatus.queued.value, SubmissionStatus.running.value)
-    return int(session.connection().execute(sa.select(sa.func.count()).where(S.status.in_(pending))).scalar_one())
+    return int(
+        session.connection().execute(sa.select(sa.func.count()).where(submissions_t.c.status.in_(pending))).scalar_one()
+    )
 
 
 # ---------------------------------------------------------------- time histogram and the change marker
@@ -252,12 +254,14 @@ _hour_lock = threading.Lock()
 
 def _hour_counts(conn: sa.Connection, since: dt.datetime | None) -> dict[tuple[str, dt.datetime], int]:
     if conn.dialect.name == "postgresql":
-        hour: Any = sa.func.date_trunc("hour", sa.func.timezone("UTC", S.created_at))
+        hour: Any = sa.func.date_trunc("hour", sa.func.timezone("UTC", submissions_t.c.created_at))
     else:
-        hour = sa.func.strftime("%Y-%m-%d %H:00:00", S.created_at)
-    query = sa.select(S.exercise, hour.label("hour"), sa.func.count()).group_by(S.exercise, sa.text("hour"))
+        hour = sa.func.strftime("%Y-%m-%d %H:00:00", submissions_t.c.created_at)
+    query = sa.select(submissions_t.c.exercise, hour.label("hour"), sa.func.count()).group_by(
+        submissions_t.c.exercise, sa.text("hour")
+    )
     if since is not None:
-        query = query.where(S.created_at >= since)
+        query = query.where(submissions_t.c.created_at >= since)
     out: dict[tuple[str, dt.datetime], int] = {}
     for exercise, start, count in conn.execute(query).all():
         when = dt.datetime.fromisoformat(start) if isinstance(start, str) else start
@@ -320,9 +324,13 @@ def change_marker(session: Session) -> str:
     """Changes whenever the page would: a new student or submission, a status change, a new result."""
     conn = session.connection()
     parts: list[Any] = [
-        conn.execute(sa.select(sa.func.count()).select_from(Student.__table__)).scalar_one(),  # type: ignore[attr-defined]
-        conn.execute(sa.select(sa.func.max(S.id))).scalar_one(),
-        conn.execute(sa.select(sa.func.max(P.updated_at))).scalar_one(),
-        *conn.execute(sa.select(S.status, sa.func.count()).group_by(S.status).order_by(S.status)).all(),
+        conn.execute(sa.select(sa.func.count()).select_from(students_t)).scalar_one(),
+        conn.execute(sa.select(sa.func.max(submissions_t.c.id))).scalar_one(),
+        conn.execute(sa.select(sa.func.max(scores_t.c.updated_at))).scalar_one(),
+        *conn.execute(
+            sa.select(submissions_t.c.status, sa.func.count())
+            .group_by(submissions_t.c.status)
+            .order_by(submissions_t.c.status)
+        ).all(),
     ]
     return hashlib.sha256(repr(parts).encode()).hexdigest()[:16]

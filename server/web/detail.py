@@ -14,9 +14,9 @@ from server.catalog import Catalog
 from server.models import Student, Submission, SubmissionTeacher
 from server.rendering import render_submission
 from server.scoreboard.query import ScorePolicy, counted_by_pair
+from server.tables import submissions_t
 from server.web.result_charts import DrawnChart, result_charts
 
-S = Submission.__table__.c  # type: ignore[attr-defined]
 HISTORY_LIMIT = 200
 try:
     from pygments import highlight as _highlight
@@ -83,9 +83,19 @@ def load_student_page(session: Session, catalog: Catalog, student_id: str, submi
         if sid == student_id and pair.counted is not None
     }
     rows = conn.execute(
-        sa.select(S.id, S.exercise, S.status, S.score, S.max_score, S.late, S.created_at, S.graded_at, S.grading_ms)
-        .where(S.student_id == student_id)
-        .order_by(S.id.desc())
+        sa.select(
+            submissions_t.c.id,
+            submissions_t.c.exercise,
+            submissions_t.c.status,
+            submissions_t.c.score,
+            submissions_t.c.max_score,
+            submissions_t.c.late,
+            submissions_t.c.created_at,
+            submissions_t.c.graded_at,
+            submissions_t.c.grading_ms,
+        )
+        .where(submissions_t.c.student_id == student_id)
+        .order_by(submissions_t.c.id.desc())
         .limit(HISTORY_LIMIT)
     ).all()
     history = [
@@ -93,7 +103,7 @@ def load_student_page(session: Session, catalog: Catalog, student_id: str, submi
                     late=bool(r[5]), created_at=r[6], graded_at=r[7], grading_ms=r[8], counted=int(r[0]) in counted)
         for r in rows
     ]
-    total = int(conn.execute(sa.select(sa.func.count()).where(S.student_id == student_id)).scalar_one())
+    total = int(conn.execute(sa.select(sa.func.count()).where(submissions_t.c.student_id == student_id)).scalar_one())
     chosen = submission_id if submission_id is not None else _default_choice(history)
     detail = None
     if chosen is not None:

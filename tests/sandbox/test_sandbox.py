@@ -5,8 +5,8 @@ each test states exactly what the child tries. After every test the same sandbox
 test restarted it) must still run an honest payload and must have no child process left but the spare it
 forked for the next run, after the last one ended.
 
-Needs Linux with Landlock ABI >= 6 and either root or user namespaces; the layer test pins this machine's
-set, as DESIGN.md asks.
+Needs Linux with Landlock ABI >= 6 and either root or user namespaces; the layer test pins the confinement
+layers this machine has, so a layer that silently stops working fails it.
 """
 
 from __future__ import annotations
