@@ -27,6 +27,7 @@ from typing import Any
 import httpx
 import pytest
 import sqlalchemy as sa
+from helpers import wait_for
 from solutions.slow import slow_correct_source
 from sqlalchemy.engine.url import make_url
 
@@ -293,21 +294,34 @@ def test_postgresql_restart_under_load_loses_nothing_and_answers_503_while_down(
                 answers.append((r.status_code, r.json(), r.headers.get("Retry-After")))
                 time.sleep(0.1)  # ~30 submissions/s in all: about what two workers grade here
 
+    def count(code: int) -> int:
+        return sum(1 for c_, _, _ in list(answers) if c_ == code)
+
+    def ready(status: int) -> bool:
+        try:
+            response = httpx.get(f"{c.base}/readyz", timeout=10)
+        except httpx.HTTPError:
+            return False
+        return response.status_code == status and response.json()["database"] is (status == 200)
+
     threads = [threading.Thread(target=load, args=(k,)) for k in range(4)]
     for t in threads:
         t.start()
     try:
-        time.sleep(2.0)
+        # Each phase ends on what it waits for, not after a guessed duration.
+        wait_for(lambda: count(202) >= 8, 60, "submissions accepted before the restart")
         _pg_ctl("stop")
         try:
-            time.sleep(0.5)
-            ready = httpx.get(f"{c.base}/readyz", timeout=10)
-            assert ready.status_code == 503 and ready.json()["database"] is False
-            time.sleep(2.0)  # down: every request in this window needs a clean 503
+            wait_for(lambda: ready(503), 30, "/readyz to report the database down")
+            down_before = count(503)
+            wait_for(lambda: count(503) >= down_before + 8, 60, "clean 503s while the database is down")
         finally:
             _pg_ctl("start")
             _pg_wait_up(c.url)
-        time.sleep(4.0)  # back up: the API and the workers reconnect by themselves
+        # Back up: the API and the workers reconnect by themselves.
+        wait_for(lambda: ready(200), 60, "/readyz to report the database back")
+        accepted_before = count(202)
+        wait_for(lambda: count(202) >= accepted_before + 8, 60, "submissions accepted again after the restart")
     finally:
         stop.set()
         for t in threads:

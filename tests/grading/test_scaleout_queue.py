@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pydantic
 import pytest
 import sqlalchemy as sa
+from helpers import wait_for
 from sqlmodel import Session
 from starlette.testclient import TestClient
 
@@ -114,13 +114,6 @@ def _jobs(engine: sa.Engine) -> list[tuple[str, int, str]]:
             "SELECT queueing_lock, priority, status::text FROM procrastinate.procrastinate_jobs ORDER BY id"
         )).all()
     return [(str(r[0]), int(r[1]), str(r[2])) for r in rows]
-
-
-def _wait_for(predicate: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
 
 
 # ---------------------------------------------------------------- schema
@@ -275,7 +268,7 @@ def test_interactive_submissions_are_graded_before_regrades(pg_url: str, tmp_pat
         thread = threading.Thread(target=workers.run, args=(stop,))
         thread.start()
         try:
-            _wait_for(lambda: len(order) == 7, 20, "seven gradings")
+            wait_for(lambda: len(order) == 7, 20, "seven gradings")
         finally:
             stop.set()
             thread.join(timeout=30)

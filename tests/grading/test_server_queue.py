@@ -11,6 +11,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
+from helpers import wait_for
 from sqlmodel import Session
 from starlette.testclient import TestClient
 
@@ -18,6 +20,7 @@ from grader.result import Outcome, PartResult, Result, TestResult, Text
 from server.db import create_db_engine, utcnow
 from server.grading.claims import claim_next, requeue_stale, write_result
 from server.models import Submission
+from server.tables import submissions_t
 
 URL = "/api/v1/submissions"
 SOURCE = "def rnn_forward(*a):\n    pass\n"
@@ -183,6 +186,15 @@ def test_submission_out_of_attempts_is_failed_when_claimed(
     assert row.status == "failed" and "3 attempt" in (row.last_error or "")
 
 
+def _lease_ran_out(engine: sa.Engine, submission_id: int) -> bool:
+    """The clock has passed the row's lease, by the comparison requeue_stale makes."""
+    with engine.connect() as conn:
+        lease_until = conn.execute(
+            sa.select(submissions_t.c.lease_until).where(submissions_t.c.id == submission_id)
+        ).scalar_one()
+    return lease_until is not None and lease_until < utcnow()
+
+
 def test_work_left_by_a_previous_run_is_graded_on_start(
     database_url: str, make_client: Callable[..., TestClient], create_student: Callable[..., dict[str, str]]
 ) -> None:
@@ -195,9 +207,9 @@ def test_work_left_by_a_previous_run_is_graded_on_start(
     try:
         claim, _ = claim_next(engine, "died", lease_seconds=0.05, max_attempts=3)
         assert claim is not None and claim.id == queued  # oldest first
+        wait_for(lambda: _lease_ran_out(engine, claim.id), 5, "the dead claim's lease to run out")
     finally:
         engine.dispose()
-    time.sleep(0.1)
     fake = FakeGrader()
     grading = make_client(workers=1, grader_factory=lambda: fake)
     for sid in (queued, stale):

@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import sandbox_entries
+from helpers import wait_for
 
 from grader import harness, wire
 from grader.exercise import Limits
@@ -457,26 +458,37 @@ def test_zygote_killed_between_runs_is_restarted() -> None:
         assert sandbox.zygote_pid not in (None, old)
 
 
+# The run names itself (prctl PR_SET_NAME, which seccomp allows) once the student's code is running.
+RUNNING_NAME = "run-under-way"
+
+
+def _comm(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return ""
+
+
 def test_zygote_killed_during_a_run_is_internal_error() -> None:
     with _entries_sandbox() as sandbox:
         zygote = sandbox.zygote_pid
         assert zygote is not None
         orphans: list[int] = []
 
-        def kill_zygote() -> None:
+        def kill_zygote_once_the_run_is_under_way() -> None:
+            wait_for(lambda: any(_comm(c) == RUNNING_NAME for c in _children(zygote)), 10, "the run to start")
             orphans.extend(_children(zygote))
             os.kill(zygote, signal.SIGKILL)
 
-        timer = threading.Timer(0.3, kill_zygote)
-        timer.start()
-        report = run(sandbox, "import time\ntime.sleep(2)")
-        timer.join()
+        killer = threading.Thread(target=kill_zygote_once_the_run_is_under_way)
+        killer.start()
+        report = run(sandbox, "import ctypes, time\n"
+                              f"ctypes.CDLL(None).prctl(15, {RUNNING_NAME.encode()!r}, 0, 0, 0)\n"
+                              "time.sleep(4)")
+        killer.join()
         assert report.status is RunStatus.internal_error, report
         assert len(orphans) == 1
-        deadline = time.monotonic() + 2
-        while _alive(orphans[0]) and time.monotonic() < deadline:
-            time.sleep(0.01)
-        assert not _alive(orphans[0]), "the child outlived its zygote"
+        wait_for(lambda: not _alive(orphans[0]), 2, "the child to die with its zygote")
         assert run(sandbox, "write('ok')").result == b"ok"
 
 
