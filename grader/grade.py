@@ -1,4 +1,4 @@
-"""The entry point the server and the workers call: grade(exercise, source, seed) -> Result."""
+"""The entry point every grading thread or slot calls: grade(exercise, source, seed) -> Result."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ class UnknownExercise(KeyError):
 
 
 class Grader:
-    """Holds the exercises and one runner (a sandbox with its zygote). Not thread-safe: one per worker."""
+    """Holds the exercises and one runner (a sandbox with its zygote). Not thread-safe: one per grading thread."""
 
     def __init__(self, exercises: Mapping[str, Exercise], runner: Runner | None = None,
                  limits: Mapping[str, Limits] | None = None) -> None:

@@ -4,7 +4,7 @@ Per run the Sandbox puts the payload in a memfd, makes a pipe for results and a 
 hands the three descriptors to the zygote (which hands them on to a child it forked, confined and warmed up
 in advance), then reads results with a byte cap while the zygote enforces the wall-clock deadline. A
 zygote that has died is restarted transparently; anything wrong with this machinery is `internal_error`,
-logged at ERROR, never the student's fault. Not thread-safe: one Sandbox per worker thread.
+logged at ERROR, never the student's fault. Not thread-safe: one Sandbox per grading thread.
 """
 
 from __future__ import annotations
