@@ -518,15 +518,14 @@ def test_the_zygote_does_not_outlive_its_server(tmp_path: Path) -> None:
               "sandbox = Sandbox('sandbox_entries:run_source', ('sandbox_entries',), sys_path=sys.argv[2:],"
               " work_dir=sys.argv[1])\n"
               "print(sandbox.zygote_pid, flush=True)\ntime.sleep(60)\n")
-    server = subprocess.Popen([sys.executable, "-c", script, str(tmp_path), str(TESTS), *sys.path],
-                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=ROOT)
-    try:
-        assert server.stdout is not None
-        zygote = int(server.stdout.readline())
-        assert _alive(zygote)
-    finally:
-        server.kill()
-        server.wait()
+    with subprocess.Popen([sys.executable, "-c", script, str(tmp_path), str(TESTS), *sys.path],
+                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=ROOT) as server:
+        try:
+            assert server.stdout is not None
+            zygote = int(server.stdout.readline())
+            assert _alive(zygote)
+        finally:
+            server.kill()  # leaving the `with` waits for it and closes its stdout
     deadline = time.monotonic() + 5
     while _alive(zygote) and time.monotonic() < deadline:
         time.sleep(0.01)
