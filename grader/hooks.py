@@ -2,8 +2,8 @@
 
 An exercise's spec names a trusted module (`feedback`, else its `reference`). Any of the functions of
 `ExerciseHooks` it defines are used; the others fall back to `NoHooks` (no extra feedback, no chart, an
-empty catalogue). They are looked up once, when the exercise is loaded, and a name that is there but not
-callable is a SpecError then, never a surprise during grading.
+empty catalogue). They are looked up once, when the exercise is loaded (grader.exercise.load_hooks), and a
+name that is there but not callable is a SpecError then, never a surprise during grading.
 """
 
 from __future__ import annotations
