@@ -27,7 +27,7 @@ SOURCE = "import numpy as np\n\ndef f():\n    return 1\n"
 
 
 def make_result(forward: float, backward: float = 0.0, clip: float = 0.0, *, misconception: str | None = None,
-                chart: str | None = None) -> Result:
+                chart: str | None = None, diagnostics: dict[str, object] | None = None) -> Result:
     def test(part: str, score: float, points: float) -> TestResult:
         ok = score >= points
         return TestResult(
@@ -41,7 +41,8 @@ def make_result(forward: float, backward: float = 0.0, clip: float = 0.0, *, mis
              for n, s, p in (("forward", forward, 30.0), ("backward", backward, 50.0), ("clip", clip, 20.0))]
     return Result(exercise="rnn", score=forward + backward + clip, max_score=100.0, parts=parts,
                   grader_version="test-1", grading_ms=12.0,
-                  diagnostics={"grad_norm_chart_svg": chart} if chart is not None else {})
+                  diagnostics=diagnostics if diagnostics is not None
+                  else {"grad_norm_chart_svg": chart} if chart is not None else {})
 
 
 @pytest.fixture
@@ -250,6 +251,22 @@ def test_the_drill_down_needs_a_teacher_session(board: Any) -> None:
     other = re.findall(r'data-submission="(\d+)"', client.get("/scoreboard/students/s2").text)[0]
     mixed = client.get(f"/scoreboard/students/s1?submission={other}")  # s2's submission on s1's page: not shown
     assert mixed.status_code == 200 and 'id="detail"' not in mixed.text
+
+
+def test_the_drill_down_draws_the_charts_the_exercise_sent_as_data_in_the_pages_language(board: Any) -> None:
+    from reference import rnn_chart
+
+    cases = rnn_chart.chart_cases()
+    data = rnn_chart.chart([None] * len(cases), [None] * len(cases), cases).as_json()
+    broken = {"charts": [{"name": "x", "title": "not a message"}]}
+    client = board([("s1", "Ada", [make_result(10, diagnostics=broken), make_result(30, diagnostics=data)])])
+    login(client)
+    page = client.get("/scoreboard/students/s1?lang=zh").text
+    figure = page.split('id="chart-grad_norm"')[1].split("</figure>")[0]
+    assert "<svg" in figure and "参考答案" in figure and "reference" not in figure
+    assert "梯度范数" in figure  # the exercise's own title, in the page's language
+    older = re.findall(r'data-submission="(\d+)"', page)[-1]
+    assert "did not pass the safety check" in client.get(f"/scoreboard/students/s1?submission={older}&lang=en").text
 
 
 def test_language_from_query_cookie_or_accept_language(board: Any) -> None:
