@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from collections import Counter
 from typing import Any
 
@@ -226,22 +225,6 @@ def test_public_cases() -> None:
     for case in cases.values():
         for leaf in leaves(case.args):
             assert not isinstance(leaf, np.ndarray) or leaf.size <= 200  # small enough to read
-
-
-def test_one_seed_generates_and_evaluates_in_a_few_ms() -> None:
-    def once() -> None:
-        for case in rnn.hidden_cases(3):
-            REFERENCE[case.part](*case.args)
-
-    once()
-    best = min(timed(once) for _ in range(5))
-    assert best < 0.05, f"{best * 1e3:.1f} ms"
-
-
-def timed(fn: Any) -> float:
-    started = time.perf_counter()
-    fn()
-    return time.perf_counter() - started
 
 
 def test_references_never_write_to_their_inputs(hidden: dict[str, Case]) -> None:

@@ -129,9 +129,9 @@ def test_chart_cases_are_not_explained() -> None:
 
 def test_explaining_the_largest_case_stays_fast() -> None:
     c = max((x for x in CASES if x.part == "backward"), key=lambda x: x.facts["T"] * x.facts["H"])
-    started = time.perf_counter()
+    started = time.thread_time()  # the budget is CPU time of this thread: a loaded machine does not count
     explain(part("backward"), c, mutant("float32_precision", c, 2), reference(c))  # tries every variant
-    assert time.perf_counter() - started < 1.0
+    assert time.thread_time() - started < 1.0
 
 
 # ---------------------------------------------------------------- explain_part
