@@ -18,7 +18,7 @@ from typing import Annotated, Any
 import typer
 
 from cli import config as cfg
-from cli import render, teacher, transport
+from cli import render, similarity, teacher, transport
 from cli.base import (
     JsonOpt,
     LangOpt,
@@ -341,7 +341,8 @@ def history(
 
 
 # ====================================================================== teachers
-for _command in (teacher.serve, teacher.migrate, teacher.worker, teacher.scoreboard, teacher.export, teacher.regrade):
+for _command in (teacher.serve, teacher.migrate, teacher.worker, teacher.scoreboard, teacher.export, teacher.regrade,
+                 similarity.similarity):
     app.command()(_command)
 app.add_typer(teacher.students_app, name="students")
 

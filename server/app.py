@@ -21,7 +21,8 @@ from server.grading.claims import requeue_stale
 from server.grading.protocol import GraderFactory, Notifier
 from server.grading.queues import make_queue
 from server.metrics import Metrics
-from server.routes import exercises, health, regrade, scoreboard, students, submissions
+from server.routes import exercises, health, regrade, scoreboard, similarity, students, submissions
+from server.similarity.service import SimilarityService
 from server.web import install as install_web
 
 log = logging.getLogger("rnn_grader.app")
@@ -50,6 +51,7 @@ def create_app(
     queue = make_queue(engine, settings, catalog, metrics, notifier, grader_factory)
     ctx = AppContext(settings=settings, engine=engine, catalog=catalog, queue=queue, notifier=notifier,
                      metrics=metrics)
+    similarity_reports = SimilarityService(engine, catalog, settings)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -65,6 +67,7 @@ def create_app(
             yield
         finally:
             await run_in_threadpool(queue.stop)
+            await run_in_threadpool(similarity_reports.close)
             engine.dispose()
 
     app = FastAPI(
@@ -74,9 +77,10 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.ctx = ctx
+    app.state.similarity = similarity_reports
     install_error_handlers(app)
     app.add_middleware(AccessLogMiddleware, metrics=metrics, prefix=API_PREFIX)
-    for module in (students, submissions, regrade, exercises, scoreboard, health):
+    for module in (students, submissions, regrade, exercises, scoreboard, similarity, health):
         app.include_router(module.router, prefix=API_PREFIX)
     # Un-prefixed aliases for load balancers and container health checks, and the Prometheus endpoint.
     app.add_api_route("/healthz", health.healthz, include_in_schema=False)

@@ -9,10 +9,11 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from server.web import gradescope, routes
+from server.web import gradescope, routes, similarity
 
 
 def install(app: FastAPI, api_prefix: str) -> None:
     app.include_router(gradescope.router, prefix=api_prefix)
     app.include_router(routes.router)
+    app.include_router(similarity.router)
     app.mount("/static", StaticFiles(directory=routes.STATIC_DIR), name="static")

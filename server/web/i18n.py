@@ -8,6 +8,7 @@ from __future__ import annotations
 from fastapi import Request, Response
 
 from server.deps import get_lang
+from server.web.similarity_i18n import SIMILARITY_MESSAGES
 
 LANGS = ("en", "zh")
 LANG_COOKIE = "rnn_grader_lang"
@@ -141,6 +142,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "none": {"en": "—", "zh": "—"},
     "not_found": {"en": "No such student.", "zh": "没有这个学生。"},
 }
+MESSAGES.update(SIMILARITY_MESSAGES)
 
 
 def t(key: str, lang: str, **values: object) -> str:
