@@ -86,5 +86,5 @@ def pair_regions(source_a: str, source_b: str, boilerplate: HashArray) -> PairRe
     b = fingerprint(source_b, boilerplate)
     matches_a, matches_b = matching_spans(a, b)
     shares = share_matrix([a, b])
-    return PairRegions(float(shares[0, 1]), float(shares[1, 0]), matches_a, matches_b, template_spans(source_a, boilerplate, a.k),
-                       template_spans(source_b, boilerplate, b.k))
+    return PairRegions(float(shares[0, 1]), float(shares[1, 0]), matches_a, matches_b,
+                       template_spans(source_a, boilerplate, a.k), template_spans(source_b, boilerplate, b.k))

@@ -148,7 +148,7 @@ def similarity_page(request: Request, exercise: str, ctx: ContextDep, db: Sessio
     threshold = _threshold(request)
     pairs = status.report.pairs(threshold) if status.report is not None else []
     return _page(request, "similarity.html", lang, csrf=session.csrf, exercises=infos, exercise=info,
-                 status=status, pairs=pairs, threshold=threshold, names=_names(db),
+                 report_status=status, pairs=pairs, threshold=threshold, names=_names(db),
                  refresh=REFRESH_S if status.state != "ready" else None)
 
 
@@ -198,6 +198,6 @@ def standalone_report(service: SimilarityService, exercise: str, status: Status,
 
     css = "\n".join((Path(STATIC_DIR) / name).read_text(encoding="utf-8") for name in _CSS_FILES)
     return _env.get_template("similarity_report.html").render(
-        _=translate, lang=lang, css=Markup(css.replace("</", "<\\/")), exercise=info, status=status, pairs=pairs,
+        _=translate, lang=lang, css=Markup(css.replace("</", "<\\/")), exercise=info, report_status=status, pairs=pairs,
         views=views, threshold=threshold, names=names, shown=STANDALONE_PAIRS,
     )

@@ -9,8 +9,8 @@ SIMILARITY_MESSAGES: dict[str, dict[str, str]] = {
         "en": "Pairs of students whose counted submissions share code, the exercise template left out. A hint, "
         "not proof: short, tightly specified functions look alike by nature, so read the highlighted code "
         "before concluding anything, and talk to the students.",
-        "zh": "计分提交中存在相同代码的学生对（已排除练习模板）。这只是线索，不是证据：简短且规格严格的函数本来就容易相似，"
-        "请先阅读高亮的代码再下结论，并与学生沟通。",
+        "zh": "计分提交中存在相同代码的学生对（已排除练习模板）。这只是线索，不是证据："
+        "简短且规格严格的函数本来就容易相似，请先阅读高亮的代码再下结论，并与学生沟通。",
     },
     "similarity_min": {"en": "At least", "zh": "不低于"},
     "similarity_show": {"en": "Show", "zh": "显示"},

@@ -29,9 +29,9 @@ def scores() -> dict[tuple[str, str], float]:
 
 def _inputs(seed: int) -> tuple[np.ndarray, ...]:
     rng = np.random.default_rng(seed)
-    T, B, I, H, O = 6, 3, 4, 5, 2
-    return (rng.normal(size=(T, B, I)), rng.normal(size=(B, H)), rng.normal(size=(H, I)) * 0.5,
-            rng.normal(size=(H, H)) * 0.5, rng.normal(size=H), rng.normal(size=(O, H)), rng.normal(size=O))
+    T, B, n_in, H, n_out = 6, 3, 4, 5, 2
+    return (rng.normal(size=(T, B, n_in)), rng.normal(size=(B, H)), rng.normal(size=(H, n_in)) * 0.5,
+            rng.normal(size=(H, H)) * 0.5, rng.normal(size=H), rng.normal(size=(n_out, H)), rng.normal(size=n_out))
 
 
 @pytest.mark.parametrize("entry", entries(), ids=lambda e: e.name)
