@@ -92,7 +92,8 @@ def _covered(positions: IntArray, matched: NDArray[np.bool_], k: int) -> NDArray
     next_or_self = np.minimum.accumulate(at[::-1], axis=0)[::-1]
     after = np.vstack([next_or_self[1:], np.full((1, matched.shape[1]), _FAR)])
     span = np.minimum(after - positions[:, None], k)
-    return np.where(matched, span, 0).sum(axis=0)
+    covered: NDArray[np.int64] = np.where(matched, span, 0).sum(axis=0)
+    return covered
 
 
 def share_matrix(docs: Sequence[Fingerprint]) -> NDArray[np.float64]:
