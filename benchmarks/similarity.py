@@ -114,7 +114,7 @@ def _row(kind: str, values: list[float]) -> str:
 
 def corpus_figures() -> None:
     corpus = entries()
-    similarity = pair_similarity(compute_shares(template(), [(i, as_submission(e.code)) for i, e in enumerate(corpus)]))
+    similarity = pair_similarity(compute_shares(template(), [as_submission(e.code) for e in corpus]))
     scores = {(a.name, b.name): float(similarity[i, j])
               for (i, a), (j, b) in itertools.combinations(enumerate(corpus), 2)}
     print("labelled corpus (pair similarity): kind, pairs, min, median, max")
@@ -124,7 +124,7 @@ def corpus_figures() -> None:
     stubs = text[text.index("def rnn_backward") : text.index(SELF_CHECK_MARK)]
     originals = [e for e in corpus if not e.copy]
     partial = [as_submission(e.code[: e.code.index("def rnn_backward")] + "\n\n" + stubs) for e in originals]
-    forward_only = pair_similarity(compute_shares(text, list(enumerate(partial))))
+    forward_only = pair_similarity(compute_shares(text, partial))
     values = [float(forward_only[i, j]) for i, j in itertools.combinations(range(len(partial)), 2)]
     print(_row("partial", values) + "   (independent, forward pass only)")
 

@@ -1,5 +1,5 @@
-"""What the similarity process runs: fingerprints (kept per submission: a source never changes, so a new
-counted submission costs one new fingerprint) and the share matrix. Runs in its own process at a lower
+"""What the similarity process runs: fingerprints (kept per source text: a stored source never changes, so
+a new counted submission costs one new fingerprint) and the share matrix. Runs in its own process at a lower
 CPU priority, so neither grading nor the API's requests wait for it."""
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from server.similarity.winnow import Fingerprint, HashArray, fingerprint, share_
 
 NICE = 10
 MAX_FINGERPRINTS = 20_000  # ~2 KiB each for this course's submissions
-_fingerprints: OrderedDict[tuple[str, int], Fingerprint] = OrderedDict()
-_templates: dict[str, HashArray] = {}
+_fingerprints: OrderedDict[tuple[bytes, bytes], Fingerprint] = OrderedDict()
+_templates: dict[bytes, HashArray] = {}
 
 
 def lower_priority() -> None:
@@ -28,19 +28,24 @@ def lower_priority() -> None:
         pass
 
 
-def _boilerplate(template: str) -> tuple[str, HashArray]:
-    digest = hashlib.sha256(template.encode("utf-8", "surrogatepass")).hexdigest()
+def _digest(text: str) -> bytes:
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+
+def _boilerplate(template: str) -> tuple[bytes, HashArray]:
+    digest = _digest(template)
     if digest not in _templates:
         _templates[digest] = template_hashes(template)
     return digest, _templates[digest]
 
 
-def compute_shares(template: str, docs: Sequence[tuple[int, str]]) -> NDArray[np.float64]:
-    """The share matrix of these (submission id, source) documents, in this order."""
+def compute_shares(template: str, sources: Sequence[str]) -> NDArray[np.float64]:
+    """The share matrix of these sources, in this order. Fingerprints are kept by the text itself (not a
+    submission id), so a cache entry can never belong to another database's row."""
     digest, boilerplate = _boilerplate(template)
     prints: list[Fingerprint] = []
-    for submission_id, source in docs:
-        key = (digest, submission_id)
+    for source in sources:
+        key = (digest, _digest(source))
         found = _fingerprints.get(key)
         if found is None:
             found = fingerprint(source, boilerplate)

@@ -162,7 +162,7 @@ class SimilarityService:
             if running is not None and running[0] == inputs.key and not running[1].done():
                 return running[1]
         sources = self.sources([m.submission_id for m in inputs.members])
-        docs = [(m.submission_id, sources.get(m.submission_id, "")) for m in inputs.members]
+        docs = [sources.get(m.submission_id, "") for m in inputs.members]
         result: Future[Report] = Future()
         started = time.perf_counter()
         with self._lock:

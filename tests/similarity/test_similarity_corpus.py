@@ -21,7 +21,7 @@ DOCS = ROOT / "docs" / "similarity.md"
 @pytest.fixture(scope="module")
 def scores() -> dict[tuple[str, str], float]:
     corpus = entries()
-    shares = compute_shares(template(), [(i + 1, as_submission(e.code)) for i, e in enumerate(corpus)])
+    shares = compute_shares(template(), [as_submission(e.code) for e in corpus])
     similarity = pair_similarity(shares)
     return {(a.name, b.name): float(similarity[i, j])
             for (i, a), (j, b) in itertools.combinations(enumerate(corpus), 2)}
@@ -94,6 +94,6 @@ def test_a_student_who_only_touched_the_template_shares_nothing_with_another() -
     text = template()
     one = text.replace('raise NotImplementedError("rnn_forward")', "return None, None")
     two = text.replace('raise NotImplementedError("clip_grad_norm")', "return {}, 0.0")
-    shares = compute_shares(text, [(1, one), (2, two), (3, text)])
+    shares = compute_shares(text, [one, two, text])
     assert pair_similarity(shares).max() == 0.0
 
