@@ -60,7 +60,7 @@ def get_similarity(
 
 @router.get(
     "/similarity/{exercise}/report.html",
-    response_class=HTMLResponse,
+    response_class=Response,  # not HTMLResponse: the error bodies stay documented as JSON
     summary="Teacher: the report as one self-contained HTML file, each flagged pair side by side",
     responses={200: {"content": {"text/html": {"schema": {"type": "string"}}}, "description": "HTML file"}, **ERRORS},
 )
