@@ -178,6 +178,9 @@ class SimilarityService:
             self._running[inputs.exercise] = (inputs.key, result)
 
         def finished(job: Future[np.ndarray]) -> None:
+            if job.cancelled():  # the server is shutting down
+                result.cancel()
+                return
             error = job.exception()
             if error is not None:
                 if isinstance(error, BrokenProcessPool):
