@@ -38,10 +38,10 @@ STANDALONE_PAIRS = 50  # side-by-side views in the downloadable file (every pair
 def code_lines(source: str, matches: list[Span], template: list[Span]) -> list[Markup]:
     """The source as HTML lines: matches in numbered colours, template text grey, everything escaped."""
     labels = np.zeros(len(source), dtype=np.int64)
-    for span in template:
-        labels[span.start : span.end] = -1
     for span in matches:
         labels[span.start : span.end] = span.label
+    for span in template:  # a match's first or last tokens may be template text: shown as template
+        labels[span.start : span.end] = -1
     bounds = (np.flatnonzero(np.diff(labels)) + 1).tolist()
     lines: list[list[Markup]] = [[]]
     for start, end in zip([0, *bounds], [*bounds, len(source)], strict=True):

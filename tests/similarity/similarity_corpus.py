@@ -28,10 +28,12 @@ def template() -> str:
 
 
 def as_submission(code: str) -> str:
+    """The template's header (docstring and imports, numpy included), the student's code without its own
+    numpy import, the template's self-check."""
     text = template()
     head = text[: text.index("def rnn_forward")]
     tail = text[text.index(SELF_CHECK_MARK):]
-    return head + code + "\n\n" + tail
+    return head + code.replace("import numpy as np\n", "", 1).lstrip("\n") + "\n\n" + tail
 
 
 def entries() -> list[Entry]:
