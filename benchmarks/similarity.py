@@ -2,7 +2,7 @@
 
 Seeds a temporary SQLite database with N students, each with one graded submission built from the labelled
 corpus (tests/fixtures/similarity: 10 independent solutions and 11 disguised copies), varied the way a class
-varies (renamed identifiers, moved functions, comments, debug prints), so about one pair in 20 is a copy.
+varies (renamed identifiers, moved functions, comments), so about one pair in 10 shares a source.
 Then, through the server's own SimilarityService (a fresh background process, the database, the file cache):
 
 - cold: the first report (process start, every fingerprint, every pair)   target <= 30 s for 300
