@@ -32,6 +32,7 @@ BASE = f"{HOME}/similarity"
 REFRESH_S = 3
 MATCH_COLOURS = 6
 STANDALONE_PAIRS = 50  # side-by-side views in the downloadable file (every pair is listed)
+PAGE_ROWS = 500  # the page lists the most similar pairs (min=0 on 300 students would be 44,850 rows)
 
 
 # ---------------------------------------------------------------- highlighted source
@@ -148,7 +149,8 @@ def similarity_page(request: Request, exercise: str, ctx: ContextDep, db: Sessio
     threshold = _threshold(request)
     pairs = status.report.pairs(threshold) if status.report is not None else []
     return _page(request, "similarity.html", lang, csrf=session.csrf, exercises=infos, exercise=info,
-                 report_status=status, pairs=pairs, threshold=threshold, names=_names(db),
+                 report_status=status, pairs=pairs[:PAGE_ROWS], total=len(pairs), threshold=threshold,
+                 names=_names(db),
                  refresh=REFRESH_S if status.state != "ready" else None)
 
 

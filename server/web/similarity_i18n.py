@@ -15,6 +15,7 @@ SIMILARITY_MESSAGES: dict[str, dict[str, str]] = {
     "similarity_min": {"en": "At least", "zh": "不低于"},
     "similarity_show": {"en": "Show", "zh": "显示"},
     "similarity_pairs": {"en": "{n} pair(s) at or above {min}", "zh": "相似度不低于 {min} 的学生对：{n} 对"},
+    "similarity_capped": {"en": "the {n} most similar shown", "zh": "仅显示最相似的 {n} 对"},
     "similarity_none": {"en": "No pair is this similar.", "zh": "没有达到该相似度的学生对。"},
     "similarity_compared": {
         "en": "{n} counted submissions compared · computed {when} in {seconds} s",

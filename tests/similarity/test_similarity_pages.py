@@ -174,3 +174,17 @@ def test_no_student_gets_in(klass: dict[str, Any], path: str) -> None:
     refused = client.post("/scoreboard/login", data={"token": student}, follow_redirects=False)
     assert refused.status_code == 403 and "set-cookie" not in refused.headers
     assert client.get(path, follow_redirects=False).status_code == 303
+
+
+def test_a_long_list_is_capped_on_the_page_but_not_in_the_api(
+    klass: dict[str, Any], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import server.web.similarity as pages
+
+    monkeypatch.setattr(pages, "PAGE_ROWS", 2)
+    client = klass["client"]
+    _sign_in(client)
+    html = client.get(PAGE, params={"min": "0"}).text
+    assert html.count("<tr data-a=") == 2 and "3 pair(s) at or above 0.0" in html and "the 2 most similar" in html
+    api = client.get("/api/v1/similarity/rnn", params={"min": 0}, headers={"Authorization": f"Bearer {TEACHER}"})
+    assert len(api.json()) == 3
