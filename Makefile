@@ -21,7 +21,7 @@ serve: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/mypy server grader reference cli
+	$(BIN)/mypy server grader reference cli rnn_grader_client
 
 # Debian's chromium for the browser tests (never `playwright install`), and a CJK font for its screenshots.
 chromium:

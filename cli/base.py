@@ -102,7 +102,7 @@ def session(lang: str, *, need_token: bool = True, server: str | None = None,
     # Retry notices only for a person watching; a script gets silence or a single `error:` line.
     on_retry = note if stderr_console().is_terminal else None
     try:
-        yield ApiClient(http, token, lang=lang, sleep=transport.sleep, on_retry=on_retry)
+        yield ApiClient(http, token, lang=lang, sleep=transport.sleep, on_retry=on_retry, on_notice=note)
     finally:
         http.close()
 
@@ -119,6 +119,17 @@ def write_private(path: Path, data: bytes, *, force: bool) -> None:
     with os.fdopen(fd, "wb") as f:
         os.fchmod(f.fileno(), 0o600)
         f.write(data)
+
+
+def read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        fail(f"file not found: {path}")
+    except IsADirectoryError:
+        fail(f"{path} is a directory, not a file")
+    except OSError as exc:
+        fail(f"cannot read {path}: {exc.strerror or exc}")
 
 
 def read_text(path: Path) -> str:

@@ -13,7 +13,11 @@ from typing import Any
 
 import httpx
 
+from cli.version import VERSION
+
 API = "/api/v1"
+# Every server response names the server's version; a client older than its server says how to upgrade.
+VERSION_HEADER = "X-RNN-Grader-Version"
 RETRIES = 4
 BACKOFF_S = 0.5
 MAX_BACKOFF_S = 8.0
@@ -84,6 +88,21 @@ def _error_from(response: httpx.Response) -> ApiError:
     return ApiError(f"{detail} ({label})", status=status, error=error)
 
 
+def _version_key(version: str) -> tuple[int, ...]:
+    """`0.10.1` -> (0, 10, 1); anything after the numeric release (`+local`, `rc1`) is ignored."""
+    numbers = []
+    for piece in version.split("+")[0].split("."):
+        digits = "".join(ch for ch in piece if ch.isdigit())
+        if not digits:
+            break
+        numbers.append(int(digits))
+    return tuple(numbers)
+
+
+def is_newer(server_version: str, client_version: str = VERSION) -> bool:
+    return _version_key(server_version) > _version_key(client_version)
+
+
 class ApiClient:
     """The rnn-grader HTTP API. Knows paths and payloads; prints nothing."""
 
@@ -97,6 +116,7 @@ class ApiClient:
         backoff_s: float = BACKOFF_S,
         sleep: Callable[[float], None] = time.sleep,
         on_retry: Callable[[str], None] | None = None,
+        on_notice: Callable[[str], None] | None = None,
     ) -> None:
         self.http = http
         self.token = token
@@ -105,6 +125,8 @@ class ApiClient:
         self.backoff_s = backoff_s
         self.sleep = sleep
         self.on_retry = on_retry
+        self.on_notice = on_notice
+        self.server_version: str | None = None
 
     @property
     def server(self) -> str:
@@ -135,10 +157,38 @@ class ApiClient:
                     self.on_retry(f"network error ({reason}); retrying in {delay:g} s")
                 self.sleep(delay)
                 continue
+            self._note_version(response)
             if response.status_code >= 400:
                 raise _error_from(response)
             return response
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _note_version(self, response: httpx.Response) -> None:
+        """Tell the user once when the server is newer than this client, with the command that upgrades it."""
+        theirs = response.headers.get(VERSION_HEADER)
+        if not theirs or self.server_version is not None:
+            return
+        self.server_version = theirs
+        if is_newer(theirs) and self.on_notice is not None:
+            self.on_notice(self.upgrade_message(theirs))
+
+    def upgrade_message(self, server_version: str) -> str:
+        install = f"see {self.server}{API}/client"
+        try:
+            info = self.http.get(f"{API}/client").json()
+            if isinstance(info, dict) and isinstance(info.get("install"), str):
+                install = info["install"].replace("pip install ", "pip install --upgrade ", 1)
+        except (httpx.HTTPError, ValueError):
+            pass
+        return (f"note: the server runs rnn-grader {server_version}, this client is {VERSION}; "
+                f"upgrade with: {install}")
+
+    def client_info(self) -> dict[str, Any]:
+        """`GET /client`: where the student client wheel is and the command that installs it (no token)."""
+        data = self._json("GET", f"{API}/client")
+        if not isinstance(data, dict):
+            raise ApiError("unexpected answer from the server (expected the client's description)")
+        return data
 
     def _json(self, method: str, path: str, **kwargs: Any) -> Any:
         response = self.request(method, path, **kwargs)
@@ -206,6 +256,21 @@ class ApiClient:
             "POST", f"{API}/submissions",
             params={"wait": int(wait_s), "lang": self.lang},
             json={"exercise": exercise, "source": source},
+            headers={"Idempotency-Key": idempotency_key},
+            retry=True,
+        )
+        if not isinstance(data, dict) or "id" not in data:
+            raise ApiError("unexpected answer from the server (expected a submission)")
+        return data
+
+    def submit_file(self, exercise: str, filename: str, content: bytes, idempotency_key: str,
+                    wait_s: float = 0) -> dict[str, Any]:
+        """Create a submission from a file upload (multipart; how notebooks are sent). Safe to retry."""
+        data = self._json(
+            "POST", f"{API}/submissions",
+            params={"wait": int(wait_s), "lang": self.lang},
+            data={"exercise": exercise},
+            files={"file": (filename, content, "application/octet-stream")},
             headers={"Idempotency-Key": idempotency_key},
             retry=True,
         )

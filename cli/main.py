@@ -9,6 +9,7 @@ client, and `cli.transport.sleep` with a recorder). Exit codes: 0 when the comma
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import os
 import time
 import uuid
@@ -18,7 +19,7 @@ from typing import Annotated, Any
 import typer
 
 from cli import config as cfg
-from cli import render, similarity, teacher, transport
+from cli import render, transport
 from cli.base import (
     JsonOpt,
     LangOpt,
@@ -27,6 +28,7 @@ from cli.base import (
     handle_errors,
     lang_of,
     note,
+    read_bytes,
     read_text,
     session,
     stderr_console,
@@ -176,7 +178,7 @@ def _find_examples(student_file: Path) -> Path:
 @app.command()
 @handle_errors
 def check(
-    file: Annotated[Path, typer.Argument(help="Your solution, e.g. exercise_01_rnn.py.")],
+    file: Annotated[Path, typer.Argument(help="Your solution, e.g. exercise_01_rnn.py, or a notebook (.ipynb).")],
     examples: Annotated[Path | None, typer.Option(help="Public examples file (default: next to FILE).")] = None,
     json_: JsonOpt = False,
     lang: LangOpt = None,
@@ -186,6 +188,7 @@ def check(
 
     from grader.casefile import CaseFileError, read_manifest
     from grader.check import check_file, spec_from_manifest
+    from grader.notebook import NotebookError
 
     lang_ = lang_of(lang)
     if not file.is_file():
@@ -201,6 +204,8 @@ def check(
             spec = spec_from_manifest(read_manifest(examples)[0], file.name)
     except UnicodeDecodeError:
         fail(f"{file} is not UTF-8 text")
+    except NotebookError as exc:
+        fail(f"{file}: {exc}")
     except (CaseFileError, zipfile.BadZipFile, KeyError, ValueError) as exc:
         fail(f"{examples} is not a public examples file ({one_line(str(exc))}); fetch it again")
     except OSError as exc:
@@ -255,7 +260,7 @@ def _wait_for_grade(api: ApiClient, sub: dict[str, Any], timeout_s: float, show:
 @app.command()
 @handle_errors
 def submit(
-    file: Annotated[Path, typer.Argument(help="Your solution file.")],
+    file: Annotated[Path, typer.Argument(help="Your solution file (.py), or a notebook (.ipynb).")],
     exercise: Annotated[str | None, typer.Option(help="Exercise id (default: from the file name).")] = None,
     no_wait: Annotated[bool, typer.Option("--no-wait", help="Print the submission id and return.")] = False,
     timeout: Annotated[float, typer.Option(help="Seconds to wait for the grade.")] = WAIT_TIMEOUT_S,
@@ -267,7 +272,9 @@ def submit(
 ) -> None:
     """Upload a solution, wait for the grade with a live status, and show the scores and feedback."""
     lang_ = lang_of(lang)
-    source = read_text(file)
+    # A notebook goes up as a file: the server extracts its definitions and keeps the report of skipped cells.
+    notebook = read_bytes(file) if file.suffix.lower() == ".ipynb" else None
+    source = read_text(file) if notebook is None else ""
     # One key per invocation: a retry after a network error returns the same submission, never a second one.
     key = str(uuid.uuid4())
     with session(lang_) as api:
@@ -275,7 +282,10 @@ def submit(
         waited = 0.0
         while True:
             try:
-                sub = api.submit(exercise_id, source, key)
+                if notebook is not None:
+                    sub = api.submit_file(exercise_id, file.name, notebook, key)
+                else:
+                    sub = api.submit(exercise_id, source, key)
                 break
             except RateLimited as exc:
                 if not wait_if_limited or waited + exc.retry_after_s > MAX_RATE_LIMIT_WAIT_S:
@@ -341,10 +351,14 @@ def history(
 
 
 # ====================================================================== teachers
-for _command in (teacher.serve, teacher.migrate, teacher.worker, teacher.scoreboard, teacher.export, teacher.regrade,
-                 similarity.similarity):
-    app.command()(_command)
-app.add_typer(teacher.students_app, name="students")
+# Only in the full install: the student client wheel ships neither the server nor the teacher commands.
+if importlib.util.find_spec("server") is not None and importlib.util.find_spec("cli.teacher") is not None:
+    from cli import similarity, teacher
+
+    for _command in (teacher.serve, teacher.migrate, teacher.worker, teacher.scoreboard, teacher.export,
+                     teacher.regrade, similarity.similarity):
+        app.command()(_command)
+    app.add_typer(teacher.students_app, name="students")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -10,6 +10,7 @@ from typing import Any
 
 from grader.casefile import load_cases, read_manifest
 from grader.exercise import ExerciseSpec, Limits, Part
+from grader.notebook import extract_notebook
 from grader.procedure import Procedure
 from grader.result import Result, Text
 from grader.runner import LocalRunner, Runner
@@ -49,12 +50,22 @@ def spec_from_manifest(manifest: dict[str, Any], student_file: str) -> ExerciseS
 
 
 def check_file(student_file: Path, examples: Path, runner: Runner | None = None) -> Result:
-    """Grade `student_file` on the examples in `examples` (an .npz case file). Raises OSError if either
-    file cannot be read and grader.casefile.CaseFileError if the examples file is not one."""
+    """Grade `student_file` (a .py file, or an .ipynb notebook whose definitions are extracted by
+    grader.notebook) on the examples in `examples` (an .npz case file). Raises OSError if either file cannot
+    be read, grader.notebook.NotebookError for a broken notebook, UnicodeDecodeError for a .py file that is
+    not UTF-8, and grader.casefile.CaseFileError if the examples file is not one."""
+    if student_file.suffix.lower() == ".ipynb":
+        notebook = extract_notebook(student_file.read_bytes())
+        return check_source(notebook.source, student_file.name, examples, runner, notebook.feedback())
+    return check_source(student_file.read_text(encoding="utf-8"), student_file.name, examples, runner)
+
+
+def check_source(source: str, student_file: str, examples: Path, runner: Runner | None = None,
+                 notes: list[Text] | None = None) -> Result:
+    """Grade `source` on the public examples; `notes` (e.g. skipped notebook cells) go first in the feedback."""
     started = time.perf_counter()
-    source = student_file.read_text(encoding="utf-8")
     manifest, _ = read_manifest(examples)
-    spec = spec_from_manifest(manifest, student_file.name)
+    spec = spec_from_manifest(manifest, student_file)
     pairs = load_cases(examples)
     cases = [c for c, _ in pairs]
     expected = [e for _, e in pairs]
@@ -72,7 +83,7 @@ def check_file(student_file: Path, examples: Path, runner: Runner | None = None)
         score=round(sum(p.score for p in parts), 4),
         max_score=spec.max_score,
         parts=parts,
-        feedback=record.submission_feedback,
+        feedback=[*(notes or []), *record.submission_feedback],
         grader_version="local",
         grading_ms=(time.perf_counter() - started) * 1000,
         output="".join(record.output),

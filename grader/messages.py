@@ -153,6 +153,40 @@ CATALOG: dict[str, dict[str, str]] = {
         "(and the rest of the backward pass) still need the original.",
         "zh": "{function}() 原地修改了输入参数 {arg}。请在副本上计算：调用者（以及反向传播的其余部分）仍需要原始值。",
     },
+    # ---- notebooks (grader.notebook): which cells were not run, and why
+    "notebook_rule": {
+        "en": "From your notebook only the definitions are graded: imports of available modules, def/class "
+        "and assignments of constants. Other code is not run.",
+        "zh": "笔记本中只评测定义部分：可用模块的导入、def/class 以及常量赋值。其他代码不会运行。",
+    },
+    "notebook_cell_skipped": {
+        "en": "Cell {cell} was not run: {reasons}.",
+        "zh": "第 {cell} 个单元格未运行：{reasons}。",
+    },
+    "notebook_cell_partly": {
+        "en": "Cell {cell} was run in part; not run: {reasons}.",
+        "zh": "第 {cell} 个单元格只运行了一部分；未运行：{reasons}。",
+    },
+    "notebook_reason_magic": {
+        "en": "IPython magics (%) and shell commands (!)",
+        "zh": "IPython 魔法命令（%）和 shell 命令（!）",
+    },
+    "notebook_reason_syntax": {
+        "en": "it is not valid Python (line {line}: {message})",
+        "zh": "不是合法的 Python 代码（第 {line} 行：{message}）",
+    },
+    "notebook_reason_import": {
+        "en": "imports of {modules}, which the grader does not have",
+        "zh": "导入了评测环境中没有的模块 {modules}",
+    },
+    "notebook_reason_code": {
+        "en": "code that runs something (calls, loops, prints, plots, training) at lines {lines}",
+        "zh": "会执行操作的代码（函数调用、循环、打印、绘图、训练），位于第 {lines} 行",
+    },
+    "notebook_reason_assignment": {
+        "en": "assignments of computed values (only constants are kept) at lines {lines}",
+        "zh": "计算得到的值的赋值（只保留常量），位于第 {lines} 行",
+    },
 }
 
 

@@ -10,9 +10,11 @@ import anyio.to_thread
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
+from cli.version import VERSION
 from grader.exercise import Exercise, load_exercises
 from server.access_log import AccessLogMiddleware
 from server.catalog import build_catalog
+from server.client_dist import ClientWheel
 from server.config import Settings, get_settings, with_generated_secrets
 from server.db import create_db_engine, run_migrations
 from server.deps import AppContext
@@ -21,14 +23,14 @@ from server.grading.claims import requeue_stale
 from server.grading.protocol import GraderFactory, Notifier
 from server.grading.queues import make_queue
 from server.metrics import Metrics
-from server.routes import exercises, health, regrade, scoreboard, similarity, students, submissions
+from server.routes import client, exercises, health, regrade, scoreboard, similarity, students, submissions
 from server.similarity.service import SimilarityService
+from server.version_header import VersionHeaderMiddleware
 from server.web import install as install_web
 
 log = logging.getLogger("rnn_grader.app")
 
 API_PREFIX = "/api/v1"
-VERSION = "0.1.0"
 REQUEST_THREADS = 200
 
 
@@ -78,9 +80,12 @@ def create_app(
     )
     app.state.ctx = ctx
     app.state.similarity = similarity_reports
+    # The student client wheel, built from client/ on first request (docs/client.md).
+    app.state.client_wheel = ClientWheel(settings.data_dir / "client", settings.client_dir)
     install_error_handlers(app)
     app.add_middleware(AccessLogMiddleware, metrics=metrics, prefix=API_PREFIX)
-    for module in (students, submissions, regrade, exercises, scoreboard, similarity, health):
+    app.add_middleware(VersionHeaderMiddleware, version=VERSION)
+    for module in (students, submissions, regrade, exercises, scoreboard, similarity, health, client):
         app.include_router(module.router, prefix=API_PREFIX)
     # Un-prefixed aliases for load balancers and container health checks, and the Prometheus endpoint.
     app.add_api_route("/healthz", health.healthz, include_in_schema=False)

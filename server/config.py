@@ -67,6 +67,16 @@ class Settings(BaseSettings):
     max_attempts: int = Field(default=3, ge=1, description="Grading attempts before a submission is failed.")
     sweep_seconds: float = Field(default=5.0, gt=0, description="How often stale claims are re-queued.")
     max_source_kib: int = Field(default=64, ge=1, le=4096)
+    max_notebook_kib: int = Field(
+        default=2048, ge=1, le=65536,
+        description="Largest accepted .ipynb upload (outputs and images included); its extracted source must "
+        "still fit MAX_SOURCE_KIB.",
+    )
+    client_dir: Path | None = Field(
+        default=None,
+        description="The repository's client/ folder, from which the student client wheel is built "
+        "(default: next to the installed server package).",
+    )
     exercises_dir: Path = DEFAULT_EXERCISES_DIR
     deadlines: dict[str, dt.datetime] = Field(
         default_factory=dict, description='JSON {"<exercise id>": "2026-12-20T23:59+08:00"}'
@@ -123,6 +133,10 @@ class Settings(BaseSettings):
     @property
     def max_source_bytes(self) -> int:
         return self.max_source_kib * 1024
+
+    @property
+    def max_notebook_bytes(self) -> int:
+        return self.max_notebook_kib * 1024
 
     @property
     def admin_token_path(self) -> Path:

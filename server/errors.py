@@ -80,6 +80,11 @@ class FileNotAvailable(AppError):
     default_detail = "this exercise has no such file"
 
 
+class ClientNotAvailable(AppError):
+    status_code = 404
+    default_detail = "the student client is not available from this server"
+
+
 class StudentExists(AppError):
     status_code = 409
     default_detail = "a student with this id already exists"

@@ -114,6 +114,9 @@ class Submission(SQLModel, table=True):
     lease_owner: str | None = Field(default=None, max_length=64)
     last_error: str | None = Field(default=None, sa_type=sa.Text)
     idempotency_key: str | None = Field(default=None, max_length=128)
+    # For a notebook upload: which code cells were not run and why (grader.notebook.NotebookSource.report());
+    # `source` then holds the extracted definitions. None for a .py file or a JSON body.
+    notebook: dict[str, Any] | None = Field(default=None, sa_column=sa.Column(JSONType, nullable=True))
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
     started_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
     graded_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -141,9 +144,26 @@ class StudentExerciseScore(SQLModel, table=True):
     updated_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
 
 
+class ClientInfo(BaseModel):
+    """Where the student client wheel is (`GET /api/v1/client`)."""
+
+    filename: str = PydanticField(examples=["rnn_grader_client-0.1.0-py3-none-any.whl"])
+    url: str = PydanticField(description="Path on this server that serves the wheel.")
+    sha256: str
+    version: str = PydanticField(description="Same as the server's version.")
+    install: str = PydanticField(description="The one command a student pastes (pip, this server's address).")
+
+
 class SubmissionCreate(BaseModel):
     exercise: str = PydanticField(pattern=EXERCISE_ID_PATTERN, examples=["rnn"])
     source: StorableStr = PydanticField(description="The whole student file, UTF-8, at most MAX_SOURCE_KIB KiB.")
+
+
+class SubmissionReceived(SubmissionCreate):
+    """A parsed request body. For a notebook upload `source` holds its extracted definitions and `notebook`
+    the report of skipped cells (never settable by a client: JSON bodies are parsed as SubmissionCreate)."""
+
+    notebook: dict[str, Any] | None = None
 
 
 class TestPublic(BaseModel):
@@ -167,6 +187,21 @@ class PartPublic(BaseModel):
     tests: list[TestPublic]
 
 
+class SkippedCellPublic(BaseModel):
+    cell: int = PydanticField(description="Position of the code cell in the notebook, from 1.")
+    whole: bool = PydanticField(description="True: nothing of the cell was run; false: only some statements.")
+    reasons: list[dict[str, Any]] = PydanticField(description='Machine-readable: {"reason": "magic" | "syntax" '
+                                                  '| "import" | "code" | "assignment", ...}.')
+    message: str = PydanticField(description="Why, in the requested language.")
+
+
+class NotebookPublic(BaseModel):
+    """For a notebook upload: the source graded is its definitions; these code cells were not run."""
+
+    code_cells: int
+    skipped: list[SkippedCellPublic]
+
+
 class SubmissionPublic(BaseModel):
     id: int
     student_id: str
@@ -184,6 +219,9 @@ class SubmissionPublic(BaseModel):
     parts: list[PartPublic]
     diagnostics: dict[str, Any] = PydanticField(
         default_factory=dict, description="Charts and diagnostics computed on public cases only."
+    )
+    notebook: NotebookPublic | None = PydanticField(
+        default=None, description="Notebook uploads only: which cells were not run, and why."
     )
 
 

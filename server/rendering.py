@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from pydantic import ValidationError
 
+from grader.notebook import skipped_feedback
 from grader.result import Result
 from server.catalog import Catalog
 from server.messages import FAILED, LATE, QUEUED, RUNNING
@@ -13,7 +15,9 @@ from server.models import (
     ExercisePartPublic,
     ExercisePublic,
     LimitsPublic,
+    NotebookPublic,
     PartPublic,
+    SkippedCellPublic,
     Submission,
     SubmissionPublic,
     SubmissionStatus,
@@ -46,6 +50,24 @@ def _part_title(catalog: Catalog, exercise_id: str, part: str, lang: str) -> str
         return part
 
 
+def render_notebook(report: dict[str, Any] | None, lang: str) -> NotebookPublic | None:
+    """The stored report of a notebook upload's skipped cells, each with its message in `lang`."""
+    if not isinstance(report, dict):
+        return None
+    cells = [c for c in report.get("skipped") or [] if isinstance(c, dict)]
+    # skipped_feedback() gives the rule first, then one line per cell in the same order.
+    lines = skipped_feedback({"skipped": cells})[1:]
+    return NotebookPublic(
+        code_cells=int(report.get("code_cells") or 0),
+        skipped=[
+            SkippedCellPublic(cell=int(c.get("cell") or 0), whole=bool(c.get("whole")),
+                              reasons=[r for r in c.get("reasons") or [] if isinstance(r, dict)],
+                              message=line.get(lang))
+            for c, line in zip(cells, lines, strict=True)
+        ],
+    )
+
+
 def render_submission(sub: Submission, catalog: Catalog, lang: str, teacher: bool) -> SubmissionPublic:
     status = SubmissionStatus(sub.status)
     result = _result(sub)
@@ -54,6 +76,7 @@ def render_submission(sub: Submission, catalog: Catalog, lang: str, teacher: boo
         lines.append(STATUS_MESSAGE[status].get(lang))
     if sub.late:
         lines.append(LATE.get(lang))
+    lines.extend(t.get(lang) for t in skipped_feedback(sub.notebook))
     parts: list[PartPublic] = []
     if result is not None:
         lines.extend(t.get(lang) for t in result.feedback)
@@ -96,6 +119,7 @@ def render_submission(sub: Submission, catalog: Catalog, lang: str, teacher: boo
         feedback="\n".join(lines),
         parts=parts,
         diagnostics=dict(result.diagnostics) if result is not None else {},
+        notebook=render_notebook(sub.notebook, lang),
     )
     if not teacher:
         return public

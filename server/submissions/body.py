@@ -3,7 +3,6 @@ with the size limit enforced while reading (413 before parsing a huge body) and 
 
 from __future__ import annotations
 
-import math
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -14,11 +13,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from server.deps import ContextDep
 from server.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
-from server.models import SubmissionCreate
+from server.models import SubmissionCreate, SubmissionReceived
+from server.submissions.notebook import check_source_size, is_notebook, notebook_source
 
 # JSON may escape each byte of the source into up to 6 characters; the rest is the envelope.
 JSON_OVERHEAD_FACTOR = 6
 ENVELOPE_BYTES = 16 * 1024
+_FILE_DESCRIPTION = ("The student file: a .py file (UTF-8) or a Jupyter notebook (a name ending in .ipynb, "
+                     "at most MAX_NOTEBOOK_KIB; its definitions are graded)")
 _JSON_SCHEMA: dict[str, Any] = SubmissionCreate.model_json_schema()
 REQUEST_BODY: dict[str, Any] = {
     "requestBody": {
@@ -30,7 +32,7 @@ REQUEST_BODY: dict[str, Any] = {
                     "type": "object",
                     "required": ["file", "exercise"],
                     "properties": {
-                        "file": {"type": "string", "format": "binary", "description": "The student file (UTF-8)"},
+                        "file": {"type": "string", "format": "binary", "description": _FILE_DESCRIPTION},
                         "exercise": _JSON_SCHEMA["properties"]["exercise"],
                     },
                 }
@@ -54,20 +56,17 @@ async def _read_capped(request: Request, cap: int) -> bytes:
     return b"".join(chunks)
 
 
-def _check_source(source: str, limit: int) -> None:
-    size = len(source.encode("utf-8"))
-    if size > limit:
-        raise PayloadTooLarge(f"the source is {math.ceil(size / 1024)} KiB; at most {limit // 1024} KiB")
-
-
-async def read_submission_body(request: Request, ctx: ContextDep) -> SubmissionCreate:
-    """JSON `{"exercise", "source"}` or multipart (`file`, `exercise`). Size is checked before parsing."""
+async def read_submission_body(request: Request, ctx: ContextDep) -> SubmissionReceived:
+    """JSON `{"exercise", "source"}` or multipart (`file`, `exercise`; a file name ending in .ipynb is read as
+    a notebook). Size is checked before parsing."""
     limit = ctx.settings.max_source_bytes
     content_type = request.headers.get("content-type", "").lower()
     if content_type.startswith("multipart/form-data"):
+        upload_cap = max(limit, ctx.settings.max_notebook_bytes)
         declared = request.headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > limit + ENVELOPE_BYTES:
-            raise PayloadTooLarge(f"the source may be at most {limit // 1024} KiB")
+        if declared is not None and declared.isdigit() and int(declared) > upload_cap + ENVELOPE_BYTES:
+            raise PayloadTooLarge(f"the file may be at most {limit // 1024} KiB "
+                                  f"(a notebook {ctx.settings.max_notebook_kib} KiB)")
         try:
             form = await request.form(max_files=1, max_fields=8, max_part_size=ENVELOPE_BYTES)
         except StarletteHTTPException as exc:
@@ -76,18 +75,25 @@ async def read_submission_body(request: Request, ctx: ContextDep) -> SubmissionC
             upload, exercise = form.get("file"), form.get("exercise")
             if not isinstance(upload, UploadFile):
                 raise RequestValidationError([{"loc": ("body", "file"), "msg": "Field required", "type": "missing"}])
-            data = await upload.read(limit + 1)
+            notebook = is_notebook(upload.filename)
+            data = await upload.read((ctx.settings.max_notebook_bytes if notebook else limit) + 1)
         finally:
             await form.close()
-        if len(data) > limit:
-            raise PayloadTooLarge(f"the source may be at most {limit // 1024} KiB")
+        report: dict[str, Any] | None = None
+        if notebook:
+            extracted = notebook_source(data, ctx.settings)
+            source, report = extracted.source, extracted.report()
+        else:
+            if len(data) > limit:
+                raise PayloadTooLarge(f"the source may be at most {limit // 1024} KiB")
+            try:
+                source = data.decode("utf-8")
+            except UnicodeDecodeError:
+                raise InvalidInput("the file is not UTF-8 text") from None
+        raw: dict[str, Any] = {"exercise": exercise if isinstance(exercise, str) else None, "source": source,
+                               "notebook": report}
         try:
-            source = data.decode("utf-8")
-        except UnicodeDecodeError:
-            raise InvalidInput("the file is not UTF-8 text") from None
-        raw: dict[str, Any] = {"exercise": exercise if isinstance(exercise, str) else None, "source": source}
-        try:
-            return SubmissionCreate.model_validate(raw)
+            return SubmissionReceived.model_validate(raw)
         except ValidationError as exc:
             raise RequestValidationError(_body_errors(exc)) from None
     if content_type.split(";")[0].strip() in ("application/json", ""):
@@ -96,8 +102,8 @@ async def read_submission_body(request: Request, ctx: ContextDep) -> SubmissionC
             parsed = SubmissionCreate.model_validate_json(body)
         except ValidationError as exc:
             raise RequestValidationError(_body_errors(exc)) from None
-        _check_source(parsed.source, limit)
-        return parsed
+        check_source_size(parsed.source, limit)
+        return SubmissionReceived(exercise=parsed.exercise, source=parsed.source)
     raise UnsupportedMediaType()
 
 
@@ -105,4 +111,4 @@ def _body_errors(exc: ValidationError) -> list[dict[str, Any]]:
     return [{"loc": ("body", *e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
 
 
-SubmissionBody = Annotated[SubmissionCreate, Depends(read_submission_body)]
+SubmissionBody = Annotated[SubmissionReceived, Depends(read_submission_body)]

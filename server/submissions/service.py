@@ -17,7 +17,7 @@ from server.catalog import Catalog
 from server.config import Settings
 from server.errors import RateLimited
 from server.grading.protocol import Queue
-from server.models import Submission, SubmissionCreate, SubmissionStatus
+from server.models import Submission, SubmissionCreate, SubmissionReceived, SubmissionStatus
 from server.security import submission_seed
 
 
@@ -68,6 +68,7 @@ def submit(
         max_score=exercise.spec.max_score,
         late=catalog.is_late(exercise.id, now),
         idempotency_key=idempotency_key,
+        notebook=body.notebook if isinstance(body, SubmissionReceived) else None,
         created_at=now,
     )
     session.add(submission)

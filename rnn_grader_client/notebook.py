@@ -1,0 +1,119 @@
+"""Check and submit from inside Jupyter: one import and one call in a cell.
+
+    from rnn_grader_client.notebook import check, submit
+    check("rnn")     # the functions defined in this notebook, on the public examples, offline: a table
+    submit("rnn")    # uploads them, waits for the grade, shows it
+
+What is checked is what the kernel ran, in order (its input history, so a function redefined later wins),
+filtered by the same rule as an uploaded .ipynb (grader.notebook: imports, def/class, constants; the
+experiments are not run). Cells that use this module are left out. "Cell N" in the feedback is the input
+Jupyter shows as `In [N]`. The login is the CLI's (`rnn-grader login`, or RNN_GRADER_SERVER/TOKEN).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from pathlib import Path
+
+from cli import config as cfg
+from cli import render, transport
+from cli.base import detect_lang
+from cli.client import ApiClient
+from grader.casefile import read_manifest
+from grader.check import check_source, spec_from_manifest
+from grader.notebook import extract_cells
+from rnn_grader_client.tables import SubmissionTable
+
+MODULE_NAME = "rnn_grader_client"
+NOTEBOOK_NAME = "notebook.ipynb"
+WAIT_SLICE_S = 5.0
+
+
+class NotInJupyter(RuntimeError):
+    """check()/submit() need a running IPython kernel; outside one use `rnn-grader check FILE`."""
+
+
+def kernel_cells() -> list[tuple[str, str]]:
+    """(cell_type, source) for every input the kernel has run, at the index of its execution count; the
+    cells that call this module are blanked (they are not part of the solution)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        raise NotInJupyter("IPython is not installed; use `rnn-grader check FILE` outside Jupyter") from None
+    shell = get_ipython()
+    if shell is None:
+        raise NotInJupyter("not inside Jupyter/IPython; use `rnn-grader check FILE` instead")
+    # input_hist_raw[0] is an empty placeholder, so input N sits at position N, as in the notebook's `In [N]`.
+    history = list(shell.history_manager.input_hist_raw)[1:]
+    return [("code", "" if MODULE_NAME in src else src) for src in history]
+
+
+def _api(lang: str) -> ApiClient:
+    conf = cfg.load()
+    if not conf.server or not conf.token:
+        raise RuntimeError("not logged in: run `rnn-grader login --server URL --token TOKEN` in a terminal "
+                           "(or set RNN_GRADER_SERVER and RNN_GRADER_TOKEN before starting Jupyter)")
+    return ApiClient(transport.client_factory(conf.server), conf.token, lang=lang, sleep=transport.sleep)
+
+
+def _examples_file(exercise: str, examples: str | Path | None, lang: str) -> Path:
+    """The public examples: the given file, else one next to the notebook, else downloaded from the server
+    into the user's cache (once)."""
+    if examples is not None:
+        return Path(examples)
+    for candidate in (Path(f"{exercise}_public_examples.npz"), Path("public_examples.npz")):
+        if candidate.is_file():
+            return candidate
+    target = _cache_dir() / f"{exercise}_public_examples.npz"
+    if not target.is_file():
+        api = _api(lang)
+        try:
+            data = api.examples(exercise)
+        finally:
+            api.http.close()
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+    return target
+
+
+def _cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "rnn-grader"
+
+
+def check(exercise: str, examples: str | Path | None = None, lang: str | None = None) -> SubmissionTable:
+    """Run the functions defined in this notebook on the exercise's public examples, offline, with the
+    server's own comparison and feedback; returns a table (Jupyter displays it)."""
+    lang_ = lang or detect_lang()
+    extracted = extract_cells(kernel_cells())
+    examples_path = _examples_file(exercise, examples, lang_)
+    result = check_source(extracted.source, NOTEBOOK_NAME, examples_path, notes=extracted.feedback())
+    spec = spec_from_manifest(read_manifest(examples_path)[0], NOTEBOOK_NAME)
+    data = render.result_to_dict(result, lang_, {p.name: p.title.get(lang_) for p in spec.parts})
+    return SubmissionTable(data, lang_, local=True)
+
+
+def notebook_bytes(cells: list[tuple[str, str]]) -> bytes:
+    """The kernel's inputs as a notebook file (what the server extracts and reports on, like any upload)."""
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()  # type: ignore[no-untyped-call]
+    nb.cells = [nbformat.v4.new_code_cell(src) for _, src in cells]  # type: ignore[no-untyped-call]
+    text: str = nbformat.writes(nb)  # type: ignore[no-untyped-call]
+    return text.encode("utf-8")
+
+
+def submit(exercise: str, wait_s: float = 300.0, lang: str | None = None) -> SubmissionTable:
+    """Upload the functions defined in this notebook, wait for the grade (up to `wait_s`), show it."""
+    lang_ = lang or detect_lang()
+    api = _api(lang_)
+    try:
+        sub = api.submit_file(exercise, NOTEBOOK_NAME, notebook_bytes(kernel_cells()), str(uuid.uuid4()))
+        deadline = time.monotonic() + wait_s
+        while sub.get("status") not in ("graded", "failed") and time.monotonic() < deadline:
+            sub = api.submission(int(sub["id"]), wait_s=min(WAIT_SLICE_S, max(0.1, deadline - time.monotonic())))
+    finally:
+        api.http.close()
+    return SubmissionTable(sub, lang_, local=False)

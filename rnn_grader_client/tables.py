@@ -1,0 +1,66 @@
+"""A graded submission (the API's submission JSON, or an offline check in the same shape) as an HTML table
+for Jupyter, and as the CLI's text for everything else."""
+
+from __future__ import annotations
+
+import io
+from html import escape
+from typing import Any
+
+from rich.console import Console
+
+from cli import render
+
+
+class SubmissionTable:
+    """What check() and submit() return: Jupyter shows it as a table; `.data` is the JSON."""
+
+    def __init__(self, data: dict[str, Any], lang: str, local: bool) -> None:
+        self.data = data
+        self.lang = lang
+        self.local = local
+
+    @property
+    def score(self) -> float | None:
+        score = self.data.get("score")
+        return float(score) if isinstance(score, int | float) else None
+
+    @property
+    def max_score(self) -> float | None:
+        score = self.data.get("max_score")
+        return float(score) if isinstance(score, int | float) else None
+
+    def __repr__(self) -> str:
+        console = Console(record=True, width=140, file=io.StringIO(), highlight=False)
+        console.print(render.submission_view(self.data, self.lang, local=self.local))
+        return console.export_text()
+
+    def _repr_html_(self) -> str:
+        d, lang = self.data, self.lang
+        what = render.label(lang, "local") if self.local else f"{render.label(lang, 'submission')} #{d.get('id')}"
+        status = render.STATUSES.get(lang, render.STATUSES["en"]).get(str(d.get("status")), str(d.get("status")))
+        head = (f"<p><b>{escape(what)}</b> · {escape(str(d.get('exercise', '')))} · {escape(status)} · "
+                f"{escape(render.label(lang, 'score'))}: <b class='rnn-grader-score'>"
+                f"{escape(render.fmt_score(d.get('score'), d.get('max_score')))}</b></p>")
+        feedback = str(d.get("feedback") or "")
+        notes = f"<pre style='white-space:pre-wrap'>{escape(feedback)}</pre>" if feedback else ""
+        rows = []
+        outcomes = render.OUTCOMES.get(lang, render.OUTCOMES["en"])
+        for part in d.get("parts") or []:
+            rows.append(f"<tr><th colspan='4' style='text-align:left'>{escape(str(part.get('title')))} "
+                        f"({escape(render.fmt_score(part.get('score'), part.get('max_score')))})</th></tr>")
+            if part.get("feedback"):
+                rows.append(f"<tr><td colspan='4'>{escape(str(part['feedback']))}</td></tr>")
+            for t in part.get("tests") or []:
+                outcome = str(t.get("outcome"))
+                colour = "green" if outcome == "passed" else "red"
+                rows.append(
+                    f"<tr><td>{escape(str(t.get('name')))}</td>"
+                    f"<td style='color:{colour}'>{escape(outcomes.get(outcome, outcome))}</td>"
+                    f"<td>{escape(render.fmt_score(t.get('score'), t.get('max_score')))}</td>"
+                    f"<td style='text-align:left'>{escape(str(t.get('feedback') or ''))}</td></tr>"
+                )
+        header = "".join(f"<th>{escape(render.label(lang, k))}</th>" for k in ("test", "result", "score", "feedback"))
+        table = (f"<table class='rnn-grader-result'><thead><tr>{header}</tr></thead>"
+                 f"<tbody>{''.join(rows)}</tbody></table>")
+        return f"<div class='rnn-grader'>{head}{notes}{table}</div>"

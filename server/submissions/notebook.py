@@ -1,0 +1,43 @@
+"""A notebook upload -> the source the grader runs, with its two size limits and the report of skipped cells.
+
+One entry point for every way a notebook arrives (the API's multipart upload, the student web page):
+the file may be up to MAX_NOTEBOOK_KIB (outputs and images make notebooks big), its extracted definitions
+must fit MAX_SOURCE_KIB like any .py file; each limit answers 413 with its own message, a file that is not a
+valid notebook 422 with the reason.
+"""
+
+from __future__ import annotations
+
+import math
+
+from grader.notebook import NotebookError, NotebookSource, extract_notebook
+from server.config import Settings
+from server.errors import InvalidInput, PayloadTooLarge
+
+NOTEBOOK_SUFFIX = ".ipynb"
+
+
+def is_notebook(filename: str | None) -> bool:
+    return bool(filename) and str(filename).lower().endswith(NOTEBOOK_SUFFIX)
+
+
+def check_source_size(source: str, limit: int, what: str = "the source") -> None:
+    size = len(source.encode("utf-8"))
+    if size > limit:
+        raise PayloadTooLarge(f"{what} is {math.ceil(size / 1024)} KiB; at most {limit // 1024} KiB")
+
+
+def notebook_source(data: bytes, settings: Settings) -> NotebookSource:
+    """The definitions of an uploaded notebook. Raises PayloadTooLarge (file over MAX_NOTEBOOK_KIB, or its
+    definitions over MAX_SOURCE_KIB) or InvalidInput (not a valid notebook, with nbformat's reason)."""
+    if len(data) > settings.max_notebook_bytes:
+        raise PayloadTooLarge(
+            f"the notebook is {math.ceil(len(data) / 1024)} KiB; at most {settings.max_notebook_kib} KiB "
+            "(clear its outputs to make it smaller)"
+        )
+    try:
+        extracted = extract_notebook(data)
+    except NotebookError as exc:
+        raise InvalidInput(str(exc)) from None
+    check_source_size(extracted.source, settings.max_source_bytes, "the source extracted from the notebook")
+    return extracted

@@ -1,0 +1,26 @@
+"""`X-RNN-Grader-Version` on every response, so a student client older than its server can say how to
+upgrade (cli.client.ApiClient)."""
+
+from __future__ import annotations
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+VERSION_HEADER = b"x-rnn-grader-version"
+
+
+class VersionHeaderMiddleware:
+    def __init__(self, app: ASGIApp, version: str) -> None:
+        self.app = app
+        self.version = version.encode("ascii")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_version(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), (VERSION_HEADER, self.version)]
+            await send(message)
+
+        await self.app(scope, receive, send_with_version)
