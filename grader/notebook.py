@@ -139,35 +139,38 @@ def extract_cells(cells: Sequence[tuple[str, str]], available: Iterable[str] = A
     return NotebookSource(source="\n".join(chunks), code_cells=code_cells, skipped=tuple(skipped))
 
 
-def _parse_cell(source: str) -> tuple[ast.Module | None, bool, dict[str, Any] | None]:
-    """(module, had_magics, syntax_reason). Magic and shell lines become `pass` when plain parsing fails."""
+def _parse_cell(source: str) -> tuple[ast.Module | None, str, bool, dict[str, Any] | None]:
+    """(module, the text parsed, had_magics, syntax_reason). Magic and shell lines become `pass` when plain
+    parsing fails."""
     try:
-        return ast.parse(source), False, None
+        return ast.parse(source), source, False, None
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         pass
     lines = source.splitlines()
     if lines and lines[0].lstrip().startswith("%%"):
-        return None, True, None
+        return None, source, True, None
     had_magic = False
     for i, line in enumerate(lines):
         stripped = line.lstrip()
         if stripped.startswith(_MAGIC_PREFIXES):
             lines[i] = line[: len(line) - len(stripped)] + "pass"
             had_magic = True
+    text = "\n".join(lines)
     try:
-        return ast.parse("\n".join(lines)), had_magic, None
+        return ast.parse(text), text, had_magic, None
     except SyntaxError as exc:
-        return None, had_magic, {"reason": "syntax", "line": exc.lineno or 0, "message": _one_line(exc.msg or "")}
+        return None, text, had_magic, {"reason": "syntax", "line": exc.lineno or 0,
+                                       "message": _one_line(exc.msg or "")}
     except (ValueError, RecursionError, MemoryError) as exc:
-        return None, had_magic, {"reason": "syntax", "line": 0, "message": type(exc).__name__}
+        return None, text, had_magic, {"reason": "syntax", "line": 0, "message": type(exc).__name__}
 
 
 def _filter_cell(source: str, allowed: frozenset[str], defined: set[str]) -> tuple[list[str], list[dict[str, Any]]]:
-    tree, had_magic, syntax = _parse_cell(source)
+    tree, text, had_magic, syntax = _parse_cell(source)
     reasons: list[dict[str, Any]] = [{"reason": "magic"}] if had_magic else []
     if tree is None:
         return [], reasons + ([syntax] if syntax else [])
-    lines = source.splitlines()
+    lines = text.splitlines()
     # Statements sharing a line (`a = 1; print(a)`) cannot be cut out by lines: those are unparsed instead.
     line_use: dict[int, int] = {}
     for node in tree.body:
