@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -50,3 +57,58 @@ for step in range(20):
     print("step", step)
 plt.plot(losses)
 """
+
+
+SERVER_START_TIMEOUT_S = 30.0
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def clean_env(tmp_path: Path) -> dict[str, str]:
+    """The environment without RNN_GRADER_* settings, a private config dir, English, wide output."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RNN_GRADER_")}
+    env.update(XDG_CONFIG_HOME=str(tmp_path / "config"), LANG="C.UTF-8", COLUMNS="200")
+    env.pop("LC_ALL", None)
+    return env
+
+
+@contextlib.contextmanager
+def running_server(tmp_path: Path, teacher_token: str, **settings: str) -> Iterator[str]:
+    """A real `rnn-grader serve` process on a free port with a data dir under tmp_path; yields its URL once
+    /readyz answers, and stops it (SIGINT, then SIGKILL) afterwards."""
+    script = Path(sys.executable).with_name("rnn-grader")
+    assert script.exists(), f"{script} is missing: install the project (pip install -e .)"
+    port = free_port()
+    env = clean_env(tmp_path)
+    env.update(RNN_GRADER_DATA_DIR=str(tmp_path / "data"), RNN_GRADER_ADMIN_TOKEN=teacher_token,
+               RNN_GRADER_WORKERS="1", RNN_GRADER_RATE_LIMIT_PER_MINUTE="0", RNN_GRADER_LOG_LEVEL="WARNING")
+    env.update({f"RNN_GRADER_{k.upper()}": v for k, v in settings.items()})
+    log_path = tmp_path / "server.log"
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen([str(script), "serve", "--host", "127.0.0.1", "--port", str(port)],
+                                env=env, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+            while True:
+                if proc.poll() is not None:
+                    raise AssertionError(f"the server exited with {proc.returncode}:\n{log_path.read_text()}")
+                with contextlib.suppress(httpx.TransportError):
+                    if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
+                        break
+                if time.monotonic() > deadline:
+                    raise AssertionError(f"the server did not start:\n{log_path.read_text()}")
+                time.sleep(0.1)
+            yield url
+        finally:
+            proc.send_signal(signal.SIGINT)
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()

@@ -6,81 +6,29 @@ teacher's view, each command a separate process as a person would run it.
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import signal
-import socket
 import stat
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
+from helpers import clean_env as _clean_env
+from helpers import free_port as _free_port
+from helpers import running_server
 
 pytestmark = pytest.mark.slow
 
 SCRIPT = Path(sys.executable).with_name("rnn-grader")
 TEACHER = "teacher-token-for-cli-process-tests-0123456789"
-START_TIMEOUT_S = 30.0
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-def _clean_env(tmp_path: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RNN_GRADER_")}
-    env.update(XDG_CONFIG_HOME=str(tmp_path / "config"), LANG="C.UTF-8", COLUMNS="200")
-    env.pop("LC_ALL", None)
-    return env
 
 
 @pytest.fixture
 def server_url(tmp_path: Path) -> Iterator[str]:
-    if not SCRIPT.exists():
-        pytest.fail(f"{SCRIPT} is missing: install the project (pip install -e .)")
-    port = _free_port()
-    env = _clean_env(tmp_path)
-    env.update(
-        RNN_GRADER_DATA_DIR=str(tmp_path / "data"),
-        RNN_GRADER_ADMIN_TOKEN=TEACHER,
-        RNN_GRADER_WORKERS="1",
-        RNN_GRADER_RATE_LIMIT_PER_MINUTE="0",
-        RNN_GRADER_LOG_LEVEL="WARNING",
-    )
-    log = (tmp_path / "server.log").open("wb")
-    proc = subprocess.Popen([str(SCRIPT), "serve", "--host", "127.0.0.1", "--port", str(port)],
-                            env=env, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"the server exited with {proc.returncode}:\n{(tmp_path / 'server.log').read_text()}")
-            try:
-                if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"the server did not start:\n{(tmp_path / 'server.log').read_text()}")
-            time.sleep(0.1)
+    with running_server(tmp_path, TEACHER) as url:
         yield url
-    finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
 
 
 def cli(tmp_path: Path, *args: str, token: str | None = None) -> subprocess.CompletedProcess[str]:
