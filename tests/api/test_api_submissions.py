@@ -15,6 +15,7 @@ SOURCE = "import numpy as np\n\ndef rnn_forward(*args):\n    return None\n"
 SUBMISSION_KEYS = {
     "id", "student_id", "exercise", "status", "score", "max_score", "late", "created_at", "graded_at",
     "attempts", "grader_version", "grading_ms", "feedback", "parts", "diagnostics",
+    "notebook",  # null unless the submission was a notebook upload (docs/client.md)
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,7 +17,12 @@ from server.config import get_settings
 @pytest.fixture(autouse=True)
 def fresh_settings() -> Iterator[None]:
     get_settings.cache_clear()  # each test is a new process as far as settings go
+    # `migrate` configures logging onto CliRunner's stderr, which is closed afterwards: restore the handlers
+    # so later tests do not log into a closed stream.
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
     yield
+    root.handlers[:], root.level = handlers, level
     get_settings.cache_clear()
 
 
