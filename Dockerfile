@@ -23,7 +23,10 @@ COPY server ./server
 COPY grader ./grader
 COPY reference ./reference
 COPY cli ./cli
+COPY rnn_grader_client ./rnn_grader_client
 COPY exercises ./exercises
+# The student client wheel (GET /api/v1/client) is built from these sources at run time.
+COPY client ./client
 RUN pip install --no-cache-dir . \
     && python -c "import server.app, grader.sandbox.zygote, pyseccomp, procrastinate"
 
@@ -32,6 +35,7 @@ ENV RNN_GRADER_HOST=0.0.0.0 \
     RNN_GRADER_PORT=8000 \
     RNN_GRADER_DATA_DIR=/tmp/rnn-grader \
     RNN_GRADER_EXERCISES_DIR=/app/exercises \
+    RNN_GRADER_CLIENT_DIR=/app/client \
     RNN_GRADER_HEALTHCHECK_URL=http://127.0.0.1:8000/healthz
 EXPOSE 8000
 
