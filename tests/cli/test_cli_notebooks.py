@@ -6,6 +6,7 @@ import json
 import shutil
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -16,7 +17,6 @@ from test_cli import (  # noqa: F401  (cli_env and database_url are fixtures thi
     assert_one_line_error,
     cli_env,
     database_url,
-    examples_file,
     forward,
     login_as,
     run,
@@ -29,14 +29,20 @@ from cli.version import VERSION
 
 
 @pytest.fixture
+def public_examples(real_exercises: dict[str, Any]) -> Path:
+    path: Path = real_exercises["rnn"].spec.public_examples_path
+    return path
+
+
+@pytest.fixture
 def student_notebook(correct_source: str) -> Path:
     path = Path("rnn.ipynb")
     path.write_bytes(notebook_bytes(("markdown", "# RNN"), EXPERIMENT_IMPORTS, correct_source, TRAINING_CELL))
     return path
 
 
-def test_check_a_notebook_offline_reports_the_skipped_cells(student_notebook: Path, examples_file: Path) -> None:
-    shutil.copyfile(examples_file, examples_file.name)
+def test_check_a_notebook_offline_reports_the_skipped_cells(student_notebook: Path, public_examples: Path) -> None:
+    shutil.copyfile(public_examples, public_examples.name)
     result = run("check", str(student_notebook), "--json")
     assert result.exit_code == 0, result.output
     body = json.loads(result.stdout)
@@ -46,9 +52,9 @@ def test_check_a_notebook_offline_reports_the_skipped_cells(student_notebook: Pa
     assert zh.exit_code == 0 and "第 2 个单元格" in zh.stdout and "matplotlib" in zh.stdout
 
 
-def test_check_a_broken_notebook_is_a_one_line_error(examples_file: Path) -> None:
+def test_check_a_broken_notebook_is_a_one_line_error(public_examples: Path) -> None:
     Path("broken.ipynb").write_text('{"cells": [')
-    assert_one_line_error(run("check", "broken.ipynb", "--examples", str(examples_file)),
+    assert_one_line_error(run("check", "broken.ipynb", "--examples", str(public_examples)),
                           "broken.ipynb: the notebook is not JSON")
 
 
