@@ -48,7 +48,7 @@ DEFAULT_EXERCISE = "rnn"
 
 app = typer.Typer(
     name="rnn-grader",
-    help="Fetch, check and submit rnn-grader exercises; teachers also run the server and read the scores.",
+    help="Fetch, check and submit rnn-grader exercises (.py files or Jupyter notebooks).",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -218,10 +218,15 @@ def check(
 
 
 def _infer_exercise(api: ApiClient, file: Path) -> str:
+    """The exercise whose starter file has this name; else the only exercise there is (a notebook has its
+    own name); else the default."""
     with contextlib.suppress(ApiError):
-        for e in api.exercises():
+        items = api.exercises()
+        for e in items:
             if e.get("template_filename") == file.name and e.get("id"):
                 return str(e["id"])
+        if len(items) == 1 and items[0].get("id"):
+            return str(items[0]["id"])
     return DEFAULT_EXERCISE
 
 
@@ -359,6 +364,7 @@ if importlib.util.find_spec("server") is not None and importlib.util.find_spec("
                      teacher.regrade, similarity.similarity):
         app.command()(_command)
     app.add_typer(teacher.students_app, name="students")
+    app.info.help = f"{app.info.help} Teachers also run the server and read the scores."
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -148,3 +148,13 @@ def test_one_version_everywhere_and_reproducible_builds(client_wheel: Path, tmp_
     again = build_backend.build(tmp_path)
     assert again.name == client_wheel.name
     assert again.read_bytes() == client_wheel.read_bytes()  # the server's build is the very same wheel
+
+
+def test_the_standard_build_frontend_builds_the_same_wheel(client_wheel: Path, tmp_path: Path) -> None:
+    """`python -m build` (PEP 517, like pip) through the same backend: the same bytes."""
+    import subprocess
+
+    done = subprocess.run([sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(tmp_path),
+                           str(ROOT / "client")], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / client_wheel.name).read_bytes() == client_wheel.read_bytes()
