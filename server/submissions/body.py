@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -81,7 +82,9 @@ async def read_submission_body(request: Request, ctx: ContextDep) -> SubmissionR
             await form.close()
         report: dict[str, Any] | None = None
         if notebook:
-            extracted = notebook_source(data, ctx.settings)
+            # Validating and parsing a notebook of up to MAX_NOTEBOOK_KIB is CPU work (~0.5 s for 2 MiB of
+            # cells and outputs): keep it off the event loop.
+            extracted = await run_in_threadpool(notebook_source, data, ctx.settings)
             source, report = extracted.source, extracted.report()
         else:
             if len(data) > limit:
