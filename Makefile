@@ -39,7 +39,7 @@ test: $(STAMP) chromium lint
 # The unit layer only (grader steps, exercise pack, API contracts, CLI): a couple of minutes, no sandbox
 # processes, browser or PostgreSQL.
 test-fast: $(STAMP)
-	$(BIN)/pytest -p no:cacheprovider -q tests/grader tests/exercise tests/api tests/cli tests/test_generality.py \
+	$(BIN)/pytest -p no:cacheprovider -q tests/grader tests/exercise tests/api tests/cli tests/client tests/test_generality.py \
 		-m "not slow and not browser"
 
 clean:
