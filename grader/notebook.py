@@ -10,8 +10,10 @@ with `ast`; of its top-level statements we keep
 Everything else is an experiment and is not run: calls, loops, `print`, plots, training, assignments of
 computed values, `if __name__ == "__main__":` blocks, imports of modules the grader does not have
 (matplotlib, torch, ...), IPython magics (`%...`, a `%%` cell magic skips its whole cell) and shell lines
-(`!...`). A cell that is not valid Python is skipped whole. Markdown and raw cells are ignored. Bare strings
-(docstrings) and `pass` are dropped without a report. Cells are numbered by position, from 1.
+(`!...`). A cell that is not valid Python is skipped whole. `from __future__` imports move to the top.
+Markdown and raw cells are ignored. Bare strings (docstrings) and `pass` are dropped without a report.
+Cells are numbered by position, from 1. Kept code still runs as written: a decorator or base class from a
+dropped import (`@torch.no_grad()`) fails when the source is imported, and the feedback says so.
 
 This module is shared by the server (uploads), the student client (offline check, Jupyter) and the student
 web pages. Nothing here runs the notebook's code.
@@ -125,6 +127,7 @@ def extract_cells(cells: Sequence[tuple[str, str]], available: Iterable[str] = A
     allowed = frozenset(available)
     defined: set[str] = set()
     chunks: list[str] = []
+    futures: list[str] = []  # `from __future__ import ...` must open the file: hoisted there
     skipped: list[SkippedCell] = []
     code_cells = 0
     for position, (cell_type, source) in enumerate(cells, start=1):
@@ -132,11 +135,14 @@ def extract_cells(cells: Sequence[tuple[str, str]], available: Iterable[str] = A
             continue
         code_cells += 1
         kept, reasons = _filter_cell(source, allowed, defined)
-        if kept:
-            chunks.append(f"# --- notebook cell {position} ---\n" + "\n".join(kept) + "\n")
         if reasons:
             skipped.append(SkippedCell(cell=position, whole=not kept, reasons=tuple(reasons)))
-    return NotebookSource(source="\n".join(chunks), code_cells=code_cells, skipped=tuple(skipped))
+        futures += [k for k in kept if k.startswith("from __future__") and k not in futures]
+        kept = [k for k in kept if not k.startswith("from __future__")]
+        if kept:
+            chunks.append(f"# --- notebook cell {position} ---\n" + "\n".join(kept) + "\n")
+    head = "\n".join(futures) + "\n\n" if futures else ""
+    return NotebookSource(source=head + "\n".join(chunks), code_cells=code_cells, skipped=tuple(skipped))
 
 
 def _parse_cell(source: str) -> tuple[ast.Module | None, str, bool, dict[str, Any] | None]:

@@ -98,3 +98,10 @@ def test_an_old_v3_notebook_is_converted() -> None:
         {"cell_type": "code", "input": "def f():\n    return 3\nprint(f())", "language": "python", "outputs": []}]}]}
     out = extract_notebook(json.dumps(v3).encode())
     assert "def f():" in out.source and [c.cell for c in out.skipped] == [1]
+
+
+def test_future_imports_move_to_the_top() -> None:
+    out = extract_cells(_code("def f() -> int:\n    return 1", "from __future__ import annotations\nX = 1"))
+    assert out.source.startswith("from __future__ import annotations\n")
+    compile(out.source, "nb", "exec")
+    assert out.skipped == ()
