@@ -213,6 +213,7 @@ def test_each_service_command_starts_with_the_compose_environment(
     local = {  # what differs outside a container: the database host, ports, paths
         "RNN_GRADER_DATABASE_URL": empty_database,
         "RNN_GRADER_EXERCISES_DIR": str(REPO / "exercises"),
+        "RNN_GRADER_CLIENT_DIR": str(REPO / "client"),
         "RNN_GRADER_DATA_DIR": str(tmp_path / "data"),
         "RNN_GRADER_HOST": "127.0.0.1",
         "PYTHONPATH": str(REPO),
@@ -263,6 +264,8 @@ def test_each_service_command_starts_with_the_compose_environment(
                             headers=student, timeout=40)
         assert graded.status_code == 200, graded.text
         assert graded.json()["status"] == "graded" and graded.json()["score"] == 100
+        client = httpx.get(f"{base}/api/v1/client").json()  # the image builds the student client too
+        assert httpx.get(base + client["url"]).status_code == 200
         metrics = httpx.get(f"http://127.0.0.1:{metrics_port}/metrics").text
         assert "rnn_grader_grading_seconds_count" in metrics and "rnn_grader_queue_depth 0.0" in metrics
     finally:
