@@ -30,7 +30,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from grader.messages import msg, msg_with
+from grader.messages import msg
 from grader.result import Text
 
 # What the sandbox can import: the standard library and NumPy (the only third-party package it has).
@@ -288,7 +288,7 @@ def skipped_feedback(report: Mapping[str, Any] | None) -> list[Text]:
         reasons = [_reason_text(r) for r in cell.get("reasons", []) if isinstance(r, Mapping)]
         joined = Text(en="; ".join(t.en for t in reasons), zh="；".join(t.zh for t in reasons))
         key = "notebook_cell_skipped" if cell.get("whole") else "notebook_cell_partly"
-        lines.append(msg_with(key, {"reasons": joined}, cell=cell.get("cell", "?")))
+        lines.append(msg(key, reasons=joined, cell=cell.get("cell", "?")))
     return lines
 
 
