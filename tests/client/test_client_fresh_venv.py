@@ -72,7 +72,7 @@ def test_install_from_the_server_then_a_whole_student_session(tmp_path: Path, so
 
         rnn_grader = str(fresh / "bin" / "rnn-grader")
         # isolation: nothing of the server or the answer key, and no teacher commands
-        for module in ("reference", "server", "grader.sandbox", "grader.grade", "cli.teacher"):
+        for module in ("reference", "server", "grader.sandbox", "grader.grade", "grader.mutants", "cli.teacher"):
             probe = run(str(python), "-c", f"import {module}")
             assert probe.returncode == 1 and "ModuleNotFoundError" in probe.stderr, module
         ok(str(python), "-c", "import cli.main, grader.check, grader.notebook, rnn_grader_client.notebook")
@@ -80,7 +80,8 @@ def test_install_from_the_server_then_a_whole_student_session(tmp_path: Path, so
         assert "submit" in usage and "check" in usage
         commands = set(re.findall(r"^│ (\w+) ", usage, re.MULTILINE))
         assert {"login", "exercises", "fetch", "check", "submit", "status", "history"} <= commands
-        assert not commands & {"serve", "migrate", "worker", "scoreboard", "export", "regrade", "students"}
+        teacher_commands = {"serve", "migrate", "worker", "scoreboard", "export", "regrade", "students", "similarity"}
+        assert not commands & teacher_commands
 
         ok(rnn_grader, "login", "--server", url, "--token", student["token"])
         ok(rnn_grader, "fetch", "rnn")
