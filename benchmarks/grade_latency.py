@@ -4,8 +4,11 @@ Prints p50/p99 latency and throughput with 1 and 2 parallel workers (each worker
 Grader and sandbox zygote, as in the server), the baseline of a fresh `python` subprocess per submission
 running the same cases with no isolation (grader.runner.LocalRunner), their ratio, where the time of one
 grading goes (the sandbox run vs the rest, the child's CPU and page faults), and the memory of an idle
-worker with its zygote and spare child. Targets on the 2-core machine: p50 <= 15 ms, p99 <= 40 ms,
->= 10x the baseline, >= 100 submissions/s with 2 workers, idle worker + zygote <= 120 MiB.
+worker with its zygote and spare child, and (issue 15) a plain exec() grader in the same run: a fresh
+`python` per submission that imports NumPy and exec()s the file with no isolation, on the same cases and
+verdicts. Targets on the 2-core machine (issue 15; one `TARGET` line each at the end): p50 <= 20 ms,
+p99 <= 40 ms, >= 90 submissions/s with 2 workers, >= 4x the plain exec() grader; idle worker + zygote
+<= 120 MiB.
 
 Throughput is timed from the moment every worker has its sandbox up and warmed (a barrier) to the last
 grading's end: start-up is not grading. Memory is measured in a fresh worker process after one grading,
@@ -20,12 +23,18 @@ from __future__ import annotations
 import argparse
 import multiprocessing as mp
 import os
+import pickle
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from multiprocessing.synchronize import Barrier
 from pathlib import Path
+from typing import Any
+
+import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -110,6 +119,53 @@ def _grade_many(n: int, seed0: int, baseline: bool = False, prefork: bool = True
         grader.close()
 
 
+# The naive grader of the issue: a fresh `python` that imports NumPy, exec()s the student's file with no
+# isolation at all and calls its functions on the cases (pickled in and out); the parent compares.
+PLAIN_EXEC_CHILD = """
+import pickle, sys
+import numpy as np
+namespace = {"__name__": "student"}
+exec(compile(open(sys.argv[1]).read(), sys.argv[1], "exec"), namespace)
+calls = pickle.load(sys.stdin.buffer)
+pickle.dump([namespace[function](*args) for function, args in calls], sys.stdout.buffer)
+"""
+
+
+def _plain_exec_many(n: int, seed0: int) -> Sample:
+    """Grade like the naive grader: same hidden cases, references and allclose verdicts, no sandbox."""
+    exercise = load_exercises()["rnn"]
+    sample = Sample()
+    with tempfile.TemporaryDirectory() as tmp:
+        student = Path(tmp) / "student.py"
+        student.write_text(SOURCE)
+        sample.started = time.perf_counter()
+        for i in range(n):
+            started = time.perf_counter()
+            cases = exercise.hidden_cases(seed0 + i)
+            parts = [exercise.spec.part(c.part) for c in cases]
+            calls = [(p.function, c.args) for p, c in zip(parts, cases, strict=True)]
+            done = subprocess.run([sys.executable, "-c", PLAIN_EXEC_CHILD, str(student)], input=pickle.dumps(calls),
+                                  capture_output=True, check=True)
+            outputs = pickle.loads(done.stdout)
+            passed = 0
+            for part, case, got in zip(parts, cases, outputs, strict=True):
+                want = exercise.reference_function(part)(*case.args)
+                passed += _naive_close(got, want, part.rtol, part.atol)
+            sample.latencies_ms.append((time.perf_counter() - started) * 1000)
+            if passed != len(cases):
+                raise SystemExit(f"plain exec grader: correct submission passed {passed}/{len(cases)}")
+        sample.ended = time.perf_counter()
+    return sample
+
+
+def _naive_close(got: Any, want: Any, rtol: float, atol: float) -> bool:
+    if isinstance(want, dict):
+        return isinstance(got, dict) and all(_naive_close(got[k], v, rtol, atol) for k, v in want.items())
+    if isinstance(want, tuple):
+        return all(_naive_close(g, w, rtol, atol) for g, w in zip(got, want, strict=True))
+    return bool(np.allclose(got, want, rtol=rtol, atol=atol))
+
+
 def _worker(n: int, seed0: int, prefork: bool, barrier: Barrier, queue: mp.Queue[Sample]) -> None:
     queue.put(_grade_many(n, seed0, prefork=prefork, barrier=barrier))
 
@@ -137,6 +193,16 @@ def _report(label: str, samples: list[Sample]) -> list[float]:
             f"{len(runs) / len(times):.2f} runs per grading"
         )
     return times
+
+
+def _report_throughput(samples: list[Sample]) -> float:
+    wall_s = max(s.ended for s in samples) - min(s.started for s in samples)
+    return sum(len(s.latencies_ms) for s in samples) / wall_s
+
+
+def _target(what: str, value: float, unit: str, op: str, bound: float) -> None:
+    ok = value <= bound if op == "<=" else value >= bound
+    print(f"TARGET {what}: {value:.1f} {unit} ({op} {bound:g}): {'met' if ok else 'MISSED'}")
 
 
 def _status_kib(pid: int, key: str) -> int:
@@ -225,6 +291,14 @@ def main() -> None:
 
     base = _report("baseline: fresh python, no isolation", [_grade_many(args.baseline_n, 40_000, baseline=True)])
     print(f"speed-up over baseline (p50): {_pct(base, 0.5) / _pct(one, 0.5):.1f}x")
+    plain = _report("plain exec() grader (issue 15)", [_plain_exec_many(args.baseline_n, 50_000)])
+    both = _report_throughput(parts)
+    speed_up = _pct(plain, 0.5) / _pct(one, 0.5)
+    print("summary (issue 15 targets, 2 cores):")
+    _target("grader p50", _pct(one, 0.5), "ms", "<=", 20)
+    _target("grader p99", _pct(one, 0.99), "ms", "<=", 40)
+    _target("2 workers", both, "/s", ">=", 90)
+    _target("speed-up over plain exec() grader (p50)", speed_up, "x", ">=", 4)
 
     queue: mp.Queue[str] = ctx.Queue()
     proc = ctx.Process(target=_idle_memory, args=(prefork, queue))

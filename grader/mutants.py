@@ -68,6 +68,9 @@ class Misconception:
     loose: bool = False
     # Recognised by the harness itself (the name is its), not by running a mutant.
     by_harness: bool = False
+    # Can only show as NaN/inf where the reference is finite (an overflow): not tried on other failures,
+    # which keeps the explain budget for the mistakes that can explain them.
+    non_finite_only: bool = False
 
     def entry(self) -> dict[str, Any]:
         """Plain JSON for the teacher pages (an ExerciseHooks.misconception_catalogue() item)."""
@@ -114,36 +117,46 @@ def _magnitude(value: Any) -> float:
     return max((float(f.max()) for f in finite if f.size), default=0.0)
 
 
-def _distance(a: Any, b: Any, atol: float) -> float:
-    """max relative error between two outputs of the same structure and shapes, else inf."""
+def _distance(a: Any, b: Any, atol: float, equal_nan: bool = False) -> float:
+    """max relative error between two outputs of the same structure and shapes, else inf. With `equal_nan`,
+    entries non-finite in both (NaN, or the same inf) do not count."""
     if isinstance(a, dict) != isinstance(b, dict) or (isinstance(a, dict) and set(a) != set(b)):
         return float("inf")
     la, lb = numeric_leaves(a), numeric_leaves(b)
     if la is None or lb is None or len(la) != len(lb) or any(x.shape != y.shape for x, y in zip(la, lb, strict=True)):
         return float("inf")
     with np.errstate(all="ignore"):
+        if equal_nan:
+            la, lb = _without_shared_non_finite(la, lb)
         errors = [relative_error(x, y, atol) for x, y in zip(la, lb, strict=True)]
     worst = max(errors, default=0.0)
     return worst if np.isfinite(worst) else float("inf")
 
 
-def _close(a: Any, b: Any, rtol: float, atol: float) -> bool:
+def _without_shared_non_finite(la: list[Any], lb: list[Any]) -> tuple[list[Any], list[Any]]:
+    """The leaves without the entries where both are NaN or both the same inf (a mutant that overflows
+    where the student's code does reproduces it there)."""
+    keep = [~((np.isnan(x) & np.isnan(y)) | (np.isinf(x) & (x == y))) for x, y in zip(la, lb, strict=True)]
+    return [x[k] for x, k in zip(la, keep, strict=True)], [y[k] for y, k in zip(lb, keep, strict=True)]
+
+
+def _close(a: Any, b: Any, rtol: float, atol: float, equal_nan: bool = False) -> bool:
     """grader.compare's verdict without its messages (this runs ~50 times per failing test): same structure,
     every key of `b` present in `a`, numeric leaves of equal shape, np.allclose(a, b, rtol, atol) with `b` as
-    the reference and NaN never close. Dtypes are ignored: compare already reports them. Missing in both
-    counts as equal."""
+    the reference and NaN never close (unless `equal_nan`: student against mutant, NaN where both are NaN).
+    Dtypes are ignored: compare already reports them. Missing in both counts as equal."""
     if a is _MISSING or b is _MISSING:
         return a is b
     if isinstance(b, dict):
-        return isinstance(a, dict) and all(k in a and _close(a[k], v, rtol, atol) for k, v in b.items())
+        return isinstance(a, dict) and all(k in a and _close(a[k], v, rtol, atol, equal_nan) for k, v in b.items())
     if isinstance(b, tuple | list):
         return (isinstance(a, tuple | list) and len(a) == len(b)
-                and all(_close(x, y, rtol, atol) for x, y in zip(a, b, strict=True)))
+                and all(_close(x, y, rtol, atol, equal_nan) for x, y in zip(a, b, strict=True)))
     la, lb = numeric_leaves(a), numeric_leaves(b)
     if not la or not lb or isinstance(a, dict | tuple | list) or la[0].shape != lb[0].shape:
         return False
     with np.errstate(all="ignore"):
-        return bool(np.allclose(la[0], lb[0], rtol=rtol, atol=atol, equal_nan=False))
+        return bool(np.allclose(la[0], lb[0], rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
 def _float32_evidence(student: Any) -> bool:
@@ -189,12 +202,22 @@ class _FailedTest:
         self.student, self.reference = student, reference
         self.all_paths: tuple[str, ...] = part.outputs or (tuple(reference) if isinstance(reference, dict) else ())
         self.wrong = frozenset(p for p in self.all_paths if not self.right(p))
+        self.non_finite = any(self._non_finite(p) for p in self.wrong)
         self.outputs: dict[str, Any] = {}
 
     def right(self, path: str) -> bool:
         s = get_output(self.student, self.part, path)
         ref = get_output(self.reference, self.part, path)
         return s is not _MISSING and _close(s, ref, self.part.rtol, self.part.atol)
+
+    def _non_finite(self, path: str) -> bool:
+        """NaN or inf in the student's output where the reference's is finite."""
+        ls = numeric_leaves(get_output(self.student, self.part, path))
+        lr = numeric_leaves(get_output(self.reference, self.part, path))
+        if not ls or not lr or len(ls) != len(lr):
+            return False
+        return any(s.shape == r.shape and bool(np.any(~np.isfinite(s) & np.isfinite(r)))
+                   for s, r in zip(ls, lr, strict=True))
 
     def run(self, variant: Mutant) -> Any:
         """The mutant's output on copies of the case's inputs (once per distinct source), or _MISSING."""
@@ -216,6 +239,8 @@ class _FailedTest:
         # An exact mistake changes every output it is matched on; float32 rounding might spare one.
         if not paths or not (set(paths) & self.wrong if m.loose else set(paths) <= self.wrong):
             return None
+        if m.non_finite_only and not self.non_finite:
+            return None
         out = self.run(variant)
         if out is _MISSING:
             return None
@@ -227,15 +252,15 @@ class _FailedTest:
         if m.loose and not _float32_evidence([studs[p] for p in paths]):
             return None
         tols = {p: self.tolerance(m, refs[p]) for p in self.all_paths}
-        if not all(_close(studs[p], muts[p], *tols[p]) for p in paths):
+        if not all(_close(studs[p], muts[p], *tols[p], equal_nan=True) for p in paths):
             return None
         shown = [p for p in paths if studs[p] is not _MISSING]
-        to_mutant = max((_distance(studs[p], muts[p], tols[p][1]) for p in shown), default=0.0)
+        to_mutant = max((_distance(studs[p], muts[p], tols[p][1], equal_nan=True) for p in shown), default=0.0)
         to_reference = max((_distance(studs[p], refs[p], self.part.atol) for p in shown),
                            default=float("inf"))
         if to_mutant >= to_reference:
             return None
-        explained = frozenset(p for p in self.wrong if _close(studs[p], muts[p], *tols[p]))
+        explained = frozenset(p for p in self.wrong if _close(studs[p], muts[p], *tols[p], equal_nan=True))
         return _Match(m, to_mutant, explained)
 
 

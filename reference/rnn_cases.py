@@ -1,11 +1,13 @@
 """Test inputs for exercise `rnn`: the hidden cases of one submission (from its seed) and the public examples.
 
 Every case targets one way an implementation goes wrong: T=1/B=1 edge shapes, long sequences where the
-recurrence dominates (W_hh scaled to a chosen spectral radius below or above 1), saturated tanh, a zero h0,
+recurrence dominates (W_hh scaled to a chosen spectral radius below or above 1), saturated tanh, extreme
+pre-activations where a tanh written with exp overflows, a zero h0,
 non-square sizes (I, H, O all different, so a transposed weight cannot pass by accident), and clipping right
 at its threshold. Descriptions and facts carry sizes and kinds only, never input values.
 
-All arrays are float64 and C-contiguous; the only randomness is `np.random.default_rng(seed)`.
+All arrays are float64 and C-contiguous; the only randomness is `np.random.default_rng(seed)` (and, for the
+cases added later, `np.random.default_rng([seed, EXTRA_STREAM])`).
 """
 
 from __future__ import annotations
@@ -81,6 +83,14 @@ SATURATED = RnnKind(
 ZERO_H0 = RnnKind("zero_h0", "zero initial hidden state h0", "初始隐状态 h0 全为零", zero_h0=True)
 NON_SQUARE = RnnKind("non_square", "non-square sizes (I, H, O all different)", "非方阵尺寸（I、H、O 互不相同）")
 RANDOM = RnnKind("random", "random mid-size case", "随机中等规模用例")
+# Pre-activations in the thousands, the range a network reaches when its weights explode: tanh is exactly
+# +-1 there, and a tanh written with exp overflows (exp(2a) is inf from a > 355, exp(a) from a > 709). With
+# std 3000, 4 in 5 entries are past 709 in magnitude, half of each sign: even the smallest case (40 entries
+# per step) has both signs far past the overflow, whatever the seed.
+EXTREME = RnnKind(
+    "extreme", "extreme pre-activations (magnitudes in the thousands, as after exploding gradients)",
+    "极端预激活值（幅度达数千，如梯度爆炸之后）", x_scale=3000.0,
+)
 
 
 def _sizes(rng: np.random.Generator, kind: RnnKind, public: bool) -> Sizes:
@@ -260,12 +270,16 @@ HIDDEN_RNN_KINDS = (
     (RANDOM, "random_1"),
     (RANDOM, "random_2"),
 )
+# Forward only (backward gets h, and 1 - h^2 has nothing to overflow). Drawn from its own stream of the seed
+# and added after the others, so every case a seed had before this kind existed is unchanged.
+EXTRA_FORWARD_KINDS = ((EXTREME, "extreme"),)
+EXTRA_STREAM = 1
 PUBLIC_RNN_KINDS = ((SINGLE, "example_single_step"), (RANDOM, "example_small"), (NON_SQUARE, "example_non_square"))
 PUBLIC_CLIP_KINDS = ("far_below", "just_above", "mixed_shapes")
 
 
 def build_hidden_cases(seed: int, forward: Forward) -> list[Case]:
-    """22 cases: 8 forward, 8 backward (the same kinds), 6 clip. `forward` supplies backward's h."""
+    """23 cases: 9 forward, 8 backward (the same kinds but `extreme`), 6 clip. `forward` supplies backward's h."""
     rng = np.random.default_rng(seed)
     cases = [
         _rnn_case(rng, part, kind, forward, label=label, public=False)
@@ -276,6 +290,10 @@ def build_hidden_cases(seed: int, forward: Forward) -> list[Case]:
     cases += [
         _clip_case(rng, kind, float(norm), label=kind.name, public=False)
         for kind, norm in zip(CLIP_KINDS, norms, strict=True)
+    ]
+    extra = np.random.default_rng([seed, EXTRA_STREAM])
+    cases[len(HIDDEN_RNN_KINDS):len(HIDDEN_RNN_KINDS)] = [
+        _rnn_case(extra, "forward", kind, forward, label=label, public=False) for kind, label in EXTRA_FORWARD_KINDS
     ]
     return cases
 

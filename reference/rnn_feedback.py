@@ -107,6 +107,13 @@ CATALOG: dict[str, dict[str, str]] = {
         "handles the whole batch.",
         "zh": "规律：只有长序列超时。只对时间步循环；一次矩阵乘法即可处理整个批次。",
     },
+    "pattern_extreme_only": {
+        "en": "Pattern: only the case with extreme pre-activations fails (magnitudes in the thousands, where "
+        "tanh is exactly +-1). Something overflows for large inputs: use np.tanh rather than a formula built "
+        "from np.exp.",
+        "zh": "规律：只有极端预激活值的用例失败（幅度达数千，tanh 恰为 +-1）。某处在输入很大时溢出：请使用 "
+        "np.tanh，而不是用 np.exp 自己拼公式。",
+    },
     "pattern_saturated_only": {
         "en": "Pattern: only the saturated case fails (large pre-activations). If you compute tanh from np.exp, "
         "it overflows there: use np.tanh. In the backward pass, take 1 - h_t^2 from the h you were given.",
@@ -179,7 +186,7 @@ def _numeric_hints(part: Part, case: Case, student: Any, reference: Any) -> list
     non_finite, blowup = numeric_symptoms(student, reference)
     kind = case.facts.get("kind")
     if non_finite:
-        if kind == "saturated":
+        if kind in ("saturated", "extreme"):  # exp of a large pre-activation overflows
             return [text("nan_saturated")]
         if kind == "long_exploding" and part.name == "backward":
             return [text("nan_exploding")]
@@ -225,10 +232,11 @@ def _rnn_patterns(part: Part, summary: PartSummary) -> list[str]:
             keys.append("pattern_vanishing_only")
         else:
             keys.append("pattern_long_only")
-    for kind in ("saturated", "non_square", "zero_h0"):
+    for kind in ("saturated", "extreme", "non_square", "zero_h0"):
         if passed and kinds_failed == {kind}:
             keys.append(f"pattern_{kind}_only")
-    if kinds_passed == {"zero_h0"}:
+    # Every state of the extreme case is +-1, whatever the recurrence does: it passes many wrong recurrences.
+    if kinds_passed - {"extreme"} == {"zero_h0"}:
         keys.append("pattern_only_zero_h0_passes")
     if keys:
         return keys

@@ -188,6 +188,25 @@ MISCONCEPTIONS: tuple[Misconception, ...] = (
         ),
     ),
     Misconception(
+        "forward.tanh_overflows", "forward",
+        _t("tanh is written with np.exp and overflows", "用 np.exp 手写的 tanh 溢出了"),
+        _t("Use np.tanh; this formula overflows: exp(2a) is inf once a > 355 (exp(a) once a > 709), and "
+           "inf / inf is NaN, which then spreads to every later step. Pre-activations that large are what "
+           "exploding weights produce (lesson 04). np.tanh is right for every float64 input; a formula that "
+           "never divides inf by inf, such as 1 - 2 / (exp(2a) + 1), also stays finite.",
+           "请使用 np.tanh；这个公式会溢出：a > 355 时 exp(2a) 为 inf（a > 709 时 exp(a) 亦然），inf / inf "
+           "得到 NaN，并传到之后的每一步。权重爆炸时预激活值正会这么大（第 04 课）。np.tanh 对任何 float64 "
+           "输入都正确；不会出现 inf / inf 的公式（例如 1 - 2 / (exp(2a) + 1)）也不会溢出。"),
+        (
+            Variant(FORWARD, (("np.tanh(a_t)", "(np.exp(2 * a_t) - 1) / (np.exp(2 * a_t) + 1)"),), ("h",)),
+            Variant(FORWARD, (("np.tanh(a_t)", "(1 - np.exp(-2 * a_t)) / (1 + np.exp(-2 * a_t))"),), ("h",)),
+            Variant(FORWARD, (("np.tanh(a_t)", "(np.exp(a_t) - np.exp(-a_t)) / (np.exp(a_t) + np.exp(-a_t))"),),
+                    ("h",)),
+            Variant(FORWARD, (("np.tanh(a_t)", "np.sinh(a_t) / np.cosh(a_t)"),), ("h",)),
+        ),
+        non_finite_only=True,
+    ),
+    Misconception(
         "forward.y_from_h_prev", "forward",
         _t("y_t is computed from h_{t-1} instead of h_t", "y_t 用 h_{t-1} 而不是 h_t 计算"),
         _t("Update the state first, then read it out: y_t = W_hy h_t + b_y uses this step's new h_t (lesson 02).",

@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from cli.version import VERSION
 from grader.exercise import Exercise, load_exercises
 from server.access_log import AccessLogMiddleware
+from server.body_drain import DrainRejectedBody
 from server.catalog import build_catalog
 from server.client_dist import ClientWheel
 from server.config import Settings, get_settings, with_generated_secrets
@@ -85,6 +86,7 @@ def create_app(
     install_error_handlers(app)
     app.add_middleware(AccessLogMiddleware, metrics=metrics, prefix=API_PREFIX)
     app.add_middleware(VersionHeaderMiddleware, version=VERSION)
+    app.add_middleware(DrainRejectedBody)  # outermost: a client that sends its whole body first gets its 413
     for module in (students, submissions, regrade, exercises, scoreboard, similarity, health, client):
         app.include_router(module.router, prefix=API_PREFIX)
     # Un-prefixed aliases for load balancers and container health checks, and the Prometheus endpoint.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections import Counter
@@ -16,7 +17,8 @@ from reference import rnn, rnn_cases
 SEEDS = (0, 1, 7, 99, 123456789, 2**63 + 11)
 REFERENCE = {"forward": rnn.rnn_forward, "backward": rnn.rnn_backward, "clip": rnn.clip_grad_norm}
 RNN_KINDS = {"single_step", "long_vanishing", "long_exploding", "saturated", "zero_h0", "non_square", "random"}
-KINDS: dict[str, Any] = {k.name: k for k, _ in rnn_cases.HIDDEN_RNN_KINDS} | {k.name: k for k in rnn_cases.CLIP_KINDS}
+KINDS: dict[str, Any] = ({k.name: k for k, _ in rnn_cases.HIDDEN_RNN_KINDS + rnn_cases.EXTRA_FORWARD_KINDS}
+                         | {k.name: k for k in rnn_cases.CLIP_KINDS})
 
 
 def by_name(cases: list[Case]) -> dict[str, Case]:
@@ -67,10 +69,10 @@ def test_different_seeds_different_values() -> None:
 def test_case_set(hidden: dict[str, Case]) -> None:
     assert 20 <= len(hidden) <= 25
     parts = Counter(c.part for c in hidden.values())
-    assert parts == {"forward": 8, "backward": 8, "clip": 6}
+    assert parts == {"forward": 9, "backward": 8, "clip": 6}
     for part in ("forward", "backward"):
         kinds = Counter(c.facts["kind"] for c in hidden.values() if c.part == part)
-        assert set(kinds) == RNN_KINDS and kinds["random"] == 2
+        assert set(kinds) == (RNN_KINDS | {"extreme"} if part == "forward" else RNN_KINDS) and kinds["random"] == 2
     assert {c.facts["kind"] for c in hidden.values() if c.part == "clip"} == {k.name for k in rnn_cases.CLIP_KINDS}
 
 
@@ -130,6 +132,10 @@ def test_rnn_cases_are_what_they_claim(hidden: dict[str, Case]) -> None:
             assert not np.any(case.args[1] if case.part == "forward" else case.args[2])
         if kind == "saturated":
             assert np.mean(np.abs(hidden_states(case)) > 0.99) > 0.5
+        if kind == "extreme":  # past the point where exp(a) overflows, in both signs
+            x, h0, W_xh, W_hh, b_h = case.args[:5]
+            a = x @ W_xh.T + b_h
+            assert np.sum(a > 710) >= 10 and np.sum(a < -710) >= 10
         if kind.startswith("long_"):
             W_hh = case.args[3] if case.part == "forward" else case.args[5]
             radius = float(np.max(np.abs(np.linalg.eigvals(W_hh))))
@@ -236,3 +242,40 @@ def test_references_never_write_to_their_inputs(hidden: dict[str, Case]) -> None
         outputs = REFERENCE[case.part](*args)
         inputs = {id(leaf) for leaf in leaves(args)}
         assert not any(id(leaf) in inputs for leaf in leaves(outputs)), case.name  # fresh arrays only
+
+
+# sha256 of every case name and argument of these seeds before the `extreme` kind was added (see fingerprint).
+CASES_BEFORE_EXTREME = {
+    7: "56587e4935afc3f22037f1c4fc2c4ba112b8df0e3e411e7cb4b97b8d706f333b",
+    2**63 + 11: "56590620d12afccbaf3146b00e30e3b82ea1c89acaccceb5605b4a9ad236f92e",
+}
+
+
+def fingerprint(cases: list[Case]) -> str:
+    digest = hashlib.sha256()
+
+    def feed(value: Any) -> None:
+        if isinstance(value, dict):
+            for k, v in value.items():
+                digest.update(k.encode())
+                feed(v)
+        elif isinstance(value, tuple):
+            for v in value:
+                feed(v)
+        elif isinstance(value, np.ndarray):
+            digest.update(value.tobytes())
+        else:
+            digest.update(repr(value).encode())
+
+    for case in cases:
+        digest.update(case.name.encode())
+        feed(case.args)
+    return digest.hexdigest()
+
+
+@pytest.mark.parametrize("seed", sorted(CASES_BEFORE_EXTREME))
+def test_the_extreme_case_only_adds_to_a_seeds_cases(seed: int) -> None:
+    """Submissions graded before keep every hidden case they had: the new kind comes from its own stream."""
+    cases = rnn.hidden_cases(seed)
+    assert [c.name for c in cases if c.facts["kind"] == "extreme"] == ["forward/extreme"]
+    assert fingerprint([c for c in cases if c.facts["kind"] != "extreme"]) == CASES_BEFORE_EXTREME[seed]

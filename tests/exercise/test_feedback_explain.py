@@ -67,6 +67,16 @@ def _map(value: Any, f: Any) -> Any:
     return f(value)
 
 
+@pytest.mark.parametrize("k", range(len(BY_NAME["forward.tanh_overflows"].variants)))
+def test_a_tanh_that_overflows_is_named_on_the_extreme_case(k: int) -> None:
+    c = case("forward/extreme")
+    student = mutant("forward.tanh_overflows", c, k)
+    assert not np.all(np.isfinite(student[1]))
+    texts, names = explain(part("forward"), c, student, reference(c))
+    assert names == ["forward.tanh_overflows"]
+    assert "use np.tanh; this formula overflows" in texts[0].en.lower() and "请使用 np.tanh" in texts[0].zh
+
+
 @pytest.mark.parametrize("name,k", [("forward/long_exploding", 0), ("forward/random_2", 1), ("backward/saturated", 2),
                                     ("backward/long_vanishing", 3), ("clip/mixed_shapes", 4), ("clip/just_above", 5)])
 def test_float32_is_recognised_whether_or_not_the_result_is_cast_back(name: str, k: int) -> None:
@@ -174,6 +184,8 @@ def test_failing_only_one_special_kind() -> None:
     assert patterns("backward", {"non_square"}) == ["pattern_non_square_only"]
     assert patterns("backward", {"zero_h0"}) == ["pattern_zero_h0_only"]
     assert patterns("forward", RNN_KINDS - {"zero_h0"}) == ["pattern_only_zero_h0_passes"]
+    assert patterns("forward", RNN_KINDS - {"zero_h0"} | {"extreme"}) == ["pattern_only_zero_h0_passes"]
+    assert patterns("forward", {"extreme"}) == ["pattern_extreme_only"]  # not "the recurrence is wrong"
 
 
 def test_nothing_failed_or_only_the_grader_failed_says_nothing() -> None:

@@ -204,11 +204,69 @@ def test_classic_mistakes_fail(graded: list[tuple[Case, Any]], exercise: Exercis
                 dh = (dh * (1 - h[t] ** 2)) @ W_hh
         return _grads_from_da(da, dy, x, h0, h, W_xh, W_hh)
 
-    # Truncation is invisible where gradients vanish anyway: catching it is what long_exploding is for.
+    # Truncation is invisible where gradients vanish anyway: catching it is what long_exploding is for. On
+    # the extreme case every state is +-1 whatever W_hh does: that case is there for overflow.
     mistakes = [("forward", untransposed, "all"), ("backward", h_t_in_dW_hh, "all"),
                 ("backward", truncated, "long_exploding")]
     for part_name, fn, which in mistakes:
         part = exercise.spec.part(part_name)
         for case, want in graded:
+            if case.facts["kind"] == "extreme":
+                continue
             if case.part == part_name and which in ("all", case.facts["kind"]):
                 assert excess(fn(*case.args), want, part.rtol, part.atol) > 1, (fn.__name__, case.name)
+
+
+# ---------------------------------------------------------------- tanh written by hand
+
+
+def formula_forward(tanh: Callable[[np.ndarray], np.ndarray]) -> Callable[..., Any]:
+    def forward(x, h0, W_xh, W_hh, b_h, W_hy, b_y):
+        hs, prev = [], h0
+        for t in range(x.shape[0]):
+            prev = tanh(x[t] @ W_xh.T + prev @ W_hh.T + b_h)
+            hs.append(prev)
+        h = np.stack(hs)
+        return h @ W_hy.T + b_y, h
+
+    return forward
+
+
+# Right for every float64 input: exp may overflow to inf, but nothing divides inf by inf.
+STABLE_TANH = {
+    "1 - 2/(exp(2a)+1)": lambda a: 1 - 2 / (np.exp(2 * a) + 1),
+    "2/(1+exp(-2a)) - 1": lambda a: 2 / (1 + np.exp(-2 * a)) - 1,
+    "sign-split exp(-2|a|)": lambda a: np.sign(a) * (1 - np.exp(-2 * np.abs(a))) / (1 + np.exp(-2 * np.abs(a))),
+}
+# inf / inf = NaN once |a| is past ~355 (exp(2a)) or ~709 (exp(a)), in one sign or both.
+OVERFLOWING_TANH = {
+    "(exp(2a)-1)/(exp(2a)+1)": lambda a: (np.exp(2 * a) - 1) / (np.exp(2 * a) + 1),
+    "(1-exp(-2a))/(1+exp(-2a))": lambda a: (1 - np.exp(-2 * a)) / (1 + np.exp(-2 * a)),
+    "(exp(a)-exp(-a))/(exp(a)+exp(-a))": lambda a: (np.exp(a) - np.exp(-a)) / (np.exp(a) + np.exp(-a)),
+    "sinh/cosh": lambda a: np.sinh(a) / np.cosh(a),
+}
+
+
+@pytest.mark.parametrize("name", sorted(STABLE_TANH))
+def test_a_stable_hand_written_tanh_passes_every_forward_case(
+    graded: list[tuple[Case, Any]], exercise: Exercise, name: str
+) -> None:
+    part = exercise.spec.part("forward")
+    forward = formula_forward(STABLE_TANH[name])
+    with np.errstate(over="ignore"):
+        result = {case.name: excess(forward(*case.args), want, part.rtol, part.atol)
+                  for case, want in graded if case.part == "forward"}
+    assert max(result.values()) <= 1 / MARGIN, {k: v for k, v in result.items() if v > 1 / MARGIN}
+
+
+@pytest.mark.parametrize("name", sorted(OVERFLOWING_TANH))
+def test_an_overflowing_tanh_fails_the_extreme_case_of_every_seed(
+    graded: list[tuple[Case, Any]], exercise: Exercise, name: str
+) -> None:
+    forward = formula_forward(OVERFLOWING_TANH[name])
+    extreme = [(case, want) for case, want in graded if case.facts["kind"] == "extreme"]
+    assert len(extreme) == len(SEEDS)
+    for case, _want in extreme:
+        with np.errstate(over="ignore", invalid="ignore"):
+            y, h = forward(*case.args)
+        assert not np.all(np.isfinite(h)), case.name  # NaN where the reference is exactly +-1
