@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
@@ -21,6 +22,7 @@ from server.db import create_db_engine, run_migrations
 from server.deps import AppContext
 from server.errors import install_error_handlers
 from server.grading.claims import requeue_stale
+from server.grading.processes import ProcessQueue
 from server.grading.protocol import GraderFactory, Notifier
 from server.grading.queues import make_queue
 from server.metrics import Metrics
@@ -51,7 +53,8 @@ def create_app(
     engine = create_db_engine(settings.database_url)
     metrics = Metrics(engine)
     notifier = Notifier()
-    queue = make_queue(engine, settings, catalog, metrics, notifier, grader_factory)
+    queue = make_queue(engine, settings, catalog, metrics, notifier, grader_factory,
+                       exercises_from_settings=exercises_by_id is None)
     ctx = AppContext(settings=settings, engine=engine, catalog=catalog, queue=queue, notifier=notifier,
                      metrics=metrics)
     similarity_reports = SimilarityService(engine, catalog, settings)
@@ -64,8 +67,12 @@ def create_app(
             await run_in_threadpool(run_migrations, engine)
         await run_in_threadpool(requeue_stale, engine)
         await run_in_threadpool(queue.start)
-        log.info("ready: %d exercise(s) %s, %d grading thread(s), queue=%s", len(catalog.exercises),
-                 sorted(catalog.exercises), queue.workers, settings.queue)
+        # What start-up allocated lives as long as the process: keep it out of every collection.
+        gc.collect()
+        gc.freeze()
+        log.info("ready: %d exercise(s) %s, %d grading %s(s), queue=%s", len(catalog.exercises),
+                 sorted(catalog.exercises), queue.workers,
+                 "process" if isinstance(queue, ProcessQueue) else "thread", settings.queue)
         try:
             yield
         finally:

@@ -41,7 +41,9 @@ def describe(configured: Settings, settings: Settings) -> list[str]:
         "seed secret: "
         + ("from RNN_GRADER_SECRET" if configured.secret is not None
            else f"in {settings.secret_path.resolve()} (mode 0600)"),
-        f"grading threads in this process: {settings.workers} (queue: {settings.queue})",
+        (f"grading processes started by this server: {settings.workers}"
+         if settings.queue == "inprocess" and settings.worker_processes
+         else f"grading threads in this process: {settings.workers}") + f" (queue: {settings.queue})",
         f"API: http://{settings.host}:{settings.port}/api/v1  docs: http://{settings.host}:{settings.port}/docs",
     ]
     return lines

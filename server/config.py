@@ -55,7 +55,12 @@ class Settings(BaseSettings):
     secret: SecretStr | None = Field(default=None, description="Seed secret; generated if unset (SQLite only).")
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
-    workers: int = Field(default=2, ge=0, le=64, description="In-process grading threads; 0 = none.")
+    workers: int = Field(default=2, ge=0, le=64, description="Grading workers started by the server; 0 = none.")
+    worker_processes: bool = Field(
+        default=True,
+        description="inprocess queue: the server's grading workers are processes it starts and supervises "
+        "(the API process only serves HTTP); false: threads of the API process.",
+    )
     queue: Literal["inprocess", "procrastinate"] = Field(
         default="inprocess",
         description="inprocess: grading threads poll the database; procrastinate: jobs on PostgreSQL for "

@@ -200,6 +200,19 @@ def release(engine: Engine, submission_id: int, owner: str, last_error: str) -> 
         )
 
 
+def release_owned(engine: Engine, owner: str, last_error: str) -> int:
+    """Give back every claim of a grading loop known to be dead (its process exited), without waiting for
+    the leases to run out. The attempt it used counts: a submission that kills its worker ends `failed`."""
+    with engine.begin() as conn:
+        return int(
+            conn.execute(
+                sa.update(Submission)
+                .where(S.status == RUNNING, S.lease_owner == owner)
+                .values(status=QUEUED, lease_until=None, lease_owner=None, last_error=last_error)
+            ).rowcount
+        )
+
+
 class LeaseHeartbeat:
     """Extends the lease every lease/3 seconds while the grading runs in the calling thread."""
 

@@ -47,7 +47,7 @@ class GradingLoop:
                                    submission_id)
         if failed:
             self.metrics.gradings.labels(result="failed").inc(failed)
-            self.notifier.notify()
+            self.notifier.announce("failed", count=failed)
         if claim is None:
             return failed > 0
         self.process(claim)
@@ -77,7 +77,7 @@ class GradingLoop:
                 release(self.engine, claim.id, self.name, "interrupted")
             self.metrics.gradings.labels(result=outcome).inc()
             self.metrics.grading_seconds.labels(exercise=claim.exercise).observe(elapsed)
-            self.notifier.notify()
+            self.notifier.announce(outcome, claim.exercise, elapsed)
 
     def _finish(self, claim: Claim, status: str, result: Result | None, error: str | None) -> str:
         written = write_result(self.engine, claim.id, status, result, error)

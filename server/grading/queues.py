@@ -1,4 +1,5 @@
-"""The queue the settings name: `RNN_GRADER_QUEUE=inprocess` (default) or `procrastinate`."""
+"""The queue the settings name: `RNN_GRADER_QUEUE=inprocess` (default: worker processes of the server, or
+threads) or `procrastinate`."""
 
 from __future__ import annotations
 
@@ -18,8 +19,15 @@ def make_queue(
     metrics: Metrics,
     notifier: Notifier,
     grader_factory: GraderFactory | None = None,
+    exercises_from_settings: bool = True,
 ) -> Queue:
+    """Worker processes need to load the same exercises themselves (from RNN_GRADER_EXERCISES_DIR) and the
+    real grader: a test that injects exercises or a fake grader gets threads of this process instead."""
     if settings.queue == "inprocess":
+        if settings.worker_processes and grader_factory is None and exercises_from_settings:
+            from server.grading.processes import ProcessQueue
+
+            return ProcessQueue(engine, settings, catalog, metrics, notifier)
         return InProcessQueue(engine, settings, catalog, metrics, notifier, grader_factory)
     if settings.queue == "procrastinate":
         from server.grading.procrastinate_queue import ProcrastinateQueue
