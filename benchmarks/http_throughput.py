@@ -106,7 +106,8 @@ def main() -> None:
     workers = os.environ.get("RNN_GRADER_WORKERS", "2")
     print(f"rnn-grader serve, SQLite, RNN_GRADER_WORKERS={workers}; {args.clients} clients with ?wait=30; "
           f"{os.cpu_count()} cores; load average {os.getloadavg()[0]:.2f}")
-    with tempfile.TemporaryDirectory() as tmp, live_server(Path(tmp) / "data", {"RNN_GRADER_WORKERS": workers}) as server:
+    env = {"RNN_GRADER_WORKERS": workers}
+    with tempfile.TemporaryDirectory() as tmp, live_server(Path(tmp) / "data", env) as server:
         tokens = [server.create_student(f"bench{i:02d}") for i in range(args.clients)]
         figures = Figures()
         lock = threading.Lock()

@@ -4,8 +4,9 @@ The submission body is refused as soon as it is known to be too large (declared 
 reading). If the server then answered and closed with the client still sending, the kernel would reset the
 connection over the unread bytes, and a client that writes its whole body before reading (urllib, curl
 without Expect, most simple scripts) would see "connection reset" instead of the JSON error. So before a 413
-(or any other error sent before the body was read) starts, the unread rest of the body is read and discarded, bounded in bytes and in time: a body larger than
-DRAIN_MAX_BYTES (declared or sent) or slower than DRAIN_MAX_SECONDS is still cut off.
+(or any other error sent before the body was read) starts, the unread rest of the body is read and
+discarded, bounded in bytes and in time: a body larger than DRAIN_MAX_BYTES (declared or sent) or slower
+than DRAIN_MAX_SECONDS is still cut off.
 """
 
 from __future__ import annotations

@@ -18,6 +18,9 @@ previous run. The wall-clock deadline starts at the hand-over; the CPU a child s
 confinement, warm-up) is reported apart, and RLIMIT_CPU, which counts the whole process, is compared with
 the total.
 
+What a child runs between its fork and the student's code (the order of the layers, the descriptor layout)
+is in `grader.sandbox.child`, the audit surface: this module only forks, hands over, watches and reaps.
+
 Per run the zygote watches the child with a pidfd against the deadline, kills the child's process group
 when needed, reaps it (it is the parent, so pids cannot be reused under it), empties the private directory
 in place, reports the raw exit facts (`Sandbox` classifies them) and forks the next spare.
@@ -25,7 +28,6 @@ in place, reports the raw exit facts (`Sandbox` classifies them) and forks the n
 
 from __future__ import annotations
 
-import fcntl
 import gc
 import importlib
 import json
@@ -43,21 +45,12 @@ import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, NoReturn
+from typing import Any
 
 from grader.sandbox import _sys, landlock, limits, protocol
 from grader.sandbox import seccomp as seccomp_filter
+from grader.sandbox.child import ChildSetup, run_child
 
-SETUP_FAILED_EXIT = 125
-# Descriptor layout inside a child waiting for its job: stdin, stdout, stderr, the warm-up's result sink,
-# its own /proc/self/statm (opened before Landlock, read at the job for RLIMIT_AS), the status pipe, the
-# Landlock ruleset (closed once applied) and the job socket.
-_SPARE_FDS = ("stdin", "stdout", "stderr", "sink", "statm", "status", "ruleset", "job")
-_SINK_FD, _STATM_FD, _STATUS_FD, _RULESET_FD, _JOB_FD = 3, 4, 5, 6, 7
-# ... and once it has its job (the student's code finds 0-3 only: status and payload are closed first).
-_RESULT_FD, _PAYLOAD_FD = 3, 4
-# A spare's soft CPU limit before its job (hard: unlimited, lowered at the job): a wedged warm-up ends.
-_SPARE_CPU_S = 10
 # Spares that die before getting a job, in a row, before the zygote stops forking them in advance.
 _MAX_IDLE_DEATHS = 2
 # Enough for scratch files; bounds what a run can write (each file is also capped by RLIMIT_FSIZE).
@@ -95,10 +88,6 @@ class _Child:
         self.job.close()
         os.close(self.pidfd)
         os.close(self.status_r)
-
-
-class _NoJob(Exception):
-    """The zygote closed a spare's job socket: it is not needed any more."""
 
 
 class Zygote:
@@ -335,9 +324,11 @@ class Zygote:
         status_r, status_w = os.pipe()
         sys.stdout.flush()
         sys.stderr.flush()
+        setup = ChildSetup(self.pid, self.config.private_dir, self.reset_signals, self.devnull, self.sink,
+                                 self.ruleset, self.seccomp, self.entry, self.warm_up)
         pid = os.fork()
         if pid == 0:
-            self._child(theirs.fileno(), status_w, warm)
+            run_child(setup, theirs.fileno(), status_w, warm)
         theirs.close()
         os.close(status_w)
         return _Child(pid=pid, pidfd=os.pidfd_open(pid), job=ours, status_r=status_r)
@@ -378,133 +369,6 @@ class Zygote:
                     _kill(pid, pidfd)
                     killed = str(message.get("reason", "requested"))
 
-    # ------------------------------------------------------------------ the child
-    def _child(self, job_fd: int, status_w: int, warm: bool) -> NoReturn:
-        code = SETUP_FAILED_EXIT
-        status_fd = status_w
-        try:
-            try:
-                self._enter_session()
-                statm = os.open("/proc/self/statm", os.O_RDONLY | os.O_CLOEXEC)
-                _arrange_fds([self.devnull, self.sink, self.sink, self.sink, statm, status_w,
-                              self.ruleset.fd if self.ruleset else self.sink, job_fd])
-                status_fd = _STATUS_FD
-                self._confine_spare()
-                warm_up_error = self._warm_up() if warm else ""
-                payload_bytes = self._take_job()
-            except _NoJob:
-                code = 0
-            except BaseException as exc:  # report and fail closed: no student code runs
-                os.write(status_fd, f"{type(exc).__name__}: {exc}".encode()[:2000])
-            else:
-                usage = resource.getrusage(resource.RUSAGE_SELF)
-                cpu = usage.ru_utime + usage.ru_stime
-                os.write(_STATUS_FD, f"ok {cpu:.6f} {usage.ru_minflt} {warm_up_error}".encode()[:2000])
-                os.close(_STATUS_FD)
-                code = self._call_entry(payload_bytes)
-        finally:
-            os._exit(code)
-
-    def _enter_session(self) -> None:
-        for sig in self.reset_signals:
-            signal.signal(sig, signal.SIG_DFL)
-        signal.pthread_sigmask(signal.SIG_SETMASK, ())
-        os.setsid()  # its own session and process group, which the zygote kills as a whole
-        _sys.prctl(_sys.PR_SET_PDEATHSIG, signal.SIGKILL)
-        if os.getppid() != self.pid:
-            raise RuntimeError("the zygote went away")
-
-    def _confine_spare(self) -> None:
-        """Every layer that does not depend on the job; the run's rlimits, and the seccomp filter that
-        locks them, come with it."""
-        os.chdir(self.config.private_dir)
-        os.environ.clear()
-        limits.apply_base(_SPARE_CPU_S)
-        _sys.drop_capabilities()
-        _sys.prctl(_sys.PR_SET_NO_NEW_PRIVS, 1)
-        if self.ruleset is not None:
-            landlock.restrict_self(_RULESET_FD)
-        os.close(_RULESET_FD)
-        if self.seccomp is not None:  # all of it but the rlimits lock, which waits for the run's limits
-            _sys.load_seccomp_bpf(self.seccomp.deny.for_pid(os.getpid()))
-
-    def _warm_up(self) -> str:
-        """Trusted code paths the run will take, so that their first-use costs are paid now. A failure
-        only costs speed: it is reported with the run, which goes ahead."""
-        assert self.warm_up is not None
-        try:
-            self.warm_up(_SINK_FD)
-        except BaseException as exc:
-            return f"warm-up failed: {type(exc).__name__}: {exc}"
-        finally:
-            gc.collect()  # the warm-up's garbage goes now, not in a collection during the run
-        return ""
-
-    def _take_job(self) -> int:
-        """Wait for the job; then the final layers, in the order that keeps them irreversible: descriptors,
-        rlimits (lowering only), the seccomp filter that denies changing them again. Returns the payload's
-        size."""
-        job = socket.socket(fileno=_JOB_FD)
-        received = protocol.recv(job)
-        job.close()
-        if received is None:
-            raise _NoJob
-        message, fds = received
-        if message.get("op") != "job" or len(fds) != 3:
-            raise RuntimeError(f"unexpected job message {message.get('op')!r} with {len(fds)} descriptors")
-        payload_fd, result_fd, output_fd = fds
-        run_limits = limits.RunLimits(**message["limits"])
-        sys.stdout.flush()  # what a warm-up printed goes to /dev/null, not into the run's output
-        sys.stderr.flush()
-        vm_bytes = int(os.pread(_STATM_FD, 256, 0).split()[0]) * os.sysconf("SC_PAGE_SIZE")
-        payload_bytes = os.fstat(payload_fd).st_size
-        for target, fd in ((1, output_fd), (2, output_fd), (_RESULT_FD, result_fd), (_PAYLOAD_FD, payload_fd)):
-            os.dup2(fd, target)  # received descriptors are above 5: no target is a source
-        os.closerange(_STATUS_FD + 1, 1 << 20)
-        limits.apply(run_limits, vm_bytes, payload_bytes)
-        if self.seccomp is not None:
-            _sys.load_seccomp_bpf(self.seccomp.rlimits_lock)
-        for stream in (sys.stdout, sys.stderr):
-            reconfigure = getattr(stream, "reconfigure", None)
-            if reconfigure is not None:
-                reconfigure(line_buffering=True)
-        return payload_bytes
-
-    def _call_entry(self, payload_bytes: int) -> int:
-        code = 0
-        try:
-            payload = _read_exactly(_PAYLOAD_FD, payload_bytes)
-            os.close(_PAYLOAD_FD)
-            self.entry(payload, _RESULT_FD)
-        except SystemExit as exc:
-            if exc.code is None or isinstance(exc.code, int):
-                code = exc.code or 0
-            else:
-                print(exc.code, file=sys.stderr)
-                code = 1
-        except BaseException:
-            code = 1
-            try:
-                traceback.print_exc()
-            except BaseException:
-                pass
-        for stream in (sys.stdout, sys.stderr):
-            try:
-                stream.flush()
-            except BaseException:
-                pass
-        return code & 0xFF
-
-
-def _arrange_fds(fds: list[int]) -> None:
-    """Put what the child keeps at 0..len(fds)-1 (through high copies, so no dup2 clobbers a source);
-    close everything else the zygote had open (its control socket, /dev/null, pipes of its own)."""
-    high = [fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 100) for fd in fds]
-    for target, fd in enumerate(high):
-        os.dup2(fd, target)
-    os.closerange(len(fds), 1 << 20)
-
-
 def _notice(sock: socket.socket, message: str) -> None:
     """Something the Sandbox should log (never part of a run's outcome)."""
     try:
@@ -522,20 +386,6 @@ def _kill(pid: int, pidfd: int) -> None:
         signal.pidfd_send_signal(pidfd, signal.SIGKILL)
     except ProcessLookupError:
         pass
-
-
-def _read_exactly(fd: int, size: int) -> bytearray:
-    """Straight into a writable buffer: the entry may build its (writable) inputs on it without a copy."""
-    buffer = bytearray(size)
-    with memoryview(buffer) as view:
-        offset = 0
-        while offset < size:
-            count = os.preadv(fd, [view[offset:]], offset)
-            if not count:
-                break
-            offset += count
-    del buffer[offset:]
-    return buffer
 
 
 def _read_status(fd: int) -> bytes:

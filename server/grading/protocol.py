@@ -31,9 +31,16 @@ class Notifier:
 
     def __init__(self) -> None:
         self._cond = threading.Condition()
+        self._generation = 0
+
+    @property
+    def generation(self) -> int:
+        """Counts notifications: read it before looking at the database, pass it to `wait`."""
+        return self._generation
 
     def notify(self) -> None:
         with self._cond:
+            self._generation += 1
             self._cond.notify_all()
 
     def announce(self, outcome: str, exercise: str | None = None, seconds: float | None = None,
@@ -42,8 +49,12 @@ class Notifier:
         sends it to the API process instead (`server.grading.processes`), with the figures for /metrics."""
         self.notify()
 
-    def wait(self, timeout: float) -> None:
+    def wait(self, timeout: float, since: int | None = None) -> None:
+        """Until the next notification (or `timeout`); at once if one came after `since` was read, so a
+        result announced between the caller's database read and this wait is not slept through."""
         with self._cond:
+            if since is not None and self._generation != since:
+                return
             self._cond.wait(timeout)
 
 

@@ -53,14 +53,15 @@ def _wait_until_final(ctx: ContextDep, session: Session, submission: Submission,
     assert submission.id is not None
     submission_id = submission.id
     while True:
-        session.rollback()  # end any snapshot: see what the grading threads wrote
+        seen = ctx.notifier.generation
+        session.rollback()  # end any snapshot: see what the grading threads and processes wrote
         current = session.get(Submission, submission_id)
         if current is None:  # pragma: no cover - rows are never deleted
             raise SubmissionNotFound()
         remaining = deadline - time.monotonic()
         if current.status in (SubmissionStatus.graded, SubmissionStatus.failed) or remaining <= 0:
             return current
-        ctx.notifier.wait(min(remaining, WAIT_POLL_S))
+        ctx.notifier.wait(min(remaining, WAIT_POLL_S), since=seen)
 
 
 def _respond(response: Response, submission: Submission, ctx: ContextDep, lang: str, teacher: bool) -> SubmissionView:
