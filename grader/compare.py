@@ -197,7 +197,12 @@ def _compare_leaf(
             Mismatch(path, "type", msg("wrong_type", what=what, expected="real numbers", got="complex numbers"))
         )
         return
-    s = arr.astype(np.float64)
+    s = arr if arr.dtype == np.float64 else arr.astype(np.float64)
+    # The common case, a right answer, in one pass of ufuncs: every entry within atol + rtol |r| of a finite
+    # reference is exactly np.allclose passing (a NaN or inf in the student's array never compares <=).
+    with np.errstate(all="ignore"):
+        if (np.abs(s - ref) <= part.atol + part.rtol * np.abs(ref)).all() and np.isfinite(ref).all():
+            return
     ref_finite = np.isfinite(ref)
     bad = ~np.isfinite(s) & ref_finite
     if bad.any():
