@@ -114,8 +114,10 @@ class ProcessQueue:
         self._generation += 1
         name = f"{self._name}-{index}.{self._generation}"
         reader, writer = _SPAWN.Pipe(duplex=False)
+        # daemon: should this process exit without stop(), multiprocessing sends them SIGTERM (they finish
+        # the grading in progress) instead of waiting for them forever.
         process = _SPAWN.Process(target=worker_main, args=(self.settings, name, self._wake, self._stop, writer),
-                                 name=f"rnn-grader-{name}", daemon=False)
+                                 name=f"rnn-grader-{name}", daemon=True)
         process.start()
         writer.close()  # the child holds the write end: EOF here means it is gone
         with self._lock:
