@@ -10,7 +10,6 @@ from dataclasses import dataclass
 
 from grader.exercise import Exercise, Limits
 from server.config import ConfigError, Settings
-from server.errors import ExerciseNotFound
 
 log = logging.getLogger("rnn_grader.catalog")
 
@@ -25,6 +24,9 @@ class Catalog:
         try:
             return self.exercises[exercise_id]
         except KeyError:
+            # Here, not at the top: grading worker processes use the catalog and never import FastAPI.
+            from server.errors import ExerciseNotFound
+
             raise ExerciseNotFound(f"no exercise {exercise_id!r}") from None
 
     def is_late(self, exercise_id: str, at: dt.datetime) -> bool:

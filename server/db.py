@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
 from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.engine.url import make_url
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 SERVER_DIR = Path(__file__).resolve().parent
 ALEMBIC_INI = SERVER_DIR / "alembic.ini"
@@ -70,6 +71,8 @@ def create_db_engine(url: str) -> Engine:
 
 
 def alembic_config(url: str | None = None) -> Config:
+    from alembic.config import Config  # here: grading worker processes import this module, never alembic
+
     cfg = Config(str(ALEMBIC_INI))
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     if url is not None:
@@ -79,6 +82,8 @@ def alembic_config(url: str | None = None) -> Config:
 
 def run_migrations(engine: Engine) -> None:
     """`alembic upgrade head` on this engine. Concurrent starts on PostgreSQL serialise on a lock."""
+    from alembic import command
+
     cfg = alembic_config()
     with engine.begin() as connection:
         cfg.attributes["connection"] = connection
