@@ -207,7 +207,7 @@ def release_owned(engine: Engine, owner: str, last_error: str) -> int:
         return int(
             conn.execute(
                 sa.update(Submission)
-                .where(S.status == RUNNING, S.lease_owner == owner)
+                .where(submissions_t.c.status == RUNNING, submissions_t.c.lease_owner == owner)
                 .values(status=QUEUED, lease_until=None, lease_owner=None, last_error=last_error)
             ).rowcount
         )
