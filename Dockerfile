@@ -1,6 +1,10 @@
 # One image, several commands (docker-compose.yml): `python -m server.migrate`, `rnn-grader serve`,
-# `rnn-grader worker`. See docs/deployment.md.
-FROM python:3.11-slim
+# `rnn-grader worker`. See docs/deployment.md. Needs BuildKit (Docker Engine 23+ / Compose v2 use it).
+# PYTHON_IMAGE: the base; a machine that cannot pull the official one passes a stand-in built from
+# Debian packages (deploy/standin/python.Dockerfile, chosen by deploy/compose_stack.py).
+ARG PYTHON_IMAGE=python:3.11-slim
+FROM ${PYTHON_IMAGE}
+LABEL org.rnn-grader.app="rnn-grader"
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
@@ -24,7 +28,11 @@ COPY grader ./grader
 COPY reference ./reference
 COPY cli ./cli
 COPY exercises ./exercises
-RUN pip install --no-cache-dir . \
+# The build secret `pip_ca` (optional) is a CA bundle for pip on a network that intercepts TLS; a secret
+# is mounted for this one step and is in no layer of the image.
+RUN --mount=type=secret,id=pip_ca \
+    if [ -s /run/secrets/pip_ca ]; then export PIP_CERT=/run/secrets/pip_ca; fi; \
+    pip install --no-cache-dir . \
     && python -c "import server.app, grader.sandbox.zygote, pyseccomp, procrastinate"
 
 USER grader
