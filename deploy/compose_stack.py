@@ -68,12 +68,12 @@ def say(message: str) -> None:
 
 
 def run(argv: Sequence[str], *, check: bool = True, timeout: float = 600, quiet: bool = False,
-        env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+        env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     """Run a command; its output is captured when `quiet` (shown if it fails), streamed otherwise."""
     full_env = {**os.environ, **(env or {})}
     try:
         done = subprocess.run(list(argv), text=True, timeout=timeout, env=full_env, stdin=subprocess.DEVNULL,
-                              capture_output=quiet)
+                              capture_output=quiet, cwd=cwd)
     except FileNotFoundError as exc:
         raise DeployError(f"{argv[0]} is not installed") from exc
     except subprocess.TimeoutExpired as exc:
@@ -357,7 +357,9 @@ class Stack:
 
     def run(self, *args: str, check: bool = True, quiet: bool = False,
             timeout: float = 600) -> subprocess.CompletedProcess[str]:
-        return run(self.command(*args), check=check, quiet=quiet, timeout=timeout, env=self.environment())
+        # From the project directory: docker-compose 1.29 reads the grader's seccomp profile relative to the
+        # working directory (v2: to the project directory).
+        return run(self.command(*args), check=check, quiet=quiet, timeout=timeout, env=self.environment(), cwd=REPO)
 
     def containers(self, service: str | None = None) -> list[str]:
         """Ids of this project's containers (running or not), found by compose's labels (v1 and v2 alike)."""
