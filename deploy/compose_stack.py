@@ -59,6 +59,10 @@ SECRETS = ("POSTGRES_PASSWORD", "RNN_GRADER_SECRET", "RNN_GRADER_ADMIN_TOKEN")
 CA_BUNDLES = ("/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt")
 
 
+# dockerd processes this process started, kept so they are waited for (not garbage-collected while running).
+_STARTED: dict[int, subprocess.Popen[bytes]] = {}
+
+
 class DeployError(Exception):
     """Something this machine lacks or refused; the message says what to do."""
 
@@ -130,6 +134,7 @@ def ensure_engine() -> bool:
     with DOCKERD_LOG.open("ab") as log:
         proc = subprocess.Popen(["dockerd", "--iptables=false"], stdout=log, stderr=subprocess.STDOUT,
                                 stdin=subprocess.DEVNULL, start_new_session=True)
+    _STARTED[proc.pid] = proc
     DOCKERD_PID.write_text(f"{proc.pid}\n")
     deadline = time.monotonic() + 90
     while not engine_answers():
@@ -148,15 +153,19 @@ def stop_engine() -> bool:
     if pid is None:
         return False
     os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + 60
-    while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
-        time.sleep(0.2)
-        try:  # reap it if it is our child (the test calls this in-process)
-            os.waitpid(pid, os.WNOHANG)
-        except ChildProcessError:
-            pass
-    if Path(f"/proc/{pid}").exists():
-        os.kill(pid, signal.SIGKILL)
+    proc = _STARTED.pop(pid, None)
+    if proc is not None:  # started by this process: wait for it (and reap it)
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    else:
+        deadline = time.monotonic() + 60
+        while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        if Path(f"/proc/{pid}").exists():
+            os.kill(pid, signal.SIGKILL)
     say(f"stopped dockerd (pid {pid})")
     return True
 
