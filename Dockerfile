@@ -1,6 +1,10 @@
 # One image, several commands (docker-compose.yml): `python -m server.migrate`, `rnn-grader serve`,
-# `rnn-grader worker`. See docs/deployment.md.
-FROM python:3.11-slim
+# `rnn-grader worker`. See docs/deployment.md. Needs BuildKit (Docker Engine 23+ / Compose v2 use it).
+# PYTHON_IMAGE: the base; a machine that cannot pull the official one passes a stand-in built from
+# Debian packages (deploy/standin/python.Dockerfile, chosen by deploy/compose_stack.py).
+ARG PYTHON_IMAGE=python:3.11-slim
+FROM ${PYTHON_IMAGE}
+LABEL org.rnn-grader.app="rnn-grader"
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
@@ -18,7 +22,17 @@ RUN groupadd --system --gid 10001 grader \
        --shell /usr/sbin/nologin grader
 
 WORKDIR /app
+# The build secret `pip_ca` (optional) is a CA bundle for pip on a network that intercepts TLS; a secret
+# is mounted only for the step that names it and is in no layer of the image.
+# Dependencies first, from pyproject.toml alone: this layer is rebuilt only when they change, not with
+# every change of the code.
 COPY pyproject.toml README.md ./
+RUN --mount=type=secret,id=pip_ca \
+    if [ -s /run/secrets/pip_ca ]; then export PIP_CERT=/run/secrets/pip_ca; fi; \
+    python -c "import tomllib; print(*tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies'], sep=chr(10))" \
+        > /tmp/requirements.txt \
+    && pip install --no-cache-dir -r /tmp/requirements.txt \
+    && rm /tmp/requirements.txt
 COPY server ./server
 COPY grader ./grader
 COPY reference ./reference
@@ -27,7 +41,9 @@ COPY rnn_grader_client ./rnn_grader_client
 COPY exercises ./exercises
 # The student client wheel (GET /api/v1/client) is built from these sources at run time.
 COPY client ./client
-RUN pip install --no-cache-dir . \
+RUN --mount=type=secret,id=pip_ca \
+    if [ -s /run/secrets/pip_ca ]; then export PIP_CERT=/run/secrets/pip_ca; fi; \
+    pip install --no-cache-dir --no-deps . \
     && python -c "import server.app, grader.sandbox.zygote, pyseccomp, procrastinate"
 
 USER grader

@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: serve test test-fast venv lint typecheck unit postgres browser clean chromium
+.PHONY: serve test test-fast venv lint typecheck unit postgres browser clean chromium compose-up compose-down
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,11 +30,22 @@ chromium:
 		(apt-get install -y -qq fonts-wqy-microhei >/dev/null 2>&1 || \
 		 (apt-get update -qq && apt-get install -y -qq fonts-wqy-microhei >/dev/null))
 
-# The whole suite: lint, types, every test on SQLite, then the database tests again on PostgreSQL.
+# The whole suite: lint, types, every test on SQLite, then the database tests again on PostgreSQL, then
+# the compose stack on a real Docker engine (tests/deploy/: builds the image, starts dockerd if needed).
 test: $(STAMP) chromium lint
 	$(BIN)/python -c "import torch" || (echo "torch is required for the reference proofs" && exit 1)
-	$(BIN)/pytest -p no:cacheprovider
-	RNN_GRADER_TEST_DATABASE_URL=$(PG_URL) $(BIN)/pytest -p no:cacheprovider -m postgres
+	$(BIN)/pytest -p no:cacheprovider -m "not docker"
+	RNN_GRADER_TEST_DATABASE_URL=$(PG_URL) $(BIN)/pytest -p no:cacheprovider -m "postgres and not docker"
+	$(BIN)/pytest -p no:cacheprovider -m docker tests/deploy
+
+# The compose stack on this machine (deploy/compose_stack.py): a Docker engine (started if none answers),
+# the images (stand-in bases from Debian packages when the official ones cannot be pulled), secrets in
+# .env (kept if it exists), the API on 127.0.0.1:8000. compose-down also removes the data volume.
+compose-up:
+	$(PYTHON) deploy/compose_stack.py up
+
+compose-down:
+	$(PYTHON) deploy/compose_stack.py down
 
 # The unit layer only (grader steps, exercise pack, API contracts, CLI): a couple of minutes, no sandbox
 # processes, browser or PostgreSQL.

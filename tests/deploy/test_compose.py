@@ -1,13 +1,15 @@
-"""docker-compose.yml, Dockerfile and deploy/env.example, without a Docker engine (none runs here).
+"""docker-compose.yml, Dockerfile and deploy/env.example, without a Docker engine.
 
-Static: the compose file parses and has what README and docs/deployment.md promise (services, volume,
-health checks, required secrets, a hardened grader); every variable it reads is documented in the env
-example; the Dockerfile is a non-root python:3.11-slim image with a HEALTHCHECK.
+Static: the compose file is valid Compose Specification (checked with jsonschema against the schema in
+tests/deploy/compose-spec.schema.json: the Compose Specification's schema/compose-spec.json, as shipped in
+the npm package dclint 3.1.0, schemas/compose.schema.json), has no top-level `name:` (docker-compose 1.29
+rejects it) and has what README and docs/deployment.md promise (services, volume, health checks, required
+secrets, a hardened grader with its seccomp profile); every variable it reads is documented in the env
+example; the Dockerfile is a non-root image on python:3.11-slim by default with a HEALTHCHECK.
 Dynamic (PostgreSQL): each service's command, run directly with the environment compose would give it
 (the database URL pointed at a fresh local database), migrates an empty database, serves, grades a
-submission, and passes the image's HEALTHCHECK command. What only a Docker engine can show (the image
-builds, the container limits hold, the sandbox layers inside a container) is listed in
-docs/deployment.md as untested here."""
+submission, and passes the image's HEALTHCHECK command. The stack itself on a Docker engine:
+tests/deploy/test_compose_engine.py."""
 
 from __future__ import annotations
 
@@ -26,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import jsonschema
 import pytest
 import yaml
 from sqlalchemy.engine.url import make_url
@@ -34,6 +37,9 @@ REPO = Path(__file__).resolve().parents[2]
 COMPOSE = REPO / "docker-compose.yml"
 DOCKERFILE = REPO / "Dockerfile"
 ENV_EXAMPLE = REPO / "deploy" / "env.example"
+COMPOSE_SCHEMA = REPO / "tests" / "deploy" / "compose-spec.schema.json"
+SECCOMP_PROFILE = REPO / "deploy" / "seccomp-grader.json"
+CLONE_NEWUSER = 0x10000000
 REQUIRED = ("POSTGRES_PASSWORD", "RNN_GRADER_SECRET", "RNN_GRADER_ADMIN_TOKEN")
 VARIABLE = re.compile(r"\$\{([A-Z0-9_]+)(?:(:\?|:-)([^}]*))?\}")
 
@@ -84,7 +90,7 @@ def exec_form(instruction: str) -> list[str]:
 def test_compose_has_the_services_volume_and_health_checks_the_docs_name() -> None:
     services = compose()["services"]
     assert set(services) == {"db", "migrate", "api", "grader"}
-    assert services["db"]["image"] == "postgres:16"
+    assert interpolate(services["db"]["image"], {}) == "postgres:16"  # the default; a stand-in by variable
     assert "pg_isready" in " ".join(services["db"]["healthcheck"]["test"])
     assert any(v.startswith("pgdata:") for v in services["db"]["volumes"]) and "pgdata" in compose()["volumes"]
     assert services["migrate"]["depends_on"] == {"db": {"condition": "service_healthy"}}
@@ -110,6 +116,41 @@ def test_the_grader_container_is_hardened() -> None:
     assert "ports" not in grader
     assert grader["networks"] == ["backend"] and spec["networks"]["backend"]["internal"] is True
     assert "privileged" not in grader and "network_mode" not in grader
+    assert f"seccomp={SECCOMP_PROFILE.relative_to(REPO)}" in grader["security_opt"]
+
+
+def test_the_compose_file_is_valid_compose_specification_without_a_top_level_name() -> None:
+    validator = jsonschema.Draft7Validator(json.loads(COMPOSE_SCHEMA.read_text()))
+    spec = compose()
+    validator.validate(spec)
+    secrets = {name: "x" * 24 for name in REQUIRED}
+    validator.validate(interpolate(spec, secrets))
+    assert "name" not in spec  # docker-compose 1.29 rejects it: COMPOSE_PROJECT_NAME in .env instead
+    assert re.search(r"^COMPOSE_PROJECT_NAME=rnn-grader$", ENV_EXAMPLE.read_text(), flags=re.M)
+    broken = {**spec, "services": {**spec["services"], "grader": {**spec["services"]["grader"], "replica": 2}}}
+    with pytest.raises(jsonschema.ValidationError):  # the schema does catch a mistake
+        validator.validate(broken)
+
+
+def test_the_grader_seccomp_profile_adds_only_user_namespaces_and_mounts() -> None:
+    """Docker's default profile, plus unshare (only with CLONE_NEWUSER) and mount/umount2; the calls the
+    default keeps behind CAP_SYS_ADMIN stay there (docs/deployment.md)."""
+    profile = json.loads(SECCOMP_PROFILE.read_text())
+    assert profile["defaultAction"] == "SCMP_ACT_ERRNO"
+    unconditional = set()
+    for rule in profile["syscalls"]:
+        if rule["action"] != "SCMP_ACT_ALLOW" or rule.get("includes", {}).get("caps"):
+            continue
+        if "unshare" in rule["names"]:
+            assert rule["names"] == ["unshare"]
+            assert rule["args"] == [{"index": 0, "value": CLONE_NEWUSER, "valueTwo": CLONE_NEWUSER,
+                                     "op": "SCMP_CMP_MASKED_EQ"}]
+        elif not rule.get("args"):
+            unconditional |= set(rule["names"])
+    assert {"mount", "umount2", "landlock_create_ruleset", "seccomp"} <= unconditional
+    for name in ("setns", "bpf", "perf_event_open", "pivot_root", "open_by_handle_at", "init_module",
+                 "kexec_load", "syslog", "quotactl", "clone3", "unshare"):
+        assert name not in unconditional, name
 
 
 def test_secrets_are_required_and_every_variable_is_documented_in_the_env_example() -> None:
@@ -126,7 +167,10 @@ def test_secrets_are_required_and_every_variable_is_documented_in_the_env_exampl
 
 
 def test_the_dockerfile_is_a_non_root_slim_image_with_a_healthcheck() -> None:
-    assert dockerfile_instruction("FROM") == "python:3.11-slim"
+    assert dockerfile_instruction("FROM") == "${PYTHON_IMAGE}"
+    assert dockerfile_instruction("ARG") == "PYTHON_IMAGE=python:3.11-slim"
+    build_arg = compose()["x-app"]["build"]["args"]["PYTHON_IMAGE"]
+    assert interpolate(build_arg, {}) == "python:3.11-slim"  # compose passes the same default
     assert dockerfile_instruction("USER") not in ("root", "0")
     assert "libseccomp2" in DOCKERFILE.read_text()
     healthcheck = dockerfile_instruction("HEALTHCHECK")
