@@ -23,13 +23,14 @@ LABELS: dict[str, dict[str, str]] = {
         "late": "late", "test": "Test", "result": "Result", "feedback": "Feedback", "part": "Part",
         "title": "Title", "points": "Points", "deadline": "Deadline", "best": "Your best", "created": "Submitted",
         "id": "ID", "student": "Student", "name": "Name", "token": "Token", "total": "Total", "local": "Local check",
-        "none": "-", "no_rows": "Nothing yet.",
+        "none": "-", "no_rows": "Nothing yet.", "explains": "Explains",
     },
     "zh": {
         "submission": "提交", "exercise": "练习", "status": "状态", "score": "得分", "late": "迟交",
         "test": "测试", "result": "结果", "feedback": "反馈", "part": "部分", "title": "标题", "points": "分值",
         "deadline": "截止时间", "best": "最高分", "created": "提交时间", "id": "编号", "student": "学号",
         "name": "姓名", "token": "令牌", "total": "总分", "local": "本地检查", "none": "-", "no_rows": "暂无记录。",
+        "explains": "涉及的测试",
     },
 }
 
@@ -108,6 +109,10 @@ def result_to_dict(result: Result, lang: str, titles: Mapping[str, str] | None =
                     }
                     for t in p.tests
                 ],
+                "mistakes": [
+                    {"name": m.name, "message": m.message.get(lang), "hint": m.hint.get(lang), "tests": list(m.tests)}
+                    for m in p.mistakes
+                ],
             }
             for p in result.parts
         ],
@@ -129,6 +134,21 @@ def _status_text(status: Any, lang: str) -> Text:
 def _outcome_text(outcome: Any, lang: str) -> Text:
     o = str(outcome)
     return Text(OUTCOMES.get(lang, OUTCOMES["en"]).get(o, o), style=OUTCOME_STYLES.get(o, "yellow"))
+
+
+def part_feedback(part: Mapping[str, Any], lang: str) -> Text:
+    """The part's own lines, then each named mistake once: its message and hint, and the tests it explains."""
+    out = _text(part.get("feedback"))
+    for mistake in part.get("mistakes") or []:
+        if out.plain:
+            out.append("\n")
+        out.append(str(mistake.get("message", "")), style="bold red")
+        if mistake.get("hint"):
+            out.append(" " + str(mistake["hint"]))
+        tests = mistake.get("tests") or []
+        if tests:
+            out.append(f"\n{label(lang, 'explains')}: " + ", ".join(map(str, tests)), style="dim")
+    return out
 
 
 def submission_view(sub: Mapping[str, Any], lang: str, *, local: bool = False) -> RenderableType:
@@ -160,7 +180,7 @@ def submission_view(sub: Mapping[str, Any], lang: str, *, local: bool = False) -
             title = part.get("title") or part.get("name")
             table.add_row(
                 Text(str(title), style="bold"), Text(""),
-                Text(fmt_score(part.get("score"), part.get("max_score")), style="bold"), _text(part.get("feedback")),
+                Text(fmt_score(part.get("score"), part.get("max_score")), style="bold"), part_feedback(part, lang),
             )
             for test in part.get("tests") or []:
                 name = Text("  " + str(test.get("name", "")))

@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from types import TracebackType
 
 from grader.exercise import Exercise, Limits
+from grader.mistakes import Described, catalogue_of
 from grader.procedure import Procedure, expected_outputs
 from grader.result import Result
 from grader.runner import Runner
@@ -47,6 +48,7 @@ class Grader:
         self.runner = runner
         self.limits = dict(limits or {})
         self.versions = {k: exercise_version(e) for k, e in self.exercises.items()}
+        self.catalogues: dict[str, dict[str, Described]] = {}
         # The reference outputs are computed on this thread while the child runs on another core.
         self._reference_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reference")
 
@@ -59,7 +61,10 @@ class Grader:
     def procedure(self, exercise: Exercise) -> Procedure:
         # The exercise's feedback hooks (trusted side): see grader.hooks.
         hooks = exercise.hooks
-        return Procedure(exercise.spec, self.runner, self.limits.get(exercise.id), hooks.explain, hooks.explain_part)
+        if exercise.id not in self.catalogues:
+            self.catalogues[exercise.id] = catalogue_of(hooks)
+        return Procedure(exercise.spec, self.runner, self.limits.get(exercise.id), hooks.explain, hooks.explain_part,
+                         self.catalogues[exercise.id])
 
     def grade(self, exercise_id: str, source: str, seed: int) -> Result:
         """Grade `source` on the hidden cases drawn from `seed`. Student faults never raise."""

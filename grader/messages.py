@@ -31,10 +31,11 @@ CATALOG: dict[str, dict[str, str]] = {
         "graded again.",
         "zh": "评测系统在此测试上出错。这不是你的问题，你的提交会被重新评测。",
     },
-    # ---- a catalogued mistake the trusted side recognised (grader.mutants), with the exercise's own words
-    "misconception": {
-        "en": "Likely mistake: {title}. {hint}",
-        "zh": "可能的错误：{title}。{hint}",
+    # ---- a catalogued mistake the trusted side recognised (grader.mutants), said once for its part (the
+    # exercise's hint follows it; grader.mistakes)
+    "mistake": {
+        "en": "Likely mistake: {title}.",
+        "zh": "可能的错误：{title}。",
     },
     # ---- one test
     "passed": {"en": "Correct.", "zh": "正确。"},

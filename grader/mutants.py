@@ -19,7 +19,6 @@ import numpy as np
 
 from grader.compare import relative_error
 from grader.exercise import Case, Part, copy_value
-from grader.messages import msg
 from grader.result import Text
 
 log = logging.getLogger(__name__)
@@ -76,10 +75,6 @@ class Misconception:
         """Plain JSON for the teacher pages (an ExerciseHooks.misconception_catalogue() item)."""
         return {"name": self.name, "part": self.part, "title": self.title.model_dump(), "hint": self.hint.model_dump(),
                 "detected_by": "harness" if self.by_harness else "mutant"}
-
-    def message(self) -> Text:
-        """"Likely mistake: <title>. <hint>" in every language."""
-        return msg("misconception", title=self.title, hint=self.hint)
 
 
 def get_output(value: Any, part: Part, path: str) -> Any:

@@ -19,6 +19,7 @@ from grader import harness, wire
 from grader.compare import compare
 from grader.exercise import Case, Exercise, ExerciseSpec, Limits, Part, copy_value
 from grader.messages import msg
+from grader.mistakes import Catalogue, group_mistakes
 from grader.result import Outcome, PartResult, TestResult, Text
 from grader.runner import Runner, RunReport, RunStatus
 
@@ -122,12 +123,15 @@ class Procedure:
     reference on the server, from the public example file in a student's offline check)."""
 
     def __init__(self, spec: ExerciseSpec, runner: Runner, limits: Limits | None = None,
-                 explainer: Explainer | None = None, part_explainer: PartExplainer | None = None) -> None:
+                 explainer: Explainer | None = None, part_explainer: PartExplainer | None = None,
+                 catalogue: Catalogue | None = None) -> None:
         self.spec = spec
         self.runner = runner
         self.limits = limits or spec.limits
         self.explainer = explainer
         self.part_explainer = part_explainer
+        # Titles and hints of the named mistakes, said once per part (grader.mistakes).
+        self.catalogue: Catalogue = catalogue or {}
 
     def run(self, cases: Sequence[Case], expected: Sequence[Any] | Callable[[], Sequence[Any]], source: str, *,
             public: bool = False) -> tuple[list[PartResult], RunRecord]:
@@ -162,7 +166,8 @@ class Procedure:
                 except Exception:  # never let a diagnostic cost the student their result
                     log.exception("part explainer failed on %s", p.name)
             parts.append(PartResult(name=p.name, score=round(sum(t.score for t in tests), 6),
-                                    max_score=p.points, tests=tests, feedback=feedback))
+                                    max_score=p.points, tests=tests, feedback=feedback,
+                                    mistakes=group_mistakes(tests, self.catalogue)))
         return parts, record
 
     def _one_run(self, cases: Sequence[Case], resolve: Callable[[], Sequence[Any]], max_scores: list[float],

@@ -45,12 +45,23 @@ class TestResult(BaseModel):
         return "\n".join(t.get(lang) for t in self.feedback)
 
 
+class Mistake(BaseModel):
+    """One named mistake, said once for its part, and the tests of the part it explains."""
+
+    name: str
+    message: Text  # "Likely mistake: <title>."
+    hint: Text
+    tests: list[str]
+
+
 class PartResult(BaseModel):
     name: str
     score: float
     max_score: float
     tests: list[TestResult]
     feedback: list[Text] = Field(default_factory=list)
+    # The named mistakes grouped over the part's tests (grader.mistakes); results stored before have none.
+    mistakes: list[Mistake] = Field(default_factory=list)
 
 
 class Result(BaseModel):

@@ -195,12 +195,13 @@ def _numeric_hints(part: Part, case: Case, student: Any, reference: Any) -> list
 
 
 def explain(part: Part, case: Case, student: Any, reference: Any) -> tuple[list[Text], list[str]]:
-    """grader.procedure.Explainer: texts naming the mistake (with a hint) and the misconception names."""
+    """grader.procedure.Explainer: the names of the mistakes that reproduce this output, and the numeric
+    hints about this test's values. Each name's title and hint are said once per part by the grader
+    (grader.mistakes, from misconception_catalogue()), not on every test it explains."""
     if not case.scored:
         return [], []  # chart cases: the chart says it
     found = MATCHER.diagnose(part, case, student, reference)
-    texts = [m.message() for m in found] + _numeric_hints(part, case, student, reference)
-    return texts, [m.name for m in found]
+    return _numeric_hints(part, case, student, reference), [m.name for m in found]
 
 
 # ---------------------------------------------------------------- patterns across one part's tests

@@ -178,6 +178,15 @@ class TestPublic(BaseModel):
     misconceptions: list[str] = []
 
 
+class MistakePublic(BaseModel):
+    """A named mistake said once for its part: what it is, how to fix it, which of the part's tests it explains."""
+
+    name: str
+    message: str
+    hint: str
+    tests: list[str]
+
+
 class PartPublic(BaseModel):
     name: str
     title: str
@@ -185,6 +194,7 @@ class PartPublic(BaseModel):
     max_score: float
     feedback: str
     tests: list[TestPublic]
+    mistakes: list[MistakePublic] = []
 
 
 class SkippedCellPublic(BaseModel):

@@ -15,6 +15,7 @@ from server.models import (
     ExercisePartPublic,
     ExercisePublic,
     LimitsPublic,
+    MistakePublic,
     NotebookPublic,
     PartPublic,
     SkippedCellPublic,
@@ -98,6 +99,10 @@ def render_submission(sub: Submission, catalog: Catalog, lang: str, teacher: boo
                         misconceptions=list(t.misconceptions),
                     )
                     for t in p.tests
+                ],
+                mistakes=[
+                    MistakePublic(name=m.name, message=m.message.get(lang), hint=m.hint.get(lang), tests=list(m.tests))
+                    for m in p.mistakes
                 ],
             )
             for p in result.parts

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 from fastapi.responses import FileResponse
 
+from server.catalog import Catalog
 from server.deps import CatalogDep, LangDep, PrincipalDep
 from server.errors import ExerciseNotFound, FileNotAvailable, error_responses
 from server.models import EXERCISE_ID_PATTERN, ExercisePublic
@@ -42,10 +43,7 @@ def get_exercise(_who: PrincipalDep, catalog: CatalogDep, lang: LangDep, exercis
     },
 )
 def get_template(_who: PrincipalDep, catalog: CatalogDep, exercise_id: ExerciseId) -> FileResponse:
-    path = catalog.get(exercise_id).spec.template_path
-    if not path.is_file():
-        raise FileNotAvailable(f"exercise {exercise_id!r} has no template")
-    return FileResponse(path, media_type="text/x-python; charset=utf-8", filename=path.name)
+    return template_file(catalog, exercise_id)
 
 
 @router.get(
@@ -61,6 +59,18 @@ def get_template(_who: PrincipalDep, catalog: CatalogDep, exercise_id: ExerciseI
     },
 )
 def get_examples(_who: PrincipalDep, catalog: CatalogDep, exercise_id: ExerciseId) -> FileResponse:
+    return examples_file(catalog, exercise_id)
+
+
+# The files a student may download, shared with the student pages (server.web.student_routes).
+def template_file(catalog: Catalog, exercise_id: str) -> FileResponse:
+    path = catalog.get(exercise_id).spec.template_path
+    if not path.is_file():
+        raise FileNotAvailable(f"exercise {exercise_id!r} has no template")
+    return FileResponse(path, media_type="text/x-python; charset=utf-8", filename=path.name)
+
+
+def examples_file(catalog: Catalog, exercise_id: str) -> FileResponse:
     path = catalog.get(exercise_id).spec.public_examples_path
     if not path.is_file():
         raise FileNotAvailable(f"exercise {exercise_id!r} has no public examples")

@@ -11,7 +11,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Protocol
 from urllib.parse import quote
 
 from fastapi import Depends, Request, Response
@@ -46,17 +46,17 @@ class WebSession:
     csrf: str
 
 
-def _secret(ctx: AppContext) -> str:
+def session_secret(ctx: AppContext) -> str:
     assert ctx.settings.session_secret is not None  # filled in by create_app()
     return ctx.settings.session_secret.get_secret_value()
 
 
 def _serializer(ctx: AppContext) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(_secret(ctx), salt=_SALT)
+    return URLSafeTimedSerializer(session_secret(ctx), salt=_SALT)
 
 
 def _fingerprint(ctx: AppContext) -> str:
-    return hmac.new(_secret(ctx).encode(), ctx.admin_token.encode(), hashlib.sha256).hexdigest()[:32]
+    return hmac.new(session_secret(ctx).encode(), ctx.admin_token.encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def set_session(ctx: AppContext, request: Request, response: Response) -> None:
@@ -108,5 +108,10 @@ TeacherPage = Annotated[WebSession, Depends(_page)]
 TeacherData = Annotated[WebSession, Depends(_json)]
 
 
-def same_csrf(session: WebSession, given: str) -> bool:
+class HasCsrf(Protocol):
+    @property
+    def csrf(self) -> str: ...
+
+
+def same_csrf(session: HasCsrf, given: str) -> bool:
     return hmac.compare_digest(session.csrf.encode(), given.encode())

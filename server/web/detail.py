@@ -71,11 +71,9 @@ class StudentPage:
     detail: Detail | None
 
 
-def load_student_page(session: Session, catalog: Catalog, student_id: str, submission_id: int | None, lang: str,
-                      policy: ScorePolicy) -> StudentPage | None:
-    student = session.get(Student, student_id)
-    if student is None:
-        return None
+def student_history(session: Session, student_id: str, policy: ScorePolicy) -> tuple[list[HistoryItem], int]:
+    """The newest HISTORY_LIMIT submissions of one student (with the one that counts marked), and how many
+    there are in all."""
     conn = session.connection()
     counted = {
         pair.counted.submission_id
@@ -104,6 +102,15 @@ def load_student_page(session: Session, catalog: Catalog, student_id: str, submi
         for r in rows
     ]
     total = int(conn.execute(sa.select(sa.func.count()).where(submissions_t.c.student_id == student_id)).scalar_one())
+    return history, total
+
+
+def load_student_page(session: Session, catalog: Catalog, student_id: str, submission_id: int | None, lang: str,
+                      policy: ScorePolicy) -> StudentPage | None:
+    student = session.get(Student, student_id)
+    if student is None:
+        return None
+    history, total = student_history(session, student_id, policy)
     chosen = submission_id if submission_id is not None else _default_choice(history)
     detail = None
     if chosen is not None:

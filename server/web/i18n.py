@@ -9,6 +9,7 @@ from fastapi import Request, Response
 
 from server.deps import get_lang
 from server.web.similarity_i18n import SIMILARITY_MESSAGES
+from server.web.i18n_student import STUDENT_MESSAGES
 
 LANGS = ("en", "zh")
 LANG_COOKIE = "rnn_grader_lang"
@@ -147,6 +148,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "not_found": {"en": "No such student.", "zh": "没有这个学生。"},
 }
 MESSAGES.update(SIMILARITY_MESSAGES)
+
+MESSAGES.update(STUDENT_MESSAGES)
 
 
 def t(key: str, lang: str, **values: object) -> str:

@@ -14,7 +14,7 @@ import pytest
 from grader.exercise import DEFAULT_EXERCISES_DIR, Case, Part, copy_value, load_spec
 from grader.result import Outcome, TestResult, Text
 from reference import rnn, rnn_feedback
-from reference.rnn_feedback import CATALOG, explain, explain_part
+from reference.rnn_feedback import CATALOG, explain, explain_part, misconception_catalogue
 from reference.rnn_mutants import BY_NAME
 
 SEED = 5
@@ -83,7 +83,9 @@ def test_float32_is_recognised_whether_or_not_the_result_is_cast_back(name: str,
     c = case(name)
     texts, names = explain(part(c.part), c, mutant("float32_precision", c, k), reference(c))
     assert names == ["float32_precision"]
-    assert "float32" in texts[0].en and "float32" in texts[0].zh
+    hint = {m["name"]: m["hint"] for m in misconception_catalogue()}["float32_precision"]
+    assert "float32" in hint["en"] and "float32" in hint["zh"]
+    assert not any("float32 keeps" in t.en for t in texts)  # the hint is said once per part, not per test
 
 
 def test_an_exact_mistake_wins_over_float32_rounding() -> None:

@@ -116,8 +116,14 @@ def test_each_mutant_is_named_in_its_part(graded: dict[tuple[int, int], Result],
                 # In-place mutation is named even when the answer is right (torch clips in place too).
                 assert t.outcome is Outcome.wrong_answer or m.by_harness
                 if not m.by_harness:
-                    # The text names the mistake, in both languages, with its hint.
-                    assert any(m.title.en in f.en and m.hint.en in f.en and m.title.zh in f.zh for f in t.feedback)
+                    # The part names the mistake once, in both languages, with its hint and this test; the
+                    # test's own lines do not repeat the paragraph.
+                    grouped = next(p for p in graded[(index, seed)].parts if p.name == part).mistakes
+                    said = [g for g in grouped if g.name == m.name]
+                    assert len(said) == 1 and t.name in said[0].tests
+                    assert m.title.en in said[0].message.en and m.title.zh in said[0].message.zh
+                    assert said[0].hint == m.hint
+                    assert not any(m.hint.en in f.en for f in t.feedback)
                 else:
                     assert "in place" in t.feedback_text("en") and "原地修改" in t.feedback_text("zh")
                 # Everything named belongs to this part (or to every part).

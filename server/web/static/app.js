@@ -1,4 +1,4 @@
-// rnn-grader teacher pages: live refresh and local times. The pages work without this file.
+// rnn-grader pages (teacher and student): live refresh and local times. The pages work without this file.
 (function () {
   "use strict";
   var POLL_MS = 2000;
@@ -23,12 +23,14 @@
   }
 
   function start() {
+    document.documentElement.classList.add("js");
     localizeTimes(document);
     var live = document.getElementById("live");
-    if (!live || !window.fetch) { return; }
+    if (!live || !window.fetch || live.dataset.done) { return; }
     var badge = document.getElementById("live-status");
     var marker = live.dataset.marker;
     var busy = false;
+    var timer = null;
 
     function setBadge(ok) {
       if (badge) { badge.classList.toggle("on", ok); badge.classList.toggle("off", !ok); }
@@ -66,13 +68,14 @@
         return r.json();
       }).then(function (state) {
         setBadge(true);
+        if (state.done && timer !== null) { window.clearInterval(timer); timer = null; }  // nothing more to come
         if (state.marker !== marker) { return refresh(state.marker); }
       }).catch(function () { setBadge(false); }).then(function () { busy = false; });
     }
 
     setBadge(true);
-    window.setInterval(tick, POLL_MS);
-    document.addEventListener("visibilitychange", function () { if (!document.hidden) { tick(); } });
+    timer = window.setInterval(tick, POLL_MS);
+    document.addEventListener("visibilitychange", function () { if (!document.hidden && timer !== null) { tick(); } });
   }
 
   if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", start); } else { start(); }

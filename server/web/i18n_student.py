@@ -1,0 +1,78 @@
+"""The strings of the student pages (/student...), in English and Chinese. Merged into server.web.i18n."""
+
+from __future__ import annotations
+
+STUDENT_MESSAGES: dict[str, dict[str, str]] = {
+    "my_exercises": {"en": "My exercises", "zh": "我的练习"},
+    "student_login_title": {"en": "Student sign-in", "zh": "学生登录"},
+    "student_login_help": {
+        "en": "Paste the student token your teacher gave you (the same one the rnn-grader command uses).",
+        "zh": "请粘贴老师发给你的学生令牌（与 rnn-grader 命令行使用的令牌相同）。",
+    },
+    "student_token": {"en": "Student token", "zh": "学生令牌"},
+    "student_login_missing": {"en": "Enter your student token.", "zh": "请输入学生令牌。"},
+    "student_login_teacher": {
+        "en": "This is the teacher token. These pages are for students: teachers sign in at /scoreboard.",
+        "zh": "这是教师令牌。这些页面仅供学生使用：教师请在 /scoreboard 登录。",
+    },
+    "signed_in_as": {"en": "Signed in as {name} ({id})", "zh": "已登录：{name}（{id}）"},
+    "points": {"en": "Points", "zh": "分值"},
+    "your_deadline": {"en": "Your deadline", "zh": "你的截止时间"},
+    "extended": {"en": "extended", "zh": "已延期"},
+    "time_left": {"en": "Time left", "zh": "剩余时间"},
+    "best_score": {"en": "Best score", "zh": "最高分"},
+    "deadline_passed": {"en": "deadline passed", "zh": "已过截止时间"},
+    "left_days": {"en": "{d} d {h} h", "zh": "{d} 天 {h} 小时"},
+    "left_hours": {"en": "{h} h {m} min", "zh": "{h} 小时 {m} 分钟"},
+    "left_minutes": {"en": "{m} min", "zh": "{m} 分钟"},
+    "open_exercise": {"en": "Open", "zh": "打开"},
+    "functions": {"en": "Functions to write", "zh": "需要实现的函数"},
+    "downloads": {"en": "Files", "zh": "文件"},
+    "download_template": {"en": "Download the template ({name})", "zh": "下载模板（{name}）"},
+    "download_examples": {"en": "Download the public examples ({name})", "zh": "下载公开示例（{name}）"},
+    "submit": {"en": "Submit", "zh": "提交"},
+    "submit_file": {"en": "Upload a file", "zh": "上传文件"},
+    "submit_file_help": {
+        "en": "A .py file, or a Jupyter notebook (.ipynb): its definitions are graded.",
+        "zh": ".py 文件，或 Jupyter 笔记本（.ipynb）：评测其中的定义。",
+    },
+    "file": {"en": "File", "zh": "文件"},
+    "submit_paste": {"en": "Or paste your code", "zh": "或粘贴代码"},
+    "code": {"en": "Code", "zh": "代码"},
+    "submit_upload_button": {"en": "Upload and submit", "zh": "上传并提交"},
+    "submit_paste_button": {"en": "Submit the code", "zh": "提交代码"},
+    "late_warning": {
+        "en": "The deadline has passed. You can still submit, but the submission will be flagged late.",
+        "zh": "截止时间已过。你仍然可以提交，但该提交会被标记为迟交。",
+    },
+    "late_confirm": {
+        "en": "I understand: submit anyway, flagged late.",
+        "zh": "我明白：仍然提交，并标记为迟交。",
+    },
+    "late_confirm_needed": {
+        "en": "The deadline has passed. Tick the box to confirm that you want to submit late.",
+        "zh": "截止时间已过。请勾选确认框，确认你要迟交。",
+    },
+    "nothing_to_submit": {"en": "Choose a file or paste your code.", "zh": "请选择文件或粘贴代码。"},
+    "submit_refused": {"en": "Not submitted", "zh": "未提交"},
+    "result": {"en": "Result", "zh": "结果"},
+    "result_live": {
+        "en": "This page updates by itself while the submission waits or is graded.",
+        "zh": "提交排队或评测期间，本页面会自动更新。",
+    },
+    "result_refresh": {
+        "en": "Waiting for the grader: refresh the page to see the result.",
+        "zh": "正在等待评测：刷新页面即可查看结果。",
+    },
+    "mistakes": {"en": "What to fix", "zh": "需要修改的地方"},
+    "explains": {"en": "Explains", "zh": "涉及的测试"},
+    "skipped_cells": {"en": "Notebook cells that were not graded", "zh": "未参与评测的笔记本单元格"},
+    "cell": {"en": "Cell", "zh": "单元格"},
+    "reason": {"en": "Why", "zh": "原因"},
+    "your_source": {"en": "Your code", "zh": "你的代码"},
+    "all_submissions": {"en": "All my submissions", "zh": "我的全部提交"},
+    "no_submission": {"en": "No such submission.", "zh": "没有这个提交。"},
+    "no_exercise": {"en": "No such exercise.", "zh": "没有这个练习。"},
+    "back_home": {"en": "Back to my exercises", "zh": "返回我的练习"},
+    "view": {"en": "View", "zh": "查看"},
+}

@@ -1,0 +1,249 @@
+"""The student's pages (/student...): sign in with the student token, the exercises with the student's own
+deadline, downloads, submitting a file or pasted code, a live result page per submission and the history.
+Server-rendered like the teacher's pages (same templates, stylesheet and app.js); not in the OpenAPI schema.
+Submissions go through server.submissions.service.submit(), so the API's policies apply unchanged."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, Form, Request, Response
+from fastapi.responses import JSONResponse, RedirectResponse
+from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from server.deadlines import Due, deadline_for
+from server.deps import ContextDep, SessionDep
+from server.errors import AppError, ExerciseNotFound, InvalidInput, PayloadTooLarge, SubmissionNotFound
+from server.models import Submission, SubmissionCreate
+from server.routes.exercises import examples_file, template_file
+from server.security import same_token
+from server.submissions.body import ENVELOPE_BYTES, check_source_size
+from server.submissions.service import submit
+from server.web.auth import same_csrf
+from server.web.charts import misconception_titles
+from server.web.detail import student_history
+from server.web.i18n import request_lang, t
+from server.web.notebook_seam import Upload, read_upload
+from server.web.routes import render_page
+from server.web.student_auth import (
+    OptionalStudent,
+    StudentData,
+    StudentPage,
+    StudentSession,
+    clear_student_session,
+    set_student_session,
+    student_for_token,
+)
+from server.web.student_view import load_result, state_marker, student_exercises, time_left
+
+HOME = "/student"
+# A notebook may be larger than the source it holds (outputs, images): the body may be a few times the limit.
+UPLOAD_FACTOR = 8
+
+router = APIRouter(include_in_schema=False)
+
+
+def _student_page(request: Request, template: str, lang: str, session: StudentSession | None, status: int = 200,
+                  **context: Any) -> Response:
+    return render_page(request, template, lang, status=status, csrf=session.csrf if session else None, home=HOME,
+                logout_url=f"{HOME}/logout", me=session.student if session else None, time_left=time_left,
+                **context)
+
+
+def _safe_next(value: str | None) -> str:
+    """Only a path of the student pages: never another site or the sign-in pages."""
+    if not value:
+        return HOME
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc or value.startswith("//") or not (value == HOME or value.startswith(HOME + "/")):
+        return HOME
+    return HOME if parts.path.startswith(f"{HOME}/log") else value
+
+
+# ---------------------------------------------------------------- sign in / out
+def _login_form(request: Request, lang: str, next_url: str, error: str | None = None, status: int = 200,
+                notice: str | None = None) -> Response:
+    return _student_page(request, "student_login.html", lang, None, status=status, error=error, notice=notice,
+                         next=next_url)
+
+
+@router.get("/student/login")
+def student_login_form(request: Request, session: OptionalStudent, next: str = HOME) -> Response:
+    if session is not None:
+        return RedirectResponse(_safe_next(next), status_code=303)
+    lang = request_lang(request)
+    notice = t("signed_out", lang) if request.query_params.get("bye") else None
+    return _login_form(request, lang, _safe_next(next), notice=notice)
+
+
+@router.post("/student/login")
+def student_login(
+    request: Request,
+    ctx: ContextDep,
+    db: SessionDep,
+    token: Annotated[str, Form(max_length=1000)] = "",
+    next: Annotated[str, Form(max_length=2000)] = HOME,
+) -> Response:
+    lang = request_lang(request)
+    token = token.strip()
+    target = _safe_next(next)
+    student = student_for_token(db, token) if token else None
+    if student is not None:
+        response = RedirectResponse(target, status_code=303)
+        set_student_session(ctx, request, response, student)
+        return response
+    if not token:
+        error, status = t("student_login_missing", lang), 400
+    elif same_token(token, ctx.admin_token):
+        error, status = t("student_login_teacher", lang), 403
+    else:
+        error, status = t("login_unknown", lang), 401
+    return _login_form(request, lang, target, error=error, status=status)
+
+
+@router.post("/student/logout")
+def student_logout(session: OptionalStudent, csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
+    if session is not None and not same_csrf(session, csrf):
+        return RedirectResponse(HOME, status_code=303)  # a forged sign-out form: ignore it
+    response = RedirectResponse(f"{HOME}/login?bye=1", status_code=303)
+    clear_student_session(response)
+    return response
+
+
+# ---------------------------------------------------------------- exercises
+@router.get("/student")
+def student_home(request: Request, ctx: ContextDep, db: SessionDep, session: OptionalStudent) -> Response:
+    lang = request_lang(request)
+    if session is None:  # /student is where a student starts: the sign-in form, right here
+        return _login_form(request, lang, HOME)
+    me = session.student
+    history, total = student_history(db, me.student_id, ctx.settings.score_policy)
+    return _student_page(request, "student_home.html", lang, session,
+                         exercises=student_exercises(db, ctx.catalog, me.student_id, lang),
+                         history=history, total=total)
+
+
+def _exercise_page(request: Request, ctx: ContextDep, db: SessionDep, session: StudentSession, exercise_id: str,
+                   lang: str, status: int = 200, error: str | None = None, source: str = "",
+                   confirm_needed: bool = False) -> Response:
+    rows = [r for r in student_exercises(db, ctx.catalog, session.student.student_id, lang) if r.id == exercise_id]
+    if not rows:
+        return _student_page(request, "student_message.html", lang, session, status=404,
+                             heading=t("exercise", lang), message=t("no_exercise", lang))
+    return _student_page(request, "student_exercise.html", lang, session, status=status, ex=rows[0], error=error,
+                         source=source, confirm_needed=confirm_needed)
+
+
+@router.get("/student/exercises/{exercise_id}")
+def student_exercise(request: Request, exercise_id: str, ctx: ContextDep, db: SessionDep,
+                     session: StudentPage) -> Response:
+    return _exercise_page(request, ctx, db, session, exercise_id, request_lang(request))
+
+
+@router.get("/student/exercises/{exercise_id}/template")
+def student_template(exercise_id: str, ctx: ContextDep, _session: StudentData) -> Response:
+    return template_file(ctx.catalog, exercise_id)
+
+
+@router.get("/student/exercises/{exercise_id}/examples")
+def student_examples(exercise_id: str, ctx: ContextDep, _session: StudentData) -> Response:
+    return examples_file(ctx.catalog, exercise_id)
+
+
+async def _read_form(request: Request, limit: int) -> tuple[dict[str, str], Upload | None]:
+    """The submit form's text fields, and the uploaded file read through the notebook seam (None if no file
+    was chosen). Sizes are capped while reading."""
+    declared = request.headers.get("content-length")
+    cap = limit * UPLOAD_FACTOR + ENVELOPE_BYTES
+    if declared is not None and declared.isdigit() and int(declared) > cap:
+        raise PayloadTooLarge(f"the upload may be at most {cap // 1024} KiB")
+    try:
+        form = await request.form(max_files=1, max_fields=8, max_part_size=limit + ENVELOPE_BYTES)
+    except StarletteHTTPException as exc:
+        raise InvalidInput(f"malformed form: {exc.detail}") from None
+    try:
+        fields = {k: v for k, v in form.items() if isinstance(v, str)}
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile) or not upload.filename:
+            return fields, None
+        data = await upload.read(cap + 1)
+        if len(data) > cap:
+            raise PayloadTooLarge(f"the upload may be at most {cap // 1024} KiB")
+        if not data:
+            return fields, None
+        return fields, read_upload(upload.filename, data, limit)
+    finally:
+        await form.close()
+
+
+@router.post("/student/exercises/{exercise_id}/submit")
+async def student_submit(request: Request, exercise_id: str, ctx: ContextDep, db: SessionDep,
+                         session: StudentPage) -> Response:
+    lang = request_lang(request)
+    limit = ctx.settings.max_source_bytes
+    pasted = ""
+    try:
+        ctx.catalog.get(exercise_id)
+        fields, upload = await _read_form(request, limit)
+        pasted = fields.get("source", "")
+        if not same_csrf(session, fields.get("csrf", "")):
+            raise InvalidInput("the form expired: reload the page and submit again")
+        source = upload.source if upload is not None else pasted
+        if not source.strip():
+            raise InvalidInput(t("nothing_to_submit", lang))
+        check_source_size(source, limit)
+        due = _due(ctx, db, session, exercise_id)
+        if due.is_late(dt.datetime.now(dt.UTC)) and fields.get("confirm_late") != "1":
+            return _exercise_page(request, ctx, db, session, exercise_id, lang, status=409,
+                                  error=t("late_confirm_needed", lang), source=pasted, confirm_needed=True)
+        sub = submit(db, ctx.settings, ctx.catalog, ctx.queue, session.student.student_id,
+                     SubmissionCreate(exercise=exercise_id, source=source))
+    except ExerciseNotFound:
+        return _exercise_page(request, ctx, db, session, exercise_id, lang)
+    except AppError as exc:
+        return _exercise_page(request, ctx, db, session, exercise_id, lang, status=exc.status_code,
+                              error=exc.detail, source=pasted if len(pasted) <= limit else "")
+    return RedirectResponse(f"{HOME}/submissions/{sub.id}", status_code=303)
+
+
+def _due(ctx: ContextDep, db: SessionDep, session: StudentSession, exercise_id: str) -> Due:
+    return deadline_for(db, ctx.catalog, session.student.student_id, exercise_id)
+
+
+# ---------------------------------------------------------------- results and history
+@router.get("/student/submissions")
+def student_submissions(request: Request, ctx: ContextDep, db: SessionDep, session: StudentPage) -> Response:
+    lang = request_lang(request)
+    history, total = student_history(db, session.student.student_id, ctx.settings.score_policy)
+    return _student_page(request, "student_history.html", lang, session, history=history, total=total)
+
+
+@router.get("/student/submissions/{submission_id}")
+def student_result(request: Request, submission_id: int, ctx: ContextDep, db: SessionDep,
+                   session: StudentPage) -> Response:
+    lang = request_lang(request)
+    result = load_result(db, ctx.catalog, session.student.student_id, submission_id, lang)
+    if result is None:
+        return _student_page(request, "student_message.html", lang, session, status=404,
+                             heading=t("submission", lang), message=t("no_submission", lang))
+    sub = db.get(Submission, submission_id)
+    assert sub is not None
+    template = "_student_result.html" if request.query_params.get("fragment") == "1" else "student_result.html"
+    titles = misconception_titles(ctx.catalog.exercises.get(sub.exercise), lang)
+    return _student_page(request, template, lang, session, result=result, marker=state_marker(sub),
+                         mis_titles=titles)
+
+
+@router.get("/student/submissions/{submission_id}/state")
+def student_result_state(submission_id: int, db: SessionDep, session: StudentData) -> JSONResponse:
+    """What the result page polls: a marker that changes when the page would, and whether it still can."""
+    sub = db.get(Submission, submission_id) if 1 <= submission_id < 2**63 else None
+    if sub is None or sub.student_id != session.student.student_id:
+        raise SubmissionNotFound()
+    done = sub.status in ("graded", "failed")
+    response = JSONResponse({"marker": state_marker(sub), "done": done})
+    response.headers["Cache-Control"] = "no-store"
+    return response

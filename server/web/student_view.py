@@ -1,0 +1,124 @@
+"""What the student pages show: the student's exercises (points, own deadline, time left, best score) and
+one submission's result (public view: no captured output, no hidden data), with the gradient-norm chart
+and the notebook cells that were not graded."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from markupsafe import Markup
+from sqlmodel import Session
+
+from server.catalog import Catalog
+from server.deadlines import Due, deadline_for
+from server.models import Submission, SubmissionPublic, SubmissionStatus
+from server.rendering import render_submission
+from server.web.detail import CHART_KEY, highlight_source, safe_svg
+from server.web.i18n import t
+from server.web.notebook_seam import SkippedCell, skipped_cells
+
+S = Submission.__table__.c  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class PartInfo:
+    title: str
+    function: str
+    points: float
+
+
+@dataclass(frozen=True)
+class ExerciseRow:
+    id: str
+    title: str
+    description: str
+    parts: list[PartInfo]
+    max_score: float
+    due: Due
+    seconds_left: float | None
+    best: float | None
+    submissions: int
+    template_filename: str
+    examples_filename: str
+
+    @property
+    def closed(self) -> bool:
+        return self.seconds_left is not None and self.seconds_left <= 0
+
+
+def student_exercises(db: Session, catalog: Catalog, student_id: str, lang: str,
+                      now: dt.datetime | None = None) -> list[ExerciseRow]:
+    now = now or dt.datetime.now(dt.UTC)
+    stats = {
+        str(r[0]): (r[1], int(r[2]))
+        for r in db.connection().execute(
+            sa.select(S.exercise,
+                      sa.func.max(sa.case((S.status == SubmissionStatus.graded.value, S.score), else_=None)),
+                      sa.func.count())
+            .where(S.student_id == student_id)
+            .group_by(S.exercise)
+        ).all()
+    }
+    rows = []
+    for exercise_id in sorted(catalog.exercises):
+        spec = catalog.exercises[exercise_id].spec
+        due = deadline_for(db, catalog, student_id, exercise_id)
+        best, count = stats.get(exercise_id, (None, 0))
+        rows.append(ExerciseRow(
+            id=exercise_id, title=spec.title.get(lang), description=spec.description.get(lang),
+            parts=[PartInfo(p.title.get(lang), p.function, p.points) for p in spec.parts],
+            max_score=spec.max_score, due=due, seconds_left=due.seconds_left(now),
+            best=float(best) if best is not None else None, submissions=count,
+            template_filename=spec.template_path.name, examples_filename=spec.public_examples_path.name,
+        ))
+    return rows
+
+
+def time_left(seconds: float | None, lang: str) -> str:
+    """`3 d 4 h`, `2 h 10 min`, `5 min`; `closed` once passed."""
+    if seconds is None:
+        return t("no_deadline", lang)
+    if seconds <= 0:
+        return t("deadline_passed", lang)
+    minutes = int(seconds // 60)
+    days, hours, mins = minutes // 1440, minutes % 1440 // 60, minutes % 60
+    if days:
+        return t("left_days", lang, d=days, h=hours)
+    if hours:
+        return t("left_hours", lang, h=hours, m=mins)
+    return t("left_minutes", lang, m=max(mins, 1))
+
+
+@dataclass(frozen=True)
+class ResultPage:
+    view: SubmissionPublic
+    title: str
+    source: Markup
+    chart: Markup | None
+    skipped: list[SkippedCell]
+
+    @property
+    def done(self) -> bool:
+        return self.view.status in (SubmissionStatus.graded, SubmissionStatus.failed)
+
+
+def state_marker(sub: Submission) -> str:
+    """Changes whenever the result page would: status, attempts, the time it was graded."""
+    graded = sub.graded_at.isoformat() if sub.graded_at is not None else ""
+    return f"{sub.status}:{sub.attempts}:{graded}"
+
+
+def load_result(db: Session, catalog: Catalog, student_id: str, submission_id: int, lang: str) -> ResultPage | None:
+    """The student's own submission, or None (also for another student's: indistinguishable from missing)."""
+    sub = db.get(Submission, submission_id) if 1 <= submission_id < 2**63 else None
+    if sub is None or sub.student_id != student_id:
+        return None
+    view = render_submission(sub, catalog, lang, teacher=False)
+    raw: Any = view.diagnostics.get(CHART_KEY)
+    exercise = catalog.exercises.get(sub.exercise)
+    title = exercise.spec.title.get(lang) if exercise is not None else sub.exercise
+    return ResultPage(view=view, title=title, source=highlight_source(sub.source), chart=safe_svg(raw),
+                      skipped=skipped_cells(db, sub, lang))
