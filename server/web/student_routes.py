@@ -161,7 +161,7 @@ async def _read_form(request: Request, limit: int) -> tuple[dict[str, str], Uplo
     if declared is not None and declared.isdigit() and int(declared) > cap:
         raise PayloadTooLarge(f"the upload may be at most {cap // 1024} KiB")
     try:
-        form = await request.form(max_files=1, max_fields=8, max_part_size=limit + ENVELOPE_BYTES)
+        form = await request.form(max_files=1, max_fields=8, max_part_size=cap)
     except StarletteHTTPException as exc:
         raise InvalidInput(f"malformed form: {exc.detail}") from None
     try:
