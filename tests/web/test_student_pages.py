@@ -314,7 +314,7 @@ def test_every_student_page_string_has_both_languages_with_the_same_placeholders
 
 def _template_keys() -> Iterator[tuple[str, str]]:
     for path in sorted(TEMPLATES.glob("*.html")):
-        for key in re.findall(r"_\('([a-z_]+)'", path.read_text(encoding="utf-8")):
+        for key in re.findall(r"_\('([a-z_]+)'\s*[,)]", path.read_text(encoding="utf-8")):
             yield path.name, key
 
 
