@@ -248,6 +248,17 @@ def test_the_result_page_shows_parts_tests_grouped_mistakes_and_the_chart(site: 
         assert write_result(engine, sid, "graded", dropped)
     finally:
         engine.dispose()
+    # the API's JSON: the same grouping, every existing field still there
+    api = client.get(f"/api/v1/submissions/{sid}", headers={"Authorization": f"Bearer {client.tokens['s1']}"})
+    parts = {p["name"]: p for p in api.json()["parts"]}
+    assert set(parts["backward"]) >= {"name", "title", "score", "max_score", "feedback", "tests", "mistakes"}
+    grouped = [g for g in parts["backward"]["mistakes"] if g["name"] == MISTAKE]
+    assert len(grouped) == 1 and set(grouped[0]) == {"name", "message", "hint", "tests"}
+    assert grouped[0]["tests"] == [t["name"] for t in parts["backward"]["tests"] if MISTAKE in t["misconceptions"]]
+    assert grouped[0]["hint"] == BY_NAME[MISTAKE].hint.en
+    assert not any(grouped[0]["hint"] in t["feedback"] for t in parts["backward"]["tests"])
+    assert parts["forward"]["mistakes"] == []
+
     page = client.get(f"/student/submissions/{sid}")
     assert page.status_code == 200 and 'data-status="graded"' in page.text and "refresh" not in page.text
     m = BY_NAME[MISTAKE]
