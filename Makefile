@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: serve test test-fast venv lint typecheck unit postgres browser clean chromium compose-up compose-down
+.PHONY: serve test test-fast venv lint typecheck unit postgres browser clean chromium compose-up compose-down axe
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,9 +30,23 @@ chromium:
 		(apt-get install -y -qq fonts-wqy-microhei >/dev/null 2>&1 || \
 		 (apt-get update -qq && apt-get install -y -qq fonts-wqy-microhei >/dev/null))
 
+# axe-core (the accessibility checker the browser tests inject), vendored from its npm package: `npm pack`
+# into a cache directory, then only axe.min.js is kept. Debian's npm is installed when missing.
+AXE_VERSION ?= 4.14.1
+AXE_CACHE := .cache/npm
+AXE_JS := tests/web/vendor/axe.min.js
+$(AXE_JS):
+	@command -v npm >/dev/null || (apt-get update -qq && apt-get install -y -qq npm >/dev/null)
+	mkdir -p $(AXE_CACHE) $(dir $(AXE_JS))
+	cd $(AXE_CACHE) && npm pack --silent --cache ./cache axe-core@$(AXE_VERSION) >/dev/null
+	tar -xzf $(AXE_CACHE)/axe-core-$(AXE_VERSION).tgz -C $(AXE_CACHE) package/axe.min.js
+	cp $(AXE_CACHE)/package/axe.min.js $@
+
+axe: $(AXE_JS)
+
 # The whole suite: lint, types, every test on SQLite, then the database tests again on PostgreSQL, then
 # the compose stack on a real Docker engine (tests/deploy/: builds the image, starts dockerd if needed).
-test: $(STAMP) chromium lint
+test: $(STAMP) chromium axe lint
 	$(BIN)/python -c "import torch" || (echo "torch is required for the reference proofs" && exit 1)
 	$(BIN)/pytest -p no:cacheprovider -m "not docker"
 	RNN_GRADER_TEST_DATABASE_URL=$(PG_URL) $(BIN)/pytest -p no:cacheprovider -m "postgres and not docker"
@@ -54,4 +68,4 @@ test-fast: $(STAMP)
 		-m "not slow and not browser"
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .cache $(AXE_JS)

@@ -35,7 +35,8 @@ def test_the_cli_says_the_dropped_dh_next_once_with_the_tests_it_explains(droppe
     assert len(grouped) == 1 and grouped[0]["hint"] == m.hint.get(lang)
     assert grouped[0]["tests"] == [t.name for p in dropped.parts if p.name == "backward" for t in p.tests
                                    if MISTAKE in t.misconceptions]
-    assert all({"name", "description", "score", "max_score", "outcome", "feedback"} <= set(t) for t in backward["tests"])
+    fields = {"name", "description", "score", "max_score", "outcome", "feedback"}
+    assert all(fields <= set(t) for t in backward["tests"])
 
     text = _printed(data, lang)
     flat = " ".join(text.split())  # the table wraps long cells

@@ -7,12 +7,12 @@ from __future__ import annotations
 import types
 
 import pytest
+from feedback_samples import MISTAKE, grade_dropped_dh_next
 
 from grader.messages import CATALOG
 from grader.mistakes import Described, catalogue_of, group_mistakes
 from grader.result import Outcome, Result, TestResult, Text
 from reference.rnn_mutants import BY_NAME
-from feedback_samples import MISTAKE, grade_dropped_dh_next
 
 
 def _test(name: str, *names: str) -> TestResult:

@@ -14,25 +14,16 @@ import csv
 import datetime as dt
 import io
 import json
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from browser_support import REPO, SHOTS, chromium_page, running_server
 
 pytestmark = pytest.mark.browser
 
-REPO = Path(__file__).resolve().parents[2]
-SHOTS = REPO / "test-output" / "screenshots"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 TEACHER = "browser-test-teacher-token-0123456789"
 CORRECT = (REPO / "tests" / "solutions" / "correct_rnn.py").read_text()
 MISTAKES = {
@@ -68,42 +59,13 @@ def _source(mistakes: list[str]) -> str:
     return text
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """A real `python -m server` with two grading threads, then the class submitted and graded."""
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: run `make chromium` (apt-get install chromium)")
     tmp = tmp_path_factory.mktemp("browser")
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RNN_GRADER_")}
-    env.update(
-        PYTHONPATH=str(REPO), RNN_GRADER_DATA_DIR=str(tmp / "data"), RNN_GRADER_ADMIN_TOKEN=TEACHER,
-        RNN_GRADER_PORT=str(port), RNN_GRADER_WORKERS="2", RNN_GRADER_RATE_LIMIT_PER_MINUTE="0",
-        RNN_GRADER_LOG_LEVEL="WARNING", RNN_GRADER_PUBLIC_LEADERBOARD="true",
-        RNN_GRADER_DEADLINES=json.dumps({"rnn": (dt.datetime.now(dt.UTC) + dt.timedelta(hours=2)).isoformat()}),
-    )
-    log = tmp / "server.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "server"], cwd=REPO, env=env, stdout=out,
-                                stderr=subprocess.STDOUT, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert proc.poll() is None, f"server exited:\n{log.read_text()}"
-            try:
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, f"server did not start:\n{log.read_text()}"
-            time.sleep(0.1)
+    deadline = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=2)).isoformat()
+    with running_server(tmp, TEACHER, workers="2", rate_limit_per_minute="0", public_leaderboard="true",
+                        deadlines=json.dumps({"rnn": deadline})) as base:
         api = httpx.Client(base_url=f"{base}/api/v1", timeout=60)
         teacher = {"Authorization": f"Bearer {TEACHER}"}
         tokens: dict[str, str] = {}
@@ -120,42 +82,14 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
         for sid in ids:
             graded = api.get(f"/submissions/{sid}?wait=30", headers=teacher).json()
             assert graded["status"] == "graded", graded
-        yield {"base": base, "api": api, "tokens": tokens, "teacher": teacher, "log": log}
+        yield {"base": base, "api": api, "tokens": tokens, "teacher": teacher, "log": tmp / "server.log"}
         api.close()
-    finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=10)
 
 
 @pytest.fixture
 def browser_page() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="en-US", timezone_id="UTC",
-                                      accept_downloads=True)
-        context.set_default_timeout(15_000)
-        page = context.new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        # A refused sign-in answers 401/403, which chromium logs as a failed load: expected, not an error.
-        expected = ("Failed to load resource: the server responded with a status of 401",
-                    "Failed to load resource: the server responded with a status of 403")
-        page.on("console", lambda msg: errors.append(msg.text)
-                if msg.type == "error" and not msg.text.startswith(expected) else None)
-        try:
-            yield page
-        finally:
-            context.close()
-            browser.close()
-        assert not errors, errors  # no script error and no CSP violation on any page
+    with chromium_page() as page:
+        yield page
 
 
 def _rows(page: Any) -> list[str]:
