@@ -27,6 +27,7 @@ STUDENT_MESSAGES: dict[str, dict[str, str]] = {
     "left_minutes": {"en": "{m} min", "zh": "{m} 分钟"},
     "open_exercise": {"en": "Open", "zh": "打开"},
     "functions": {"en": "Functions to write", "zh": "需要实现的函数"},
+    "function": {"en": "Function", "zh": "函数"},
     "downloads": {"en": "Files", "zh": "文件"},
     "download_template": {"en": "Download the template ({name})", "zh": "下载模板（{name}）"},
     "download_examples": {"en": "Download the public examples ({name})", "zh": "下载公开示例（{name}）"},

@@ -1,19 +1,26 @@
 """Where the student pages meet notebook support (issue 11, section 2).
 
-Every upload goes through `read_upload`, every result page asks `skipped_cells`. A `.py` file is read here;
-a `.ipynb` file goes to the notebook reader when the server has one (`_notebook_reader`), and is refused with
-a clear 422 until then. Wiring the reader in is a change to this module only.
+Every upload goes through `read_upload`, every result page asks `skipped_cells`. A `.py` file is read here.
+A `.ipynb` file goes to the server's notebook reader, `server.submissions.notebook.notebook_source(data,
+settings)` (its two size limits, 422 with the reason for a file that is not a notebook), and its report of
+skipped cells is stored with the submission; while the server has no such module a `.ipynb` is refused
+with a clear 422.
 """
 
 from __future__ import annotations
 
+import importlib
+import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import Any
 
-from sqlmodel import Session
-
+from server import models
+from server.config import Settings
 from server.errors import InvalidInput, PayloadTooLarge
-from server.models import Submission
+from server.models import SubmissionCreate, SubmissionPublic
+
+NOTEBOOK_MODULE = "server.submissions.notebook"
 
 
 class NotebooksNotSupported(InvalidInput):
@@ -28,40 +35,52 @@ class UnsupportedUpload(InvalidInput):
 
 @dataclass(frozen=True)
 class SkippedCell:
-    index: int  # 1-based cell number in the notebook
+    index: int  # the code cell's position in the notebook, from 1
     reason: str  # in the page's language
-    excerpt: str = ""  # the cell's first line
 
 
 @dataclass(frozen=True)
 class Upload:
     source: str
     filename: str
-    notebook: bool = False
-    skipped: list[SkippedCell] = field(default_factory=list)
+    notebook: dict[str, Any] | None = None  # the report of skipped cells, for a notebook
 
 
-# (notebook bytes, max source bytes) -> extracted source; raises an AppError (422/413) for a bad notebook.
-NotebookReader = Callable[[bytes, int], str]
+def _notebook_reader() -> Callable[[bytes, Settings], Any] | None:
+    """`notebook_source(data, settings) -> NotebookSource` (`.source`, `.report()`), or None without one."""
+    try:
+        module = importlib.import_module(NOTEBOOK_MODULE)
+    except ImportError:
+        return None
+    reader = getattr(module, "notebook_source", None)
+    return reader if callable(reader) else None
 
 
-def _notebook_reader() -> NotebookReader | None:
-    """The server's notebook reader, or None while the server has none."""
-    return None
+def max_upload_bytes(settings: Settings) -> int:
+    """A notebook file may be larger than the source it holds (outputs, images)."""
+    return max(settings.max_source_bytes, int(getattr(settings, "max_notebook_bytes", 0)))
 
 
-def read_upload(filename: str, data: bytes, max_source_bytes: int) -> Upload:
+def check_source_size(source: str, limit: int) -> None:
+    size = len(source.encode("utf-8"))
+    if size > limit:
+        raise PayloadTooLarge(f"the source is {math.ceil(size / 1024)} KiB; at most {limit // 1024} KiB")
+
+
+def read_upload(filename: str, data: bytes, settings: Settings) -> Upload:
     name = filename.rsplit("/", 1)[-1].rsplit("\\", 1)[-1][:200]
     lower = name.lower()
+    limit = settings.max_source_bytes
     if lower.endswith(".ipynb"):
         reader = _notebook_reader()
         if reader is None:
             raise NotebooksNotSupported()
-        return Upload(source=reader(data, max_source_bytes), filename=name, notebook=True)
+        extracted = reader(data, settings)
+        return Upload(source=str(extracted.source), filename=name, notebook=dict(extracted.report()))
     if not lower.endswith(".py"):
         raise UnsupportedUpload(f"{name!r} is neither a .py nor a .ipynb file")
-    if len(data) > max_source_bytes:
-        raise PayloadTooLarge(f"the source may be at most {max_source_bytes // 1024} KiB")
+    if len(data) > limit:
+        raise PayloadTooLarge(f"the source may be at most {limit // 1024} KiB")
     try:
         source = data.decode("utf-8")
     except UnicodeDecodeError:
@@ -69,7 +88,18 @@ def read_upload(filename: str, data: bytes, max_source_bytes: int) -> Upload:
     return Upload(source=source, filename=name)
 
 
-def skipped_cells(db: Session, sub: Submission, lang: str) -> list[SkippedCell]:
-    """The notebook cells of this submission that were not graded, and why; [] for a .py submission."""
-    del db, sub, lang  # no stored notebook report on this server yet
-    return []
+def submission_body(exercise: str, source: str, upload: Upload | None) -> SubmissionCreate:
+    """What submit() takes: with a notebook's report when the server stores one."""
+    received = getattr(models, "SubmissionReceived", None)
+    if upload is not None and upload.notebook is not None and received is not None:
+        body: SubmissionCreate = received(exercise=exercise, source=source, notebook=upload.notebook)
+        return body
+    return SubmissionCreate(exercise=exercise, source=source)
+
+
+def skipped_cells(view: SubmissionPublic) -> list[SkippedCell]:
+    """The notebook cells of this submission that were not run, and why; [] for a .py submission."""
+    notebook = getattr(view, "notebook", None)
+    if notebook is None:
+        return []
+    return [SkippedCell(index=int(c.cell), reason=str(c.message)) for c in notebook.skipped]

@@ -14,19 +14,20 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from server.config import Settings
 from server.deadlines import Due, deadline_for
 from server.deps import ContextDep, SessionDep
 from server.errors import AppError, ExerciseNotFound, InvalidInput, PayloadTooLarge, SubmissionNotFound
-from server.models import Submission, SubmissionCreate
+from server.models import Submission
 from server.routes.exercises import examples_file, template_file
 from server.security import same_token
-from server.submissions.body import ENVELOPE_BYTES, check_source_size
+from server.submissions.body import ENVELOPE_BYTES
 from server.submissions.service import submit
 from server.web.auth import same_csrf
 from server.web.charts import misconception_titles
 from server.web.detail import student_history
 from server.web.i18n import request_lang, t
-from server.web.notebook_seam import Upload, read_upload
+from server.web.notebook_seam import Upload, check_source_size, max_upload_bytes, read_upload, submission_body
 from server.web.routes import render_page
 from server.web.student_auth import (
     OptionalStudent,
@@ -40,8 +41,8 @@ from server.web.student_auth import (
 from server.web.student_view import load_result, state_marker, student_exercises, time_left
 
 HOME = "/student"
-# A notebook may be larger than the source it holds (outputs, images): the body may be a few times the limit.
-UPLOAD_FACTOR = 8
+# Pasted code travels as a form field: room for the source plus its encoding.
+PASTE_FACTOR = 4
 
 router = APIRouter(include_in_schema=False)
 
@@ -153,11 +154,11 @@ def student_examples(exercise_id: str, ctx: ContextDep, _session: StudentData) -
     return examples_file(ctx.catalog, exercise_id)
 
 
-async def _read_form(request: Request, limit: int) -> tuple[dict[str, str], Upload | None]:
+async def _read_form(request: Request, settings: Settings) -> tuple[dict[str, str], Upload | None]:
     """The submit form's text fields, and the uploaded file read through the notebook seam (None if no file
     was chosen). Sizes are capped while reading."""
     declared = request.headers.get("content-length")
-    cap = limit * UPLOAD_FACTOR + ENVELOPE_BYTES
+    cap = max(max_upload_bytes(settings), settings.max_source_bytes * PASTE_FACTOR) + ENVELOPE_BYTES
     if declared is not None and declared.isdigit() and int(declared) > cap:
         raise PayloadTooLarge(f"the upload may be at most {cap // 1024} KiB")
     try:
@@ -174,7 +175,7 @@ async def _read_form(request: Request, limit: int) -> tuple[dict[str, str], Uplo
             raise PayloadTooLarge(f"the upload may be at most {cap // 1024} KiB")
         if not data:
             return fields, None
-        return fields, read_upload(upload.filename, data, limit)
+        return fields, read_upload(upload.filename, data, settings)
     finally:
         await form.close()
 
@@ -187,7 +188,7 @@ async def student_submit(request: Request, exercise_id: str, ctx: ContextDep, db
     pasted = ""
     try:
         ctx.catalog.get(exercise_id)
-        fields, upload = await _read_form(request, limit)
+        fields, upload = await _read_form(request, ctx.settings)
         pasted = fields.get("source", "")
         if not same_csrf(session, fields.get("csrf", "")):
             raise InvalidInput("the form expired: reload the page and submit again")
@@ -200,7 +201,7 @@ async def student_submit(request: Request, exercise_id: str, ctx: ContextDep, db
             return _exercise_page(request, ctx, db, session, exercise_id, lang, status=409,
                                   error=t("late_confirm_needed", lang), source=pasted, confirm_needed=True)
         sub = submit(db, ctx.settings, ctx.catalog, ctx.queue, session.student.student_id,
-                     SubmissionCreate(exercise=exercise_id, source=source))
+                     submission_body(exercise_id, source, upload))
     except ExerciseNotFound:
         return _exercise_page(request, ctx, db, session, exercise_id, lang)
     except AppError as exc:

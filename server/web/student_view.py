@@ -121,4 +121,4 @@ def load_result(db: Session, catalog: Catalog, student_id: str, submission_id: i
     exercise = catalog.exercises.get(sub.exercise)
     title = exercise.spec.title.get(lang) if exercise is not None else sub.exercise
     return ResultPage(view=view, title=title, source=highlight_source(sub.source), chart=safe_svg(raw),
-                      skipped=skipped_cells(db, sub, lang))
+                      skipped=skipped_cells(view))
