@@ -26,3 +26,18 @@ def grade_dropped_dh_next(seed: int = 5) -> Result:
 
     with Grader({"rnn": load_exercises()["rnn"]}, LocalRunner()) as grader:
         return grader.grade("rnn", dropped_dh_next_source(), seed)
+
+
+def experimenting_notebook(functions_source: str) -> bytes:
+    """A notebook as a student writes one: imports (one the grader lacks), the functions, then a cell that
+    experiments (a loop that prints and plots). Plain nbformat 4.4 JSON."""
+    import json
+
+    cells = ["import numpy as np\nimport matplotlib.pyplot as plt\n", functions_source,
+             "losses = []\nfor step in range(3):\n    losses.append(step)\n    print(step)\nplt.plot(losses)\n"]
+    return json.dumps({
+        "cells": [{"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [],
+                   "source": text.splitlines(keepends=True)} for text in cells],
+        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+        "nbformat": 4, "nbformat_minor": 4,
+    }).encode("utf-8")

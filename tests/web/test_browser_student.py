@@ -3,8 +3,8 @@
 
 One walk: the teacher token is refused; the student signs in, sees the exercise with its deadline and time
 left, downloads the template and the public examples, uploads a correct file and watches it get graded
-without reloading, uploads a notebook (or, while the server has no notebook reader, a second .py with a
-dropped dh_next) and reads the mistake said once, pastes code, opens the history, switches to Chinese and
+without reloading, uploads a notebook (when the server reads notebooks: full marks, experiments listed as
+not run), uploads a .py with a dropped dh_next and reads the mistake said once, pastes code, opens the history, switches to Chinese and
 signs out. Screenshots go to test-output/screenshots/student-*.png.
 """
 
@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 import pytest
 from browser_support import REPO, SHOTS, axe_violations, chromium_page, running_server
-from feedback_samples import MISTAKE, dropped_dh_next_source
+from feedback_samples import MISTAKE, dropped_dh_next_source, experimenting_notebook
 
 from server.web import notebook_seam
 
@@ -103,10 +103,23 @@ def test_student_walks_through_the_pages(server: dict[str, Any]) -> None:
         _accessible(page, "result (correct)")
         page.screenshot(path=str(SHOTS / "student-04-result-correct.png"), full_page=True)
 
-        # A notebook when the server reads them; else a .py with a dropped dh_next.
-        page.goto(f"{base}/student/exercises/rnn")
+        # A notebook (functions, then experiments), when the server reads notebooks: full marks, and the
+        # experimenting cells listed as not run.
+        expected = 3
         if notebook_seam._notebook_reader() is not None:
-            pytest.fail("notebook support is on: upload a notebook with the mistake here")
+            expected = 4
+            page.goto(f"{base}/student/exercises/rnn")
+            notebook = tmp / "rnn_work.ipynb"
+            notebook.write_bytes(experimenting_notebook(CORRECT_PATH.read_text(encoding="utf-8")))
+            _submit_file(page, notebook)
+            _wait_graded(page)
+            assert re.sub(r"\s+", "", page.text_content("#result-score") or "") == "100/100"
+            assert page.locator("#skipped-cells tbody tr").count() >= 1
+            _accessible(page, "result (notebook)")
+            page.screenshot(path=str(SHOTS / "student-04b-result-notebook.png"), full_page=True)
+
+        # A second .py with a dropped dh_next: the mistake said once.
+        page.goto(f"{base}/student/exercises/rnn")
         wrong = tmp / "dropped_dh_next.py"
         wrong.write_text(dropped_dh_next_source(), encoding="utf-8")
         _submit_file(page, wrong)
@@ -132,7 +145,7 @@ def test_student_walks_through_the_pages(server: dict[str, Any]) -> None:
         page.click("#all-submissions")
         page.wait_for_selector("table#history")
         ids = page.eval_on_selector_all("tr[data-submission]", "rows => rows.map(r => Number(r.dataset.submission))")
-        assert len(ids) == 3 and ids == sorted(ids, reverse=True)
+        assert len(ids) == expected and ids == sorted(ids, reverse=True)
         _accessible(page, "history")
         page.screenshot(path=str(SHOTS / "student-07-history.png"), full_page=True)
 
@@ -140,7 +153,7 @@ def test_student_walks_through_the_pages(server: dict[str, Any]) -> None:
         page.click("#lang-switch")
         page.wait_for_selector("html[lang='zh-CN']")
         assert "我的全部提交" in page.text_content("h1")
-        page.goto(f"{base}/student/submissions/{ids[1]}")
+        page.goto(f"{base}/student/submissions/{ids[1]}")  # the one with the mistake
         assert "涉及的测试" in page.text_content(".mistake")
         _accessible(page, "result (zh)")
         page.screenshot(path=str(SHOTS / "student-08-result-zh.png"), full_page=True)

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from feedback_samples import MISTAKE, grade_dropped_dh_next
+from feedback_samples import MISTAKE, experimenting_notebook, grade_dropped_dh_next
 from starlette.testclient import TestClient
 
 from grader.result import Result
@@ -197,16 +197,25 @@ def test_bad_uploads_get_a_clear_error_on_the_page(site: Any, file: Any, source:
     assert (api["items"] if isinstance(api, dict) else api) == []
 
 
-def test_a_notebook_upload_goes_through_the_notebook_seam(site: Any) -> None:
+def test_a_notebook_upload_goes_through_the_notebook_seam(site: Any, correct_source: str) -> None:
     from server.web import notebook_seam
 
     client = site()
     sign_in(client, client.tokens["s1"])
-    response = submit(client, file=("work.ipynb", b'{"cells": [], "nbformat": 4, "nbformat_minor": 5}'))
-    if notebook_seam._notebook_reader() is None:
+    response = submit(client, file=("work.ipynb", experimenting_notebook(correct_source)))
+    if notebook_seam._notebook_reader() is None:  # the server has no notebook reader: a clear refusal
         assert response.status_code == 422 and "notebooks not supported yet" in response.text
-    else:
-        assert response.status_code in (303, 422)
+        return
+    assert response.status_code == 303, response.text
+    sid = response.headers["location"].rsplit("/", 1)[1]
+    page = client.get(response.headers["location"])
+    assert 'id="skipped-cells"' in page.text
+    cells = re.findall(r'<tr><td class="mono">(\d+)</td>', page.text)
+    assert "3" in cells  # the experimenting cell was not run
+    api = client.get(f"/api/v1/submissions/{sid}", headers={"Authorization": f"Bearer {client.tokens['s1']}"})
+    assert api.status_code == 200
+    broken = submit(client, file=("broken.ipynb", b"{not json"))
+    assert broken.status_code == 422 and 'id="submit-error"' in broken.text
 
 
 def test_a_forged_form_is_refused(site: Any) -> None:
