@@ -4,8 +4,8 @@
 One walk: the teacher token is refused; the student signs in, sees the exercise with its deadline and time
 left, downloads the template and the public examples, uploads a correct file and watches it get graded
 without reloading, uploads a notebook (when the server reads notebooks: full marks, experiments listed as
-not run), uploads a .py with a dropped dh_next and reads the mistake said once, pastes code, opens the history, switches to Chinese and
-signs out. Screenshots go to test-output/screenshots/student-*.png.
+not run), uploads a .py with a dropped dh_next and reads the mistake said once, pastes code, opens the
+history, switches to Chinese and signs out. Screenshots go to test-output/screenshots/student-*.png.
 """
 
 from __future__ import annotations
