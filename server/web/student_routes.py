@@ -27,7 +27,7 @@ from server.web.auth import same_csrf
 from server.web.charts import misconception_titles
 from server.web.detail import student_history
 from server.web.i18n import request_lang, t
-from server.web.notebook_seam import Upload, check_source_size, max_upload_bytes, read_upload, submission_body
+from server.web.notebook_seam import check_source_size, max_upload_bytes, read_upload, submission_body
 from server.web.routes import render_page
 from server.web.student_auth import (
     OptionalStudent,
@@ -154,9 +154,9 @@ def student_examples(exercise_id: str, ctx: ContextDep, _session: StudentData) -
     return examples_file(ctx.catalog, exercise_id)
 
 
-async def _read_form(request: Request, settings: Settings) -> tuple[dict[str, str], Upload | None]:
-    """The submit form's text fields, and the uploaded file read through the notebook seam (None if no file
-    was chosen). Sizes are capped while reading."""
+async def _read_form(request: Request, settings: Settings) -> tuple[dict[str, str], tuple[str, bytes] | None]:
+    """The submit form's text fields, and the uploaded file's name and bytes (None if no file was chosen).
+    Sizes are capped while reading."""
     declared = request.headers.get("content-length")
     cap = max(max_upload_bytes(settings), settings.max_source_bytes * PASTE_FACTOR) + ENVELOPE_BYTES
     if declared is not None and declared.isdigit() and int(declared) > cap:
@@ -173,9 +173,7 @@ async def _read_form(request: Request, settings: Settings) -> tuple[dict[str, st
         data = await upload.read(cap + 1)
         if len(data) > cap:
             raise PayloadTooLarge(f"the upload may be at most {cap // 1024} KiB")
-        if not data:
-            return fields, None
-        return fields, read_upload(upload.filename, data, settings)
+        return fields, (upload.filename, data) if data else None
     finally:
         await form.close()
 
@@ -188,10 +186,11 @@ async def student_submit(request: Request, exercise_id: str, ctx: ContextDep, db
     pasted = ""
     try:
         ctx.catalog.get(exercise_id)
-        fields, upload = await _read_form(request, ctx.settings)
+        fields, raw = await _read_form(request, ctx.settings)
         pasted = fields.get("source", "")
         if not same_csrf(session, fields.get("csrf", "")):
             raise InvalidInput("the form expired: reload the page and submit again")
+        upload = read_upload(*raw, ctx.settings) if raw is not None else None  # .py, or a notebook's definitions
         source = upload.source if upload is not None else pasted
         if not source.strip():
             raise InvalidInput(t("nothing_to_submit", lang))
