@@ -268,6 +268,10 @@ def test_the_result_page_shows_parts_tests_grouped_mistakes_and_the_chart(site: 
     assert grouped[0]["hint"] == BY_NAME[MISTAKE].hint.en
     assert not any(grouped[0]["hint"] in t["feedback"] for t in parts["backward"]["tests"])
     assert parts["forward"]["mistakes"] == []
+    gradescope = client.get(f"/api/v1/submissions/{sid}/results.json",
+                            headers={"Authorization": f"Bearer {client.tokens['s1']}"}).json()
+    assert gradescope["output"].count(grouped[0]["hint"]) == 1
+    assert not any(grouped[0]["hint"] in t["output"] for t in gradescope["tests"])
 
     page = client.get(f"/student/submissions/{sid}")
     assert page.status_code == 200 and 'data-status="graded"' in page.text and "refresh" not in page.text
