@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
-from grader.messages import msg_with
+from grader.messages import msg
 from grader.result import Mistake, TestResult, Text
 
 log = logging.getLogger(__name__)
@@ -75,6 +75,6 @@ def group_mistakes(tests: Sequence[TestResult], catalogue: Catalogue) -> list[Mi
     out = []
     for name, explained in order.items():
         described = catalogue.get(name) or Described(Text(en=name, zh=name), Text(en="", zh=""))
-        out.append(Mistake(name=name, message=msg_with("mistake", {"title": described.title}),
+        out.append(Mistake(name=name, message=msg("mistake", title=described.title),
                            hint=described.hint, tests=explained))
     return out

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
 
 import sqlalchemy as sa
 from markupsafe import Markup
@@ -16,9 +15,10 @@ from server.catalog import Catalog
 from server.deadlines import Due, deadline_for
 from server.models import Submission, SubmissionPublic, SubmissionStatus
 from server.rendering import render_submission
-from server.web.detail import CHART_KEY, highlight_source, safe_svg
+from server.web.detail import highlight_source
 from server.web.i18n import t
 from server.web.notebook_seam import SkippedCell, skipped_cells
+from server.web.result_charts import DrawnChart, result_charts
 
 S = Submission.__table__.c  # type: ignore[attr-defined]
 
@@ -97,7 +97,8 @@ class ResultPage:
     view: SubmissionPublic
     title: str
     source: Markup
-    chart: Markup | None
+    charts: list[DrawnChart]  # drawn from the exercise's chart data (public inputs only)
+    chart_rejected: bool
     skipped: list[SkippedCell]
 
     @property
@@ -117,8 +118,9 @@ def load_result(db: Session, catalog: Catalog, student_id: str, submission_id: i
     if sub is None or sub.student_id != student_id:
         return None
     view = render_submission(sub, catalog, lang, teacher=False)
-    raw: Any = view.diagnostics.get(CHART_KEY)
+    charts, refused = result_charts(view.diagnostics, lang)
     exercise = catalog.exercises.get(sub.exercise)
     title = exercise.spec.title.get(lang) if exercise is not None else sub.exercise
-    return ResultPage(view=view, title=title, source=highlight_source(sub.source), chart=safe_svg(raw),
+    return ResultPage(view=view, title=title, source=highlight_source(sub.source), charts=charts,
+                      chart_rejected=refused,
                       skipped=skipped_cells(view))

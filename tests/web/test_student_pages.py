@@ -282,7 +282,7 @@ def test_the_result_page_shows_parts_tests_grouped_mistakes_and_the_chart(site: 
     backward = next(p for p in dropped.parts if p.name == "backward")
     for t in backward.tests:
         assert t.name in page.text
-    assert 'id="grad-chart"' in page.text and "<svg" in page.text
+    assert 'class="result-chart"' in page.text and "<svg" in page.text
     assert client.get(f"/student/submissions/{sid}/state").json()["done"] is True
     zh = client.get(f"/student/submissions/{sid}?lang=zh")
     assert str(m.title.zh) in zh.text and "涉及的测试" in zh.text
