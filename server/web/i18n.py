@@ -9,7 +9,7 @@ from fastapi import Request, Response
 
 from server.deps import get_lang
 from server.web.similarity_i18n import SIMILARITY_MESSAGES
-from server.web.i18n_student import STUDENT_MESSAGES
+from server.web.student_i18n import STUDENT_MESSAGES
 
 LANGS = ("en", "zh")
 LANG_COOKIE = "rnn_grader_lang"

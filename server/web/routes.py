@@ -90,7 +90,7 @@ _env.globals.update(fmt=_fmt, score_class=_score_class, duration=_duration, firs
                     qs=urlencode, version=ASSET_VERSION, home=HOME, meter=svg.meter)
 
 
-def render_page(request: Request, template: str, lang: str, status: int = 200, csrf: str | None = None,
+def _page(request: Request, template: str, lang: str, status: int = 200, csrf: str | None = None,
           **context: Any) -> HTMLResponse:
     def translate(key: str, **values: object) -> str:
         return t(key, lang, **values)
@@ -132,7 +132,7 @@ def login_form(request: Request, ctx: ContextDep, session: OptionalSession, next
         return RedirectResponse(_safe_next(next), status_code=303)
     lang = request_lang(request)
     notice = t("signed_out", lang) if request.query_params.get("bye") else None
-    return render_page(request, "login.html", lang, error=None, notice=notice, next=_safe_next(next))
+    return _page(request, "login.html", lang, error=None, notice=notice, next=_safe_next(next))
 
 
 @router.post("/scoreboard/login")
@@ -156,7 +156,7 @@ def login(
         error, status = t("login_student", lang), 403
     else:
         error, status = t("login_unknown", lang), 401
-    return render_page(request, "login.html", lang, status=status, error=error, notice=None, next=target)
+    return _page(request, "login.html", lang, status=status, error=error, notice=None, next=target)
 
 
 @router.post("/scoreboard/logout")
@@ -180,7 +180,7 @@ def scoreboard_page(request: Request, ctx: ContextDep, db: SessionDep, session: 
     charts = [exercise_charts(board, ex, ctx.catalog.exercises.get(ex.id), hourly.get(ex.id, []), lang)
               for ex in board.exercises]
     template = "_board.html" if request.query_params.get("fragment") == "1" else "scoreboard.html"
-    return render_page(
+    return _page(
         request, template, lang, csrf=session.csrf, board=board, query=query, page=select_rows(board.rows, query),
         stats={ex.id: exercise_stats(board, ex) for ex in board.exercises}, charts=charts, marker=marker,
         pending=pending_count(db), policy=policy, ncols=4 + sum(len(ex.parts) + 3 for ex in board.exercises),
@@ -226,13 +226,13 @@ def student_page(request: Request, student_id: str, ctx: ContextDep, db: Session
     chosen = submission if submission is not None and 1 <= submission < 2**63 else None
     page = load_student_page(db, ctx.catalog, student_id, chosen, lang, ctx.settings.score_policy)
     if page is None:
-        return render_page(request, "message.html", lang, status=404, csrf=session.csrf, heading=t("student", lang),
+        return _page(request, "message.html", lang, status=404, csrf=session.csrf, heading=t("student", lang),
                      message=t("not_found", lang))
     mis_titles: dict[str, str] = {}
     if page.detail is not None:
         mis_titles = misconception_titles(ctx.catalog.exercises.get(page.detail.view.exercise), lang)
     template = "_student.html" if request.query_params.get("fragment") == "1" else "student.html"
-    return render_page(request, template, lang, csrf=session.csrf, student=page, detail=page.detail, marker=marker,
+    return _page(request, template, lang, csrf=session.csrf, student=page, detail=page.detail, marker=marker,
                  mis_titles=mis_titles)
 
 
@@ -245,4 +245,4 @@ def leaderboard_page(request: Request, ctx: ContextDep, db: SessionDep) -> Respo
     assert ctx.settings.secret is not None
     exercises = exercise_infos(ctx.catalog, lang)
     entries = leaderboard(db, [ex.id for ex in exercises], ctx.settings.secret.get_secret_value())
-    return render_page(request, "leaderboard.html", lang, exercises=exercises, entries=entries)
+    return _page(request, "leaderboard.html", lang, exercises=exercises, entries=entries)

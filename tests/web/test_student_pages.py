@@ -20,7 +20,7 @@ from reference.rnn_mutants import BY_NAME
 from server.db import create_db_engine
 from server.grading.claims import write_result
 from server.web.i18n import LANGS, MESSAGES
-from server.web.i18n_student import STUDENT_MESSAGES
+from server.web.student_i18n import STUDENT_MESSAGES
 
 TEACHER = "teacher-token-for-tests-0123456789"  # tests/conftest.py
 TEMPLATES = Path(__file__).resolve().parents[2] / "server" / "web" / "templates"
@@ -331,6 +331,10 @@ def _fields(text: str) -> set[str]:
 
 
 def test_every_student_page_string_has_both_languages_with_the_same_placeholders() -> None:
+    from server.web.similarity_i18n import SIMILARITY_MESSAGES
+
+    assert set(STUDENT_MESSAGES).isdisjoint(SIMILARITY_MESSAGES)  # no page's string replaces another's
+    assert all(MESSAGES[key] is entry for key, entry in STUDENT_MESSAGES.items())
     for key, entry in STUDENT_MESSAGES.items():
         assert set(entry) == set(LANGS), key
         assert all(entry[lang].strip() for lang in LANGS), key
