@@ -22,12 +22,12 @@ from server.models import Submission
 from server.routes.exercises import examples_file, template_file
 from server.security import same_token
 from server.submissions.body import ENVELOPE_BYTES
+from server.submissions.notebook import check_source_size
 from server.submissions.service import submit
 from server.web.auth import same_csrf
 from server.web.charts import misconception_titles
 from server.web.detail import student_history
 from server.web.i18n import request_lang, t
-from server.web.notebook_seam import check_source_size, max_upload_bytes, read_upload, submission_body
 from server.web.routes import _page
 from server.web.student_auth import (
     OptionalStudent,
@@ -39,6 +39,7 @@ from server.web.student_auth import (
     student_for_token,
 )
 from server.web.student_view import load_result, state_marker, student_exercises, time_left
+from server.web.uploads import max_upload_bytes, read_upload, submission_body
 
 HOME = "/student"
 # Pasted code travels as a form field: room for the source plus its encoding.

@@ -17,8 +17,8 @@ from server.models import Submission, SubmissionPublic, SubmissionStatus
 from server.rendering import render_submission
 from server.web.detail import highlight_source
 from server.web.i18n import t
-from server.web.notebook_seam import SkippedCell, skipped_cells
 from server.web.result_charts import DrawnChart, result_charts
+from server.web.uploads import SkippedCell, skipped_cells
 
 S = Submission.__table__.c  # type: ignore[attr-defined]
 

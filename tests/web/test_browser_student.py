@@ -3,9 +3,9 @@
 
 One walk: the teacher token is refused; the student signs in, sees the exercise with its deadline and time
 left, downloads the template and the public examples, uploads a correct file and watches it get graded
-without reloading, uploads a notebook (when the server reads notebooks: full marks, experiments listed as
-not run), uploads a .py with a dropped dh_next and reads the mistake said once, pastes code, opens the
-history, switches to Chinese and signs out. Screenshots go to test-output/screenshots/student-*.png.
+without reloading, uploads a notebook (full marks, its experimenting cells listed as not run), uploads a .py
+with a dropped dh_next and reads the mistake said once, pastes code, opens the history, switches to Chinese
+and signs out. Screenshots go to test-output/screenshots/student-*.png.
 """
 
 from __future__ import annotations
@@ -21,8 +21,6 @@ import httpx
 import pytest
 from browser_support import REPO, SHOTS, axe_violations, chromium_page, running_server
 from feedback_samples import MISTAKE, dropped_dh_next_source, experimenting_notebook
-
-from server.web import notebook_seam
 
 pytestmark = pytest.mark.browser
 
@@ -103,20 +101,16 @@ def test_student_walks_through_the_pages(server: dict[str, Any]) -> None:
         _accessible(page, "result (correct)")
         page.screenshot(path=str(SHOTS / "student-04-result-correct.png"), full_page=True)
 
-        # A notebook (functions, then experiments), when the server reads notebooks: full marks, and the
-        # experimenting cells listed as not run.
-        expected = 3
-        if notebook_seam._notebook_reader() is not None:
-            expected = 4
-            page.goto(f"{base}/student/exercises/rnn")
-            notebook = tmp / "rnn_work.ipynb"
-            notebook.write_bytes(experimenting_notebook(CORRECT_PATH.read_text(encoding="utf-8")))
-            _submit_file(page, notebook)
-            _wait_graded(page)
-            assert re.sub(r"\s+", "", page.text_content("#result-score") or "") == "100/100"
-            assert page.locator("#skipped-cells tbody tr").count() >= 1
-            _accessible(page, "result (notebook)")
-            page.screenshot(path=str(SHOTS / "student-04b-result-notebook.png"), full_page=True)
+        # A notebook (imports, the functions, then experiments): full marks, the experimenting cells listed.
+        page.goto(f"{base}/student/exercises/rnn")
+        notebook = tmp / "rnn_work.ipynb"
+        notebook.write_bytes(experimenting_notebook(CORRECT_PATH.read_text(encoding="utf-8")))
+        _submit_file(page, notebook)
+        _wait_graded(page)
+        assert re.sub(r"\s+", "", page.text_content("#result-score") or "") == "100/100"
+        assert page.locator("#skipped-cells tbody tr").count() >= 1
+        _accessible(page, "result (notebook)")
+        page.screenshot(path=str(SHOTS / "student-05-result-notebook.png"), full_page=True)
 
         # A second .py with a dropped dh_next: the mistake said once.
         page.goto(f"{base}/student/exercises/rnn")
@@ -130,8 +124,8 @@ def test_student_walks_through_the_pages(server: dict[str, Any]) -> None:
         assert page.locator(".result-chart svg").count() >= 1
         assert float((page.text_content("#result-score") or "0").split("/")[0]) < 100
         _accessible(page, "result (mistake)")
-        page.screenshot(path=str(SHOTS / "student-05-result-mistake.png"), full_page=True)
-        page.locator('.part[data-part="backward"]').screenshot(path=str(SHOTS / "student-06-grouped-feedback.png"))
+        page.screenshot(path=str(SHOTS / "student-06-result-mistake.png"), full_page=True)
+        page.locator('.part[data-part="backward"]').screenshot(path=str(SHOTS / "student-07-grouped-feedback.png"))
 
         # Pasted code.
         page.goto(f"{base}/student/exercises/rnn")
@@ -145,9 +139,9 @@ def test_student_walks_through_the_pages(server: dict[str, Any]) -> None:
         page.click("#all-submissions")
         page.wait_for_selector("table#history")
         ids = page.eval_on_selector_all("tr[data-submission]", "rows => rows.map(r => Number(r.dataset.submission))")
-        assert len(ids) == expected and ids == sorted(ids, reverse=True)
+        assert len(ids) == 4 and ids == sorted(ids, reverse=True)
         _accessible(page, "history")
-        page.screenshot(path=str(SHOTS / "student-07-history.png"), full_page=True)
+        page.screenshot(path=str(SHOTS / "student-08-history.png"), full_page=True)
 
         # Chinese.
         page.click("#lang-switch")
@@ -156,10 +150,10 @@ def test_student_walks_through_the_pages(server: dict[str, Any]) -> None:
         page.goto(f"{base}/student/submissions/{ids[1]}")  # the one with the mistake
         assert "涉及的测试" in page.text_content(".mistake")
         _accessible(page, "result (zh)")
-        page.screenshot(path=str(SHOTS / "student-08-result-zh.png"), full_page=True)
+        page.screenshot(path=str(SHOTS / "student-09-result-zh.png"), full_page=True)
         page.goto(f"{base}/student")
         _accessible(page, "home (zh)")
-        page.screenshot(path=str(SHOTS / "student-09-home-zh.png"), full_page=True)
+        page.screenshot(path=str(SHOTS / "student-10-home-zh.png"), full_page=True)
 
         page.click("#logout")
         page.wait_for_selector("#token")
