@@ -26,7 +26,19 @@ from server.grading.processes import ProcessQueue
 from server.grading.protocol import GraderFactory, Notifier
 from server.grading.queues import make_queue
 from server.metrics import Metrics
-from server.routes import client, exercises, health, regrade, scoreboard, similarity, students, submissions
+from server.routes import (
+    audit,
+    client,
+    exercises,
+    gradings,
+    health,
+    regrade,
+    regrade_requests,
+    scoreboard,
+    similarity,
+    students,
+    submissions,
+)
 from server.similarity.service import SimilarityService
 from server.version_header import VersionHeaderMiddleware
 from server.web import install as install_web
@@ -94,7 +106,8 @@ def create_app(
     app.add_middleware(AccessLogMiddleware, metrics=metrics, prefix=API_PREFIX)
     app.add_middleware(VersionHeaderMiddleware, version=VERSION)
     app.add_middleware(DrainRejectedBody)  # outermost: a client that sends its whole body first gets its 413
-    for module in (students, submissions, regrade, exercises, scoreboard, similarity, health, client):
+    for module in (students, gradings, regrade_requests, submissions, regrade, exercises, scoreboard, similarity,
+                   audit, health, client):
         app.include_router(module.router, prefix=API_PREFIX)
     # Un-prefixed aliases for load balancers and container health checks, and the Prometheus endpoint.
     app.add_api_route("/healthz", health.healthz, include_in_schema=False)

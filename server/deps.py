@@ -118,6 +118,23 @@ def require_teacher(principal: PrincipalDep) -> Principal:
 
 TeacherAuth = Annotated[Principal, Depends(require_teacher)]
 
+ACTOR_PATTERN = r"^[\w][\w .@+-]{0,63}$"
+
+
+def get_teacher_actor(
+    _teacher: TeacherAuth,
+    x_actor: Annotated[
+        str | None,
+        Header(alias="X-Actor", pattern=ACTOR_PATTERN,
+               description="Who is acting, for the audit log (several teachers may share the token)"),
+    ] = None,
+) -> str:
+    """The teacher's name for the audit log: X-Actor if sent, else `teacher`."""
+    return x_actor or "teacher"
+
+
+TeacherActor = Annotated[str, Depends(get_teacher_actor)]
+
 
 def require_student(principal: PrincipalDep) -> Student:
     if principal.student is None:

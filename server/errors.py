@@ -90,6 +90,26 @@ class StudentExists(AppError):
     default_detail = "a student with this id already exists"
 
 
+class RegradeBatchNotFound(AppError):
+    status_code = 404
+    default_detail = "no such regrade batch"
+
+
+class RegradeRequestNotFound(AppError):
+    status_code = 404
+    default_detail = "no such regrade request"
+
+
+class GradingInProgress(AppError):
+    status_code = 409
+    default_detail = "the submission is being graded; try again when it is done"
+
+
+class RequestAlreadyResolved(AppError):
+    status_code = 409
+    default_detail = "this regrade request is resolved already"
+
+
 class PayloadTooLarge(AppError):
     status_code = 413
     default_detail = "request body too large"

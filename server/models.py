@@ -89,6 +89,8 @@ class Submission(SQLModel, table=True):
         # Covering indexes for the scoreboard's two GROUP BYs (count and last time per pair; per hour).
         sa.Index("ix_submissions_pair_created", "student_id", "exercise", "created_at"),
         sa.Index("ix_submissions_exercise_created", "exercise", "created_at"),
+        # The scoreboard's check for counted submissions that lost their result (not graded, no regrade pending).
+        sa.Index("ix_submissions_uncounted", "status", "regrading"),
     )
 
     id: int | None = Field(
@@ -120,6 +122,10 @@ class Submission(SQLModel, table=True):
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
     started_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
     graded_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # A regrade is pending: the row is queued/running again, but `score`, `result` and `summary` are still the
+    # last grading's and keep counting until the new grading is written (server.regrades.batches).
+    regrading: bool = Field(default=False, sa_column=sa.Column(sa.Boolean, nullable=False, server_default=sa.false()))
+    regrade_batch_id: int | None = Field(default=None, sa_type=sa.BigInteger)
 
 
 class StudentExerciseScore(SQLModel, table=True):
@@ -220,6 +226,8 @@ class SubmissionPublic(BaseModel):
     score: float | None = PydanticField(description="Null until graded.")
     max_score: float
     late: bool
+    regrade_pending: bool = PydanticField(
+        default=False, description="A regrade is queued/running; score and parts are the last grading's until then.")
     created_at: dt.datetime
     graded_at: dt.datetime | None
     attempts: int
@@ -247,10 +255,13 @@ class RegradeRequest(BaseModel):
     submission_id: int | None = PydanticField(default=None, ge=1, le=2**63 - 1)
     exercise: str | None = PydanticField(default=None, pattern=EXERCISE_ID_PATTERN)
     all: bool = False
+    reason: StorableStr | None = PydanticField(default=None, max_length=2000,
+                                               description="Why (kept in the batch and the audit log)")
 
 
 class RegradeResult(BaseModel):
     queued: int = PydanticField(description="Submissions put back in the queue (graded or failed ones only)")
+    batch_id: int = PydanticField(description="The regrade batch: GET /api/v1/regrades/{batch_id} for its report")
 
 
 # ---------------------------------------------------------------- exercises

@@ -7,7 +7,11 @@
 - the result is written by `UPDATE ... WHERE status NOT IN ('graded', 'failed')`: whoever finishes first
   wins, a late duplicate is discarded, so a crash anywhere loses nothing and grades nothing twice;
 - an infrastructure failure (the grader raised, or reported internal_error) is retried up to
-  max_attempts and then stored as `failed`: never blamed on the student.
+  max_attempts and then stored as `failed`: never blamed on the student;
+- every final write also appends the grading to `gradings` (server.regrades.history) in the same
+  transaction, so history and result are written exactly once together. A submission whose regrade is
+  pending (`regrading`) keeps its last result counted until then; if the regrade itself fails for an
+  infrastructure reason, that last result stays (status back to `graded`) and only the history shows it.
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ from sqlalchemy.engine import Engine
 from grader.result import Result
 from server.db import utcnow
 from server.models import Submission, SubmissionStatus
+from server.regrades.history import NewGrading, record_grading
+from server.regrades.models import Why
 from server.scoreboard.cache import refresh_for_submission, result_summary
 from server.tables import submissions_t
 
@@ -62,19 +68,58 @@ def requeue_stale(engine: Engine, now: dt.datetime | None = None) -> int:
     return int(count)
 
 
-def _fail_exhausted(conn: sa.Connection, submission_id: int, attempts: int) -> bool:
-    done = conn.execute(
+@dataclass(frozen=True)
+class Taken:
+    """The row as the guarded final UPDATE found it (the columns that UPDATE does not change)."""
+
+    student_id: str
+    exercise: str
+    attempts: int
+    max_score: float
+    regrading: bool
+    batch_id: int | None
+
+
+def _take(conn: sa.Connection, submission_id: int, from_statuses: tuple[str, ...]) -> Taken | None:
+    """Take the row for its final write (None if it is final already: a duplicate). On PostgreSQL the
+    UPDATE locks the row until commit, so a concurrent duplicate waits and then finds it final."""
+    row = conn.execute(
         sa.update(Submission)
-        .where(submissions_t.c.id == submission_id, submissions_t.c.status == QUEUED)
-        .values(
-            status=FAILED,
-            graded_at=utcnow(),
-            lease_until=None,
-            lease_owner=None,
-            last_error=f"gave up after {attempts} attempt(s)",
-        )
-    ).rowcount
-    return bool(done)
+        .where(submissions_t.c.id == submission_id, submissions_t.c.status.in_(from_statuses))
+        .values(lease_until=None, lease_owner=None)
+        .returning(submissions_t.c.student_id, submissions_t.c.exercise, submissions_t.c.attempts, submissions_t.c.max_score, submissions_t.c.regrading, submissions_t.c.regrade_batch_id)
+    ).first()
+    if row is None:
+        return None
+    return Taken(str(row[0]), str(row[1]), int(row[2]), float(row[3]), bool(row[4]),
+                 int(row[5]) if row[5] is not None else None)
+
+
+def _history(conn: sa.Connection, submission_id: int, taken: Taken, status: str, result: Result | None,
+             dumped: dict[str, Any] | None) -> None:
+    record_grading(conn, NewGrading(
+        submission_id=submission_id, student_id=taken.student_id, exercise=taken.exercise,
+        attempt=taken.attempts, why=Why.regrade if taken.batch_id is not None else Why.submit, status=status,
+        score=result.score if result is not None and status == GRADED else None,
+        max_score=result.max_score if result is not None else taken.max_score,
+        grader_version=result.grader_version[:64] if result is not None else None, result=dumped,
+        batch_id=taken.batch_id,
+    ))
+
+
+def _fail_exhausted(conn: sa.Connection, submission_id: int, attempts: int) -> bool:
+    taken = _take(conn, submission_id, (QUEUED,))
+    if taken is None:
+        return False
+    error = f"gave up after {attempts} attempt(s)"
+    if taken.regrading:  # the regrade could not run: the last result stays and counts
+        values: dict[str, Any] = {"status": GRADED, "last_error": f"regrade {error}"}
+    else:
+        values = {"status": FAILED, "graded_at": utcnow(), "last_error": error}
+    conn.execute(sa.update(Submission).where(submissions_t.c.id == submission_id)
+                 .values(**values, regrading=False, regrade_batch_id=None))
+    _history(conn, submission_id, taken, FAILED, None, None)
+    return True
 
 
 def claim_next(engine: Engine, owner: str, lease_seconds: float, max_attempts: int,
@@ -152,36 +197,34 @@ def renew_lease(engine: Engine, submission_id: int, owner: str, lease_seconds: f
 def write_result(engine: Engine, submission_id: int, status: str, result: Result | None,
                  last_error: str | None = None) -> bool:
     """Write the final state once: a later duplicate (a re-queued claim that also finished) is a no-op.
-    The scoreboard's row for the pair is recomputed in the same transaction."""
-    values: dict[str, Any] = {
-        "status": status,
-        "graded_at": utcnow(),
-        "lease_until": None,
-        "lease_owner": None,
-        "last_error": last_error,
-    }
-    if result is not None:
-        dumped = result.model_dump(mode="json")
-        values.update(
-            result=dumped,
-            summary=result_summary(dumped),
-            max_score=result.max_score,
-            grader_version=result.grader_version[:64],
-            grading_ms=result.grading_ms,
-        )
-        if status == GRADED:
-            values["score"] = result.score
+    The grading is appended to the history and the scoreboard's row for the pair is recomputed in the
+    same transaction."""
+    dumped = result.model_dump(mode="json") if result is not None else None
     with engine.begin() as conn:
-        written = bool(
-            conn.execute(
-                sa.update(Submission)
-                .where(submissions_t.c.id == submission_id, submissions_t.c.status.not_in(FINAL))
-                .values(**values)
-            ).rowcount
-        )
-        if written:
-            refresh_for_submission(conn, submission_id)
-        return written
+        taken = _take(conn, submission_id, (QUEUED, RUNNING))
+        if taken is None:
+            return False
+        values: dict[str, Any] = {"status": status, "graded_at": utcnow(), "last_error": last_error,
+                                  "regrading": False, "regrade_batch_id": None}
+        if status == FAILED and taken.regrading:
+            # The regrade failed (infrastructure): keep the last result, which still counts.
+            values = {"status": GRADED, "last_error": f"regrade failed: {last_error or 'internal error'}",
+                      "regrading": False, "regrade_batch_id": None}
+        elif result is not None:
+            assert dumped is not None
+            values.update(
+                result=dumped,
+                summary=result_summary(dumped),
+                max_score=result.max_score,
+                grader_version=result.grader_version[:64],
+                grading_ms=result.grading_ms,
+            )
+            if status == GRADED:
+                values["score"] = result.score
+        conn.execute(sa.update(Submission).where(submissions_t.c.id == submission_id).values(**values))
+        refresh_for_submission(conn, submission_id)
+        _history(conn, submission_id, taken, status, result, dumped)
+        return True
 
 
 def release(engine: Engine, submission_id: int, owner: str, last_error: str) -> bool:

@@ -7,7 +7,9 @@ import sqlalchemy as sa
 from alembic import context
 from sqlmodel import SQLModel
 
-import server.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+import server.audit  # noqa: F401  (registers the tables on SQLModel.metadata)
+import server.models  # noqa: F401
+import server.regrades.models  # noqa: F401
 
 # Any fixed 64-bit number: concurrent starts (api + workers) on PostgreSQL migrate one at a time.
 MIGRATION_LOCK_ID = 0x726E6E5F67726472

@@ -1,5 +1,6 @@
 """The maintained `student_exercise_scores` table: per (student, exercise) the best and latest graded
-submission, refreshed in the transaction that writes a result, and each result's small summary."""
+submission (a submission being regraded keeps counting with its last score), refreshed in the transaction
+that writes a result, and each result's small summary."""
 
 from __future__ import annotations
 
@@ -17,6 +18,13 @@ from server.tables import scores_t, submissions_t
 
 GRADED = SubmissionStatus.graded.value
 IN_CHUNK = 500  # ids per IN (...) list
+
+
+def has_counted_result() -> Any:
+    """The submissions whose stored score counts: graded ones, and those whose regrade is pending (they keep
+    their last grading's score until the new one is written)."""
+    return sa.and_(sa.or_(submissions_t.c.status == GRADED, submissions_t.c.regrading == sa.true()),
+                   submissions_t.c.score.is_not(None))
 
 
 # ---------------------------------------------------------------- per-submission summary
@@ -77,7 +85,7 @@ def graded_rows(conn: sa.Connection, where: Any) -> dict[tuple[str, str], list[G
             submissions_t.c.late,
             submissions_t.c.created_at,
             submissions_t.c.summary,
-        ).where(submissions_t.c.status == GRADED, submissions_t.c.score.is_not(None), where)
+        ).where(has_counted_result(), where)
     ).all()
     by_pair: dict[tuple[str, str], list[GradedRow]] = {}
     for r in rows:

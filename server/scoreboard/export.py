@@ -41,3 +41,8 @@ def scoreboard_csv(rows: Sequence[ScoreboardRow], exercise_ids: Sequence[str]) -
             ]
         )
     return b"\xef\xbb\xbf" + out.getvalue().encode("utf-8")
+
+
+# The same cell rules for the other CSV downloads (the regrade report).
+spreadsheet_text = _cell
+spreadsheet_number = _number

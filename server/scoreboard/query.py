@@ -4,11 +4,12 @@ Fast at any class size: `student_exercise_scores` keeps, per (student, exercise)
 the latest graded submission; `refresh_pairs()` recomputes a pair in the transaction that writes one of
 its results (server.grading.claims.write_result), and each submission keeps a small `summary` of its result
 (per-part scores, failed tests, misconceptions) so nothing here parses whole results. A regrade puts a
-counted submission back to `queued` without touching the table: readers see that the counted id is no
-longer graded and recompute that pair from the submissions (`counted_by_pair`), so a queued submission
-never counts. `counted_submissions()` (a window function over every graded row) is the exact definition
-the tests compare this with. The JSON route, the CSV route and the teacher's HTML page all build on
-`counted_by_pair()`. See docs/scoreboard.md.
+counted submission back in the queue with `regrading` set: it keeps counting with its last score until the
+new grading is written, so the scoreboard never drops it (docs/regrades.md). A counted row that lost its
+result some other way (queued again without that marker) is found through the status index and its pair
+recomputed from the submissions (`counted_by_pair`). `counted_submissions()` (a window function over
+every graded row) is the exact definition the tests compare this with. The JSON route, the CSV route and
+the teacher's HTML page all build on `counted_by_pair()`. See docs/scoreboard.md.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from server.models import ScoreboardRow, Student, SubmissionStatus
-from server.scoreboard.cache import graded_rows, pick_pair
+from server.scoreboard.cache import graded_rows, has_counted_result, pick_pair
 from server.tables import scores_t, submissions_t
 
 ScorePolicy = Literal["best", "latest"]
@@ -49,7 +50,7 @@ def counted_submissions(session: Session, policy: ScorePolicy) -> list[tuple[str
             .over(partition_by=(submissions_t.c.student_id, submissions_t.c.exercise), order_by=order)
             .label("rank"),
         )
-        .where(submissions_t.c.status == SubmissionStatus.graded.value, submissions_t.c.score.is_not(None))
+        .where(has_counted_result())
         .subquery()
     )
     rows = session.execute(
@@ -94,8 +95,8 @@ def _counted(submission_id: Any, score: Any, late: Any, summary: Any) -> Counted
 
 def counted_by_pair(conn: sa.Connection | Session, policy: ScorePolicy) -> dict[tuple[str, str], PairScore]:
     """Per (student, exercise) with a graded submission: the counted one and the misconceptions seen.
-    One scan of the small table; pairs whose counted submission is no longer graded (a regrade is
-    pending, found through the status index) are recomputed from the submissions."""
+    One scan of the small table; pairs whose counted submission lost its result (not graded and no
+    regrade pending, found through the status index) are recomputed from the submissions."""
     connection = conn.connection() if isinstance(conn, Session) else conn
     prefix = "best" if policy == "best" else "latest"
     cols = [scores_t.c[f"{prefix}_{name}"] for name in ("id", "score", "late", "summary")]
@@ -107,7 +108,8 @@ def counted_by_pair(conn: sa.Connection | Session, policy: ScorePolicy) -> dict[
     not_graded = {
         int(i)
         for i in connection.execute(
-            sa.select(submissions_t.c.id).where(submissions_t.c.status.in_(NOT_GRADED))
+            sa.select(submissions_t.c.id).where(submissions_t.c.status.in_(NOT_GRADED),
+                                                submissions_t.c.regrading == sa.false())
         ).scalars()
     }
     out: dict[tuple[str, str], PairScore] = {}

@@ -25,7 +25,7 @@ class NotGradedYet(AppError):
     responses=error_responses(SubmissionNotFound, NotGradedYet),
 )
 def get_results_json(submission: SubmissionOfCurrentUser, catalog: CatalogDep, lang: LangDep) -> GradescopeResults:
-    if submission.status != SubmissionStatus.graded.value or submission.score is None:
+    if (submission.status != SubmissionStatus.graded.value and not submission.regrading) or submission.score is None:
         raise NotGradedYet(f"submission {submission.id} is {submission.status}")
     view = render_submission(submission, catalog, lang, teacher=False)
     tests: list[GradescopeTest] = []

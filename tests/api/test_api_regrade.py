@@ -29,12 +29,18 @@ def test_regrade_selectors_and_counts(
     finally:
         engine.dispose()
     # the third is still queued: not counted
-    assert api_client.post(URL, json={"exercise": "rnn"}, headers=teacher_headers).json() == {"queued": 2}
-    rows = api_client.get("/api/v1/submissions", headers=teacher_headers).json()
-    assert {r["status"] for r in rows} == {"queued"} and all(r["score"] is None for r in rows)
-    assert api_client.post(URL, json={"all": True}, headers=teacher_headers).json() == {"queued": 0}
-    assert api_client.post(URL, json={"exercise": "other"}, headers=teacher_headers).json() == {"queued": 0}
-    assert api_client.post(URL, json={"submission_id": ids[2]}, headers=teacher_headers).json() == {"queued": 0}
+    first = api_client.post(URL, json={"exercise": "rnn"}, headers=teacher_headers).json()
+    assert first["queued"] == 2 and isinstance(first["batch_id"], int)
+    rows = {r["id"]: r for r in api_client.get("/api/v1/submissions", headers=teacher_headers).json()}
+    assert {r["status"] for r in rows.values()} == {"queued"}
+    # the graded one keeps its score (it still counts) while its regrade is pending; the failed one has none
+    assert rows[ids[0]]["score"] == 50 and rows[ids[0]]["regrade_pending"] is True
+    assert rows[ids[1]]["score"] is None and rows[ids[1]]["regrade_pending"] is False
+    batch_ids = {first["batch_id"]}
+    for body in ({"all": True}, {"exercise": "other"}, {"submission_id": ids[2]}):
+        again = api_client.post(URL, json=body, headers=teacher_headers).json()
+        assert again["queued"] == 0 and again["batch_id"] not in batch_ids
+        batch_ids.add(again["batch_id"])
 
 
 def test_regrade_errors(

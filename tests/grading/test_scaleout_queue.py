@@ -296,7 +296,7 @@ def test_api_on_the_procrastinate_queue_grades_and_regrades(
         assert graded.status_code == 200, graded.text
         assert graded.json()["status"] == "graded" and graded.json()["score"] == 100
         sid = graded.json()["id"]
-        assert client.post("/api/v1/regrade", json={"submission_id": sid}, headers=teacher).json() == {"queued": 1}
+        assert client.post("/api/v1/regrade", json={"submission_id": sid}, headers=teacher).json()["queued"] == 1
         again = client.get(f"/api/v1/submissions/{sid}?wait=30", headers=student).json()
         assert again["status"] == "graded" and again["score"] == 100
         ready = client.get("/readyz")

@@ -1,0 +1,183 @@
+"""Regrade batches: queue submissions again without losing what counts, and report what changed.
+
+Starting a batch puts graded/failed submissions back in the queue (behind new submissions) with
+`regrading` set when they have a score: that score keeps counting until the new grading is written
+(server.grading.claims.write_result). Per (student, exercise) the batch keeps the counted score before it
+started; each grading of the batch updates the pair's `after` and `pending` (server.regrades.history), so
+the report is exact at any moment and frozen once the batch is done.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
+
+import sqlalchemy as sa
+
+from server.audit import record
+from server.models import FINAL_STATUSES, Student, StudentExerciseScore, Submission, SubmissionStatus
+from server.regrades.models import (
+    RegradeBatch,
+    RegradeBatchSummary,
+    RegradeItem,
+    RegradeItemPublic,
+    RegradeReport,
+    RegradeTotals,
+)
+from server.scoreboard.export import spreadsheet_number, spreadsheet_text
+
+REGRADE_PRIORITY = -1
+CHUNK = 500
+SCORE_EPSILON = 1e-9
+S = Submission.__table__.c  # type: ignore[attr-defined]
+P = StudentExerciseScore.__table__.c  # type: ignore[attr-defined]
+B = RegradeBatch.__table__.c  # type: ignore[attr-defined]
+BATCHES = RegradeBatch.__table__  # type: ignore[attr-defined]
+I = RegradeItem.__table__.c  # type: ignore[attr-defined]  # noqa: E741
+ITEMS = RegradeItem.__table__  # type: ignore[attr-defined]
+ST = Student.__table__.c  # type: ignore[attr-defined]
+FINAL = [status.value for status in FINAL_STATUSES]
+GRADED = SubmissionStatus.graded.value
+Change = Literal["up", "down", "same", "pending"]
+
+
+def start_batch(conn: sa.Connection, *, actor: str, reason: str | None, selector: Mapping[str, Any],
+                where: Any, policy: str) -> tuple[int, list[int]]:
+    """Create a batch and queue every graded/failed submission matching `where` in it, inside the caller's
+    transaction. Returns (batch id, queued submission ids); the caller commits, then enqueues them."""
+    batch_id = int(conn.execute(
+        sa.insert(BATCHES).values(actor=actor, reason=reason, selector=dict(selector), policy=policy, total=0)
+        .returning(B.id)
+    ).scalar_one())
+    ids = [int(i) for i in conn.execute(sa.select(S.id).where(S.status.in_(FINAL), where).order_by(S.id)).scalars()]
+    queued: list[int] = []
+    per_pair: Counter[tuple[str, str]] = Counter()
+    for start in range(0, len(ids), CHUNK):
+        rows = conn.execute(
+            sa.update(Submission)
+            .where(S.id.in_(ids[start : start + CHUNK]), S.status.in_(FINAL))
+            .values(status=SubmissionStatus.queued.value, attempts=0, priority=REGRADE_PRIORITY, lease_until=None,
+                    lease_owner=None, last_error=None, regrade_batch_id=batch_id,
+                    # SET sees the old row: a graded row with a score keeps counting while it waits.
+                    regrading=sa.case((sa.and_(S.status == GRADED, S.score.is_not(None)), sa.true()),
+                                      else_=sa.false()))
+            .returning(S.id, S.student_id, S.exercise)
+        ).all()
+        for sub_id, student_id, exercise in rows:
+            queued.append(int(sub_id))
+            per_pair[(str(student_id), str(exercise))] += 1
+    before = _counted_scores(conn, sorted({s for s, _ in per_pair}), policy)
+    items = [{"batch_id": batch_id, "student_id": s, "exercise": e, "submissions": n, "pending": n,
+              "before_id": before.get((s, e), (None, None))[0], "before_score": before.get((s, e), (None, None))[1],
+              "after_id": None, "after_score": None}
+             for (s, e), n in sorted(per_pair.items())]
+    for start in range(0, len(items), CHUNK):
+        conn.execute(sa.insert(ITEMS), items[start : start + CHUNK])
+    conn.execute(sa.update(BATCHES).where(B.id == batch_id).values(total=len(queued)))
+    record(conn, actor=actor, action="regrade", target=f"batch:{batch_id}", reason=reason,
+           detail={"selector": dict(selector), "queued": len(queued)})
+    return batch_id, sorted(queued)
+
+
+def _counted_scores(conn: sa.Connection, students: Sequence[str],
+                    policy: str) -> dict[tuple[str, str], tuple[int | None, float | None]]:
+    prefix = "latest" if policy == "latest" else "best"
+    out: dict[tuple[str, str], tuple[int | None, float | None]] = {}
+    for start in range(0, len(students), CHUNK):
+        rows = conn.execute(
+            sa.select(P.student_id, P.exercise, P[f"{prefix}_id"], P[f"{prefix}_score"])
+            .where(P.student_id.in_(students[start : start + CHUNK]))
+        ).all()
+        for student_id, exercise, sub_id, score in rows:
+            out[(str(student_id), str(exercise))] = (
+                int(sub_id) if sub_id is not None else None, float(score) if score is not None else None)
+    return out
+
+
+def change_of(before: float | None, after: float | None, pending: int) -> Change:
+    if pending > 0:
+        return "pending"
+    if after is None and before is None:
+        return "same"
+    if before is None:
+        return "up"
+    if after is None:
+        return "down"
+    if after > before + SCORE_EPSILON:
+        return "up"
+    if after < before - SCORE_EPSILON:
+        return "down"
+    return "same"
+
+
+def _summary(row: Any, pending: int) -> RegradeBatchSummary:
+    done = int(row.total) - pending
+    return RegradeBatchSummary(id=int(row.id), created_at=row.created_at, actor=str(row.actor), reason=row.reason,
+                               selector=dict(row.selector or {}), total=int(row.total), done=done,
+                               finished=done >= int(row.total))
+
+
+def _batch_row(conn: sa.Connection, batch_id: int) -> Any:
+    return conn.execute(
+        sa.select(BATCHES).where(B.id == batch_id)
+    ).first()
+
+
+def batch_report(conn: sa.Connection, batch_id: int) -> RegradeReport | None:
+    batch = _batch_row(conn, batch_id)
+    if batch is None:
+        return None
+    rows = conn.execute(
+        sa.select(I.student_id, ST.name, I.exercise, I.submissions, I.pending, I.before_score, I.after_score)
+        .select_from(ITEMS.outerjoin(Student.__table__, ST.student_id == I.student_id))  # type: ignore[attr-defined]
+        .where(I.batch_id == batch_id)
+        .order_by(I.student_id, I.exercise)
+    ).all()
+    students: list[RegradeItemPublic] = []
+    for student_id, name, exercise, submissions, pending, before, after in rows:
+        students.append(RegradeItemPublic(
+            student_id=str(student_id), name=str(name or ""), exercise=str(exercise), submissions=int(submissions),
+            pending=int(pending), before=before, after=after if int(pending) == 0 or after is not None else None,
+            change=change_of(before, after, int(pending)),
+        ))
+    counts = Counter(item.change for item in students)
+    pending_subs = sum(item.pending for item in students)
+    summary = _summary(batch, pending_subs)
+    return RegradeReport(
+        id=summary.id, created_at=summary.created_at, actor=summary.actor, reason=summary.reason,
+        selector=summary.selector, policy=str(batch.policy), total=summary.total, done=summary.done,
+        finished=summary.finished,
+        totals=RegradeTotals(up=counts["up"], down=counts["down"], same=counts["same"], pending=counts["pending"]),
+        students=students,
+    )
+
+
+def list_batches(conn: sa.Connection, limit: int = 50, offset: int = 0) -> list[RegradeBatchSummary]:
+    batches = conn.execute(sa.select(BATCHES).order_by(B.id.desc()).offset(offset).limit(limit)).all()
+    if not batches:
+        return []
+    pending: dict[Any, Any] = dict(conn.execute(
+        sa.select(I.batch_id, sa.func.coalesce(sa.func.sum(I.pending), 0))
+        .where(I.batch_id.in_([int(b.id) for b in batches])).group_by(I.batch_id)
+    ).all())
+    return [_summary(b, int(pending.get(b.id, 0))) for b in batches]
+
+
+def report_csv(report: RegradeReport) -> bytes:
+    """One row per (student, exercise): before, after and the change (`pending` while not regraded yet).
+    UTF-8 with a BOM, like the scoreboard's CSV."""
+    out = io.StringIO(newline="")
+    writer = csv.writer(out)
+    writer.writerow(["student_id", "name", "exercise", "before", "after", "change", "submissions", "pending"])
+    for item in report.students:
+        writer.writerow([spreadsheet_text(item.student_id), spreadsheet_text(item.name),
+                         spreadsheet_text(item.exercise), _num(item.before), _num(item.after), item.change,
+                         item.submissions, item.pending])
+    return b"\xef\xbb\xbf" + out.getvalue().encode("utf-8")
+
+
+def _num(value: float | None) -> str:
+    return "" if value is None else spreadsheet_number(value)

@@ -1,0 +1,81 @@
+"""Writing the grading history, in the transaction that changes the submission: one `gradings` row per
+grading (exactly once, because the caller only gets here after its guarded UPDATE took the row), and the
+regrade batch's report row of the pair brought up to date."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from server.db import utcnow
+from server.models import StudentExerciseScore
+from server.regrades.models import Grading, RegradeBatch, RegradeItem, Why
+
+G = Grading.__table__.c  # type: ignore[attr-defined]
+GRADINGS = Grading.__table__  # type: ignore[attr-defined]
+B = RegradeBatch.__table__.c  # type: ignore[attr-defined]
+I = RegradeItem.__table__.c  # type: ignore[attr-defined]  # noqa: E741
+ITEMS = RegradeItem.__table__  # type: ignore[attr-defined]
+P = StudentExerciseScore.__table__.c  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class NewGrading:
+    submission_id: int
+    student_id: str
+    exercise: str
+    attempt: int
+    why: Why
+    status: str
+    score: float | None
+    max_score: float
+    grader_version: str | None
+    result: dict[str, Any] | None
+    batch_id: int | None = None
+    actor: str | None = None
+    reason: str | None = None
+
+
+def record_grading(conn: sa.Connection, grading: NewGrading) -> int:
+    """Append the grading (numbered 1, 2, ... per submission) and, for a regrade, update its batch's row of
+    the pair. The caller holds the submission's row (its guarded UPDATE), so numbers never collide; the
+    unique (submission_id, number) constraint would refuse a second writer anyway."""
+    number = conn.execute(
+        sa.select(sa.func.coalesce(sa.func.max(G.number), 0) + 1).where(G.submission_id == grading.submission_id)
+    ).scalar_one()
+    grading_id = conn.execute(
+        sa.insert(GRADINGS).values(
+            submission_id=grading.submission_id, number=int(number), attempt=grading.attempt,
+            why=grading.why.value, status=grading.status, score=grading.score, max_score=grading.max_score,
+            grader_version=grading.grader_version, result=grading.result, batch_id=grading.batch_id,
+            actor=grading.actor, reason=grading.reason, created_at=utcnow(),
+        ).returning(G.id)
+    ).scalar_one()
+    if grading.batch_id is not None:
+        _update_batch_item(conn, grading.batch_id, grading.student_id, grading.exercise)
+    return int(grading_id)
+
+
+def counted_now(conn: sa.Connection, student_id: str, exercise: str, policy: str) -> tuple[int | None, float | None]:
+    """(submission id, score) that counts for the pair now, from the maintained scoreboard table."""
+    prefix = "latest" if policy == "latest" else "best"
+    row = conn.execute(
+        sa.select(P[f"{prefix}_id"], P[f"{prefix}_score"]).where(P.student_id == student_id, P.exercise == exercise)
+    ).first()
+    if row is None or row[0] is None:
+        return None, None
+    return int(row[0]), float(row[1])
+
+
+def _update_batch_item(conn: sa.Connection, batch_id: int, student_id: str, exercise: str) -> None:
+    policy = conn.execute(sa.select(B.policy).where(B.id == batch_id)).scalar_one_or_none()
+    if policy is None:
+        return
+    after_id, after_score = counted_now(conn, student_id, exercise, str(policy))
+    conn.execute(
+        sa.update(ITEMS)
+        .where(I.batch_id == batch_id, I.student_id == student_id, I.exercise == exercise)
+        .values(pending=sa.case((I.pending > 0, I.pending - 1), else_=0), after_id=after_id, after_score=after_score)
+    )

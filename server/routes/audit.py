@@ -1,0 +1,60 @@
+"""GET /audit (teacher): everything a teacher changed, newest first, with filters."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Query, Response
+
+from server.audit import AUDIT, AuditEntry, AuditEntryPublic
+from server.deps import SessionDep, TeacherAuth
+from server.errors import TeacherOnly, error_responses
+
+router = APIRouter(tags=["audit"])
+A = AuditEntry.__table__.c  # type: ignore[attr-defined]
+
+
+def audit_entries(conn: sa.Connection, *, actor: str | None = None, action: str | None = None,
+                  target: str | None = None, since: dt.datetime | None = None, until: dt.datetime | None = None,
+                  limit: int = 100, offset: int = 0) -> tuple[int, list[AuditEntryPublic]]:
+    conditions = []
+    if actor is not None:
+        conditions.append(A.actor == actor)
+    if action is not None:
+        conditions.append(A.action == action)
+    if target is not None:
+        conditions.append(A.target == target)
+    if since is not None:
+        conditions.append(A.at >= since)
+    if until is not None:
+        conditions.append(A.at < until)
+    total = conn.execute(sa.select(sa.func.count()).select_from(AUDIT).where(*conditions)).scalar_one()
+    rows = conn.execute(sa.select(AUDIT).where(*conditions).order_by(A.id.desc()).offset(offset).limit(limit)).all()
+    return int(total), [AuditEntryPublic(id=int(r.id), at=r.at, actor=r.actor, action=r.action, target=r.target,
+                                         reason=r.reason, detail=dict(r.detail or {})) for r in rows]
+
+
+@router.get(
+    "/audit",
+    response_model=list[AuditEntryPublic],
+    summary="The audit log (teacher), newest first: who changed what, when and why",
+    responses=error_responses(TeacherOnly),
+)
+def list_audit(
+    response: Response,
+    _teacher: TeacherAuth,
+    session: SessionDep,
+    actor: Annotated[str | None, Query(max_length=64)] = None,
+    action: Annotated[str | None, Query(max_length=64, description="e.g. regrade, override")] = None,
+    target: Annotated[str | None, Query(max_length=200, description="e.g. submission:12, batch:3")] = None,
+    since: Annotated[dt.datetime | None, Query(description="ISO 8601 with offset")] = None,
+    until: Annotated[dt.datetime | None, Query(description="ISO 8601 with offset")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
+) -> list[AuditEntryPublic]:
+    total, rows = audit_entries(session.connection(), actor=actor, action=action, target=target, since=since,
+                                until=until, limit=limit, offset=offset)
+    response.headers["X-Total-Count"] = str(total)
+    return rows
