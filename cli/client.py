@@ -301,3 +301,55 @@ class ApiClient:
         body = {"submission_id": submission_id, "exercise": exercise, "all": all_}
         data = self._json("POST", f"{API}/regrade", json=body)
         return data if isinstance(data, dict) else {"queued": data}
+
+    # ------------------------------------------------------------------ regrades, requests, audit
+    def regrade_with(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        """POST /regrade with a full body (selector plus optional reason)."""
+        data = self._json("POST", f"{API}/regrade", json=dict(body))
+        return data if isinstance(data, dict) else {"queued": data}
+
+    def _object(self, method: str, path: str, what: str, **kwargs: Any) -> dict[str, Any]:
+        data = self._json(method, path, **kwargs)
+        if not isinstance(data, dict):
+            raise ApiError(f"unexpected answer from the server (expected {what})")
+        return data
+
+    def regrade_batches(self, limit: int = 50) -> list[dict[str, Any]]:
+        return self._items(self._json("GET", f"{API}/regrades", params={"limit": limit}))
+
+    def regrade_report(self, batch_id: int) -> dict[str, Any]:
+        return self._object("GET", f"{API}/regrades/{batch_id}", "a regrade report")
+
+    def regrade_report_csv(self, batch_id: int) -> bytes:
+        return self.request("GET", f"{API}/regrades/{batch_id}.csv").content
+
+    def gradings(self, submission_id: int) -> list[dict[str, Any]]:
+        return self._items(self._json("GET", f"{API}/submissions/{submission_id}/gradings"))
+
+    def override(self, submission_id: int, score: float, reason: str) -> dict[str, Any]:
+        return self._object("POST", f"{API}/submissions/{submission_id}/override", "a grading",
+                            json={"score": score, "reason": reason})
+
+    def ask_regrade(self, submission_id: int, message: str) -> dict[str, Any]:
+        return self._object("POST", f"{API}/submissions/{submission_id}/regrade-requests", "a regrade request",
+                            json={"message": message})
+
+    def regrade_requests(self, status: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+        params: dict[str, Any] = {"limit": limit}
+        if status is not None:
+            params["status"] = status
+        return self._items(self._json("GET", f"{API}/regrade-requests", params=params))
+
+    def resolve_request(self, request_id: int, action: str, score: float | None, comment: str) -> dict[str, Any]:
+        body: dict[str, Any] = {"action": action, "comment": comment}
+        if score is not None:
+            body["score"] = score
+        return self._object("POST", f"{API}/regrade-requests/{request_id}/resolve", "a regrade request", json=body)
+
+    def audit(self, *, action: str | None = None, target: str | None = None, actor: str | None = None,
+              limit: int = 50) -> list[dict[str, Any]]:
+        params: dict[str, Any] = {"limit": limit}
+        for key, value in (("action", action), ("target", target), ("actor", actor)):
+            if value is not None:
+                params[key] = value
+        return self._items(self._json("GET", f"{API}/audit", params=params))

@@ -364,6 +364,14 @@ if importlib.util.find_spec("server") is not None and importlib.util.find_spec("
                      teacher.regrade, similarity.similarity):
         app.command()(_command)
     app.add_typer(teacher.students_app, name="students")
+    # Regrade history, requests and the audit log (students use `gradings` and `requests` too).
+    from cli import regrades
+
+    app.command()(regrades.gradings)
+    app.command()(regrades.override)
+    app.command()(regrades.audit)
+    app.add_typer(regrades.regrades_app, name="regrades")
+    app.add_typer(regrades.requests_app, name="requests")
     app.info.help = f"{app.info.help} Teachers also run the server and read the scores."
 
 

@@ -257,3 +257,6 @@ def print_json(console: Console, data: Any) -> None:
     """Plain text, no Rich markup, highlighting or wrapping: the bytes a script will parse."""
     console.file.write(dumps(data) + "\n")
     console.file.flush()
+
+
+simple_table = _table  # for the other command modules (regrades, requests, audit)

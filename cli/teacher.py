@@ -27,6 +27,7 @@ from cli.base import (
     stdout_console,
     write_private,
 )
+from cli.regrades import show_report
 
 students_app = typer.Typer(help="Teacher: add students and issue their tokens.", no_args_is_help=True)
 
@@ -177,14 +178,29 @@ def regrade(
     submission: Annotated[int | None, typer.Option(help="One submission id.")] = None,
     exercise: Annotated[str | None, typer.Option(help="Every submission of this exercise.")] = None,
     all_: Annotated[bool, typer.Option("--all", help="Every submission.")] = False,
+    reason: Annotated[str | None, typer.Option(help="Why (kept with the batch and in the audit log).")] = None,
+    report: Annotated[int | None, typer.Option(help="Show the report of this batch instead.", min=1)] = None,
     json_: JsonOpt = False,
 ) -> None:
-    """Teacher: queue submissions for grading again (after a fix to the grader or the reference)."""
+    """Teacher: queue submissions for grading again (after a fix to the grader or the reference) as one
+    batch; their counted scores stay until the new grading. `--report ID` shows what a batch changed."""
+    if report is not None:
+        if submission is not None or exercise is not None or all_:
+            fail("--report ID shows a batch; give it without --submission/--exercise/--all")
+        show_report(report, json_)
+        return
     if sum((submission is not None, exercise is not None, all_)) != 1:
         fail("give exactly one of --submission ID, --exercise ID, --all")
     with session(detect_lang()) as api:
-        answer = api.regrade(submission_id=submission, exercise=exercise, all_=all_)
+        if reason is None:
+            answer = api.regrade(submission_id=submission, exercise=exercise, all_=all_)
+        else:
+            answer = api.regrade_with({"submission_id": submission, "exercise": exercise, "all": all_,
+                                       "reason": reason})
     if json_:
         render.print_json(stdout_console(), answer)
     else:
         stdout_console().print(f"Queued {answer.get('queued', '?')} submission(s) for regrading.")
+        if answer.get("batch_id") is not None:
+            stdout_console().print(f"Batch {answer['batch_id']}: see `rnn-grader regrade --report "
+                                   f"{answer['batch_id']}`.")

@@ -1,0 +1,212 @@
+"""Regrade batches and their reports, grading history, overrides, regrade requests and the audit log.
+Registered on the app by cli.main: `regrades list|show`, `requests list|ask|resolve`, `gradings`,
+`override`, `audit`."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping, Sequence
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Group, RenderableType
+from rich.text import Text
+
+from cli import render
+from cli.base import JsonOpt, detect_lang, fail, handle_errors, session, stdout_console, write_private
+
+regrades_app = typer.Typer(help="Teacher: regrade batches and their reports.", no_args_is_help=True)
+requests_app = typer.Typer(help="Regrade requests: students ask, the teacher answers.", no_args_is_help=True)
+
+
+class Action(StrEnum):
+    regrade = "regrade"
+    override = "override"
+    reject = "reject"
+
+
+class RequestStatus(StrEnum):
+    open = "open"
+    resolved = "resolved"
+
+
+def _out(data: Any, json_: bool, view: RenderableType) -> None:
+    if json_:
+        render.print_json(stdout_console(), data)
+    else:
+        stdout_console().print(view)
+
+
+# ---------------------------------------------------------------- views
+def report_view(report: Mapping[str, Any]) -> RenderableType:
+    totals = report.get("totals") or {}
+    state = "finished" if report.get("finished") else "running"
+    head = Text(
+        f"Regrade batch {report.get('id')} ({state}): {report.get('done')}/{report.get('total')} submission(s) "
+        f"graded again. Counted scores: {totals.get('up', 0)} up, {totals.get('down', 0)} down, "
+        f"{totals.get('same', 0)} same, {totals.get('pending', 0)} pending."
+    )
+    rows = [(r.get("student_id"), r.get("name"), r.get("exercise"), render.fmt_score(r.get("before")),
+             render.fmt_score(r.get("after")), r.get("change")) for r in report.get("students") or ()]
+    table = render.simple_table(["Student", "Name", "Exercise", "Before", "After", "Change"], rows, "en")
+    return Group(head, table)
+
+
+def batches_view(batches: Sequence[Mapping[str, Any]]) -> RenderableType:
+    rows = [(b.get("id"), render.fmt_time(b.get("created_at")), b.get("actor"),
+             ", ".join(f"{k}={v}" for k, v in (b.get("selector") or {}).items()),
+             f"{b.get('done')}/{b.get('total')}", "yes" if b.get("finished") else "no", b.get("reason") or "")
+            for b in batches]
+    return render.simple_table(["Batch", "Started", "By", "Selector", "Done", "Finished", "Reason"], rows, "en")
+
+
+def requests_view(items: Sequence[Mapping[str, Any]]) -> RenderableType:
+    def answer(r: Mapping[str, Any]) -> str:
+        score = render.fmt_score(r.get("score")) + " " if r.get("action") == "override" else ""
+        return score + (r.get("comment") or "")
+
+    rows = [(r.get("id"), r.get("submission_id"), r.get("student_id"), r.get("exercise"), r.get("status"),
+             r.get("message"), r.get("action") or "", answer(r)) for r in items]
+    return render.simple_table(["Request", "Submission", "Student", "Exercise", "Status", "Message", "Answer",
+                                "Comment"], rows, "en")
+
+
+def gradings_view(items: Sequence[Mapping[str, Any]]) -> RenderableType:
+    rows = [(g.get("number"), render.fmt_time(g.get("created_at")), g.get("why"), g.get("status"),
+             render.fmt_score(g.get("score"), g.get("max_score")), g.get("grader_version") or "",
+             g.get("batch_id") or "", " ".join(x for x in (g.get("actor"), g.get("reason")) if x))
+            for g in items]
+    return render.simple_table(["#", "When", "Why", "Status", "Score", "Grader", "Batch", "Teacher / reason"],
+                               rows, "en")
+
+
+def audit_view(items: Sequence[Mapping[str, Any]]) -> RenderableType:
+    rows = [(a.get("id"), render.fmt_time(a.get("at")), a.get("actor"), a.get("action"), a.get("target"),
+             a.get("reason") or "", render.dumps(a.get("detail") or {}).replace("\n", " "))
+            for a in items]
+    return render.simple_table(["#", "When", "Who", "What", "On", "Why", "Detail"], rows, "en")
+
+
+# ---------------------------------------------------------------- regrade batches
+def show_report(batch_id: int, json_: bool, csv_out: Path | None = None) -> None:
+    with session(detect_lang()) as api:
+        if csv_out is not None:
+            data = api.regrade_report_csv(batch_id)
+            if str(csv_out) == "-":
+                sys.stdout.buffer.write(data)
+                sys.stdout.flush()
+            else:
+                write_private(csv_out, data, force=True)
+            return
+        report = api.regrade_report(batch_id)
+    _out(report, json_, report_view(report))
+
+
+@regrades_app.command("list")
+@handle_errors
+def list_batches(limit: Annotated[int, typer.Option(min=1, max=200)] = 20, json_: JsonOpt = False) -> None:
+    """Teacher: the regrade batches, newest first, with their progress."""
+    with session(detect_lang()) as api:
+        batches = api.regrade_batches(limit)
+    _out(batches, json_, batches_view(batches))
+
+
+@regrades_app.command("show")
+@handle_errors
+def show(
+    batch_id: Annotated[int, typer.Argument(min=1, help="The batch id `rnn-grader regrade` printed.")],
+    csv_out: Annotated[Path | None, typer.Option("--csv", help="Write the report as CSV to FILE (- = stdout).")] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Teacher: a regrade batch's report: counted scores up/down/same, per student before and after."""
+    show_report(batch_id, json_, csv_out)
+
+
+# ---------------------------------------------------------------- history and overrides
+@handle_errors
+def gradings(
+    submission_id: Annotated[int, typer.Argument(min=1, help="Submission id.")],
+    json_: JsonOpt = False,
+) -> None:
+    """Every grading of a submission, oldest first: the first one, regrades and overrides."""
+    with session(detect_lang()) as api:
+        items = api.gradings(submission_id)
+    _out(items, json_, gradings_view(items))
+
+
+@handle_errors
+def override(
+    submission_id: Annotated[int, typer.Argument(min=1, help="Submission id.")],
+    score: Annotated[float, typer.Option(help="The raw score to give (0 .. the exercise's maximum).")],
+    reason: Annotated[str, typer.Option(help="Why (kept in the history and the audit log).")],
+    json_: JsonOpt = False,
+) -> None:
+    """Teacher: give a submission a score by hand (a grading with why=override)."""
+    with session(detect_lang()) as api:
+        grading = api.override(submission_id, score, reason)
+    _out(grading, json_, Text(f"Submission {submission_id} now counts {render.fmt_score(score)} "
+                              f"(grading #{grading.get('number')})."))
+
+
+# ---------------------------------------------------------------- regrade requests
+@requests_app.command("list")
+@handle_errors
+def list_requests(
+    status: Annotated[RequestStatus | None, typer.Option(help="Only open or resolved ones.")] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Your regrade requests and the teacher's answers (the teacher sees everyone's)."""
+    with session(detect_lang()) as api:
+        items = api.regrade_requests(status.value if status else None)
+    _out(items, json_, requests_view(items))
+
+
+@requests_app.command("ask")
+@handle_errors
+def ask(
+    submission_id: Annotated[int, typer.Argument(min=1, help="Your submission's id.")],
+    message: Annotated[str, typer.Argument(help="What you think is wrong with the grade.")],
+    json_: JsonOpt = False,
+) -> None:
+    """Student: ask the teacher to look at a submission's grade again."""
+    if not message.strip():
+        fail("say what you think is wrong (the message is empty)")
+    with session(detect_lang()) as api:
+        created = api.ask_regrade(submission_id, message)
+    _out(created, json_, Text(f"Regrade request {created.get('id')} sent; see the answer with "
+                              "`rnn-grader requests list`."))
+
+
+@requests_app.command("resolve")
+@handle_errors
+def resolve(
+    request_id: Annotated[int, typer.Argument(min=1, help="The request's id.")],
+    action: Annotated[Action, typer.Option(help="regrade, override (with --score) or reject.")],
+    comment: Annotated[str, typer.Option(help="Your answer to the student (the reason, for an override).")] = "",
+    score: Annotated[float | None, typer.Option(help="The raw score, for --action override.")] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Teacher: answer a regrade request."""
+    if action is Action.override and score is None:
+        fail("--action override needs --score")
+    with session(detect_lang()) as api:
+        resolved = api.resolve_request(request_id, action.value, score, comment)
+    extra = f"; regrade batch {resolved.get('batch_id')}" if resolved.get("batch_id") else ""
+    _out(resolved, json_, Text(f"Regrade request {request_id} resolved: {action.value}{extra}."))
+
+
+# ---------------------------------------------------------------- audit log
+@handle_errors
+def audit(
+    action: Annotated[str | None, typer.Option(help="Only this action (regrade, override, ...).")] = None,
+    target: Annotated[str | None, typer.Option(help="Only this target (submission:12, batch:3, ...).")] = None,
+    actor: Annotated[str | None, typer.Option(help="Only this teacher.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=500)] = 50,
+    json_: JsonOpt = False,
+) -> None:
+    """Teacher: the audit log, newest first: who changed what, when and why."""
+    with session(detect_lang()) as api:
+        items = api.audit(action=action, target=target, actor=actor, limit=limit)
+    _out(items, json_, audit_view(items))
