@@ -10,7 +10,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from server.web import gradescope, routes, similarity, student_routes
+from server.web import gradescope, regrade_pages, routes, similarity, student_routes
 
 
 def install(app: FastAPI, api_prefix: str) -> None:
@@ -18,4 +18,5 @@ def install(app: FastAPI, api_prefix: str) -> None:
     app.include_router(routes.router)
     app.include_router(similarity.router)
     app.include_router(student_routes.router)
+    app.include_router(regrade_pages.router)
     app.mount("/static", StaticFiles(directory=routes.STATIC_DIR), name="static")

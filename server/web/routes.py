@@ -21,6 +21,7 @@ from server.scoreboard.export import scoreboard_csv
 from server.scoreboard.query import scoreboard_rows
 from server.security import hash_token, same_token
 from server.web import svg
+from server.web.actions import teacher_actions
 from server.web.auth import OptionalSession, TeacherData, TeacherPage, clear_session, same_csrf, set_session
 from server.web.board import (
     Row,
@@ -106,6 +107,9 @@ def _page(request: Request, template: str, lang: str, status: int = 200, csrf: s
     return response
 
 
+render_page = _page  # for the other page modules (server.web.regrade_pages)
+
+
 def _secure(response: Response) -> None:
     response.headers["Content-Security-Policy"] = CSP
     response.headers["X-Content-Type-Options"] = "nosniff"
@@ -184,6 +188,7 @@ def scoreboard_page(request: Request, ctx: ContextDep, db: SessionDep, session: 
         request, template, lang, csrf=session.csrf, board=board, query=query, page=select_rows(board.rows, query),
         stats={ex.id: exercise_stats(board, ex) for ex in board.exercises}, charts=charts, marker=marker,
         pending=pending_count(db), policy=policy, ncols=4 + sum(len(ex.parts) + 3 for ex in board.exercises),
+        **teacher_actions(db),
     )
 
 
