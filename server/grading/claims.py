@@ -122,6 +122,27 @@ def _fail_exhausted(conn: sa.Connection, submission_id: int, attempts: int) -> b
     return True
 
 
+def _pick(conn: sa.Connection, submission_id: int | None) -> Any:
+    """(id, attempts) of the next queued submission (highest priority, then oldest id). First the top
+    priority, then the lowest id at that priority: two lookups in the (status, priority, id) index, where
+    one ORDER BY priority DESC, id sorts a whole priority group per claim (a regrade of 50,000: 50,000
+    sorts of up to 50,000 rows). If that group is empty by now (taken meanwhile, or every row of it locked
+    by other workers), the full query decides."""
+    lock = conn.dialect.name == "postgresql"
+
+    def first(query: Any) -> Any:
+        return conn.execute(query.with_for_update(skip_locked=True) if lock else query).first()
+
+    pick = sa.select(submissions_t.c.id, submissions_t.c.attempts).where(submissions_t.c.status == QUEUED)
+    if submission_id is not None:
+        return first(pick.where(submissions_t.c.id == submission_id).limit(1))
+    top = conn.execute(sa.select(sa.func.max(submissions_t.c.priority)).where(submissions_t.c.status == QUEUED)).scalar()
+    if top is None:
+        return None
+    row = first(pick.where(submissions_t.c.priority == top).order_by(submissions_t.c.id).limit(1))
+    return row if row is not None else first(pick.order_by(submissions_t.c.priority.desc(), submissions_t.c.id).limit(1))
+
+
 def claim_next(engine: Engine, owner: str, lease_seconds: float, max_attempts: int,
                submission_id: int | None = None) -> tuple[Claim | None, int]:
     """Claim the next queued submission (or that one submission, for a queue engine that delivers ids).
@@ -129,13 +150,7 @@ def claim_next(engine: Engine, owner: str, lease_seconds: float, max_attempts: i
     failed = 0
     while True:
         with engine.begin() as conn:
-            pick = sa.select(submissions_t.c.id, submissions_t.c.attempts).where(submissions_t.c.status == QUEUED)
-            if submission_id is not None:
-                pick = pick.where(submissions_t.c.id == submission_id)
-            pick = pick.order_by(submissions_t.c.priority.desc(), submissions_t.c.id).limit(1)
-            if conn.dialect.name == "postgresql":
-                pick = pick.with_for_update(skip_locked=True)
-            row = conn.execute(pick).first()
+            row = _pick(conn, submission_id)
             if row is None:
                 return None, failed
             picked, attempts = int(row[0]), int(row[1])
