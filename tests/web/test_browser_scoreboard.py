@@ -4,8 +4,9 @@ real sandbox). Students and submissions come in through the API, as from the CLI
 
 One walk through the product: a student token is refused; the teacher signs in, sees the table and the
 charts, sorts, filters, opens a student (feedback, highlighted source, gradient chart), watches a new
-result arrive without reloading, exports the CSV, switches to Chinese and signs out. Screenshots of the
-main views go to test-output/screenshots/ for review.
+result arrive without reloading, exports the CSV, switches to Chinese and signs out. Then regrade requests:
+one answered with an override, one with a regrade whose report the teacher opens. Screenshots of the main
+views go to test-output/screenshots/ for review.
 """
 
 from __future__ import annotations
@@ -198,3 +199,59 @@ def test_teacher_walks_through_the_scoreboard(server: dict[str, Any], browser_pa
     text = page.text_content("#leaderboard")
     assert "Student-" in text and "Ada" not in text and "王小明" not in text
     page.screenshot(path=str(SHOTS / "08-leaderboard.png"))
+
+
+def test_teacher_resolves_regrade_requests_on_the_scoreboard(server: dict[str, Any], browser_page: Any) -> None:
+    """A student asks for a regrade through the API; the teacher answers one with an override and one with
+    a regrade from the page, reads the batch's report, and the students see the answers."""
+    page, base, api = browser_page, server["base"], server["api"]
+    asked: dict[str, dict[str, Any]] = {}
+    for student_id, message in (("s03", "clip: my rescaling matches the notes"), ("s09", "please look again")):
+        headers = {"Authorization": f"Bearer {server['tokens'][student_id]}"}
+        sub = api.get("/submissions?limit=1", headers=headers).json()[0]
+        created = api.post(f"/submissions/{sub['id']}/regrade-requests", json={"message": message}, headers=headers)
+        assert created.status_code == 201, created.text
+        asked[student_id] = {**created.json(), "score": sub["score"], "max_score": sub["max_score"]}
+    new_score = asked["s03"]["max_score"] - 1 if asked["s03"]["score"] != asked["s03"]["max_score"] - 1 else 1
+
+    page.goto(f"{base}/scoreboard/login")
+    page.fill("#token", TEACHER)
+    page.click("#sign-in")
+    page.wait_for_selector("table#regrade-requests")
+    row = page.locator(f'tr[data-request="{asked["s03"]["id"]}"]')
+    assert "clip: my rescaling matches the notes" in row.text_content()
+    assert page.locator("tr[data-request]").count() == 2
+    row.scroll_into_view_if_needed()
+    page.screenshot(path=str(SHOTS / "09-regrade-requests.png"), full_page=True)
+    row.locator('select[name="action"]').select_option("override")
+    row.locator('input[name="score"]').fill(str(new_score))
+    row.locator('input[name="comment"]').fill("rescaling accepted")
+    row.locator('button[type="submit"]').click()
+    page.wait_for_url("**/scoreboard#requests")
+    page.wait_for_function("() => document.querySelectorAll('tr[data-request]').length === 1")
+    assert _score(page, "s03") == f"{new_score:g}"
+
+    other = page.locator(f'tr[data-request="{asked["s09"]["id"]}"]')
+    other.locator('select[name="action"]').select_option("regrade")
+    other.locator('input[name="comment"]').fill("rechecking with the same cases")
+    other.locator('button[type="submit"]').click()
+    page.wait_for_selector("#no-requests")
+    batch = page.locator("tr[data-batch]").first
+    assert "request_id=" in batch.text_content()
+    batch.locator("a").click()
+    page.wait_for_selector("table#regrade-report")
+    page.screenshot(path=str(SHOTS / "10-regrade-report.png"), full_page=True)
+    assert page.locator('tr[data-student="s09"]').count() == 1
+
+    graded = api.get(f"/submissions/{asked['s09']['submission_id']}?wait=30", headers=server["teacher"]).json()
+    assert graded["status"] == "graded" and graded["regrade_pending"] is False
+    page.reload()
+    assert page.get_attribute('tr[data-student="s09"]', "data-change") == "same"  # same code, same cases
+    page.goto(f"{base}/scoreboard/audit")
+    assert page.locator("tr[data-audit]").count() >= 3
+
+    answers = api.get("/regrade-requests", headers={"Authorization": f"Bearer {server['tokens']['s03']}"}).json()
+    assert [(a["status"], a["action"], a["score"], a["comment"]) for a in answers] == [
+        ("resolved", "override", new_score, "rescaling accepted")]
+    history = api.get(f"/submissions/{asked['s09']['submission_id']}/gradings", headers=server["teacher"]).json()
+    assert [g["why"] for g in history] == ["submit", "regrade"]

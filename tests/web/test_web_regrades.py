@@ -29,7 +29,9 @@ def _ask(client: TestClient, student: str, message: str) -> dict[str, Any]:
     return body
 
 
-def test_resolve_a_request_on_the_page_then_read_the_report_and_the_audit_log(board: Any, database_url: str) -> None:
+def test_resolve_a_request_on_the_page_then_read_the_report_and_the_audit_log(
+    board: Any, database_url: str,  # noqa: F811  (the fixture imported above)
+) -> None:
     client = board([("s1", "Ada", [make_result(30, 20)]), ("s2", "Bo", [make_result(10)])])
     assert login(client).status_code == 303
     first = _ask(client, "s1", "forward <is> right")
