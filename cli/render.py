@@ -24,6 +24,7 @@ LABELS: dict[str, dict[str, str]] = {
         "title": "Title", "points": "Points", "deadline": "Deadline", "best": "Your best", "created": "Submitted",
         "id": "ID", "student": "Student", "name": "Name", "token": "Token", "total": "Total", "local": "Local check",
         "none": "-", "no_rows": "Nothing yet.", "explains": "Explains",
+        "regrade_pending": "regrade pending; this score counts until then",
     },
     "zh": {
         "submission": "提交", "exercise": "练习", "status": "状态", "score": "得分", "late": "迟交",
@@ -31,6 +32,7 @@ LABELS: dict[str, dict[str, str]] = {
         "deadline": "截止时间", "best": "最高分", "created": "提交时间", "id": "编号", "student": "学号",
         "name": "姓名", "token": "令牌", "total": "总分", "local": "本地检查", "none": "-", "no_rows": "暂无记录。",
         "explains": "涉及的测试",
+        "regrade_pending": "等待重新评测；在此之前按此分数计分",
     },
 }
 
@@ -166,6 +168,8 @@ def submission_view(sub: Mapping[str, Any], lang: str, *, local: bool = False) -
         head.append(fmt_score(sub.get("score"), sub.get("max_score")), style="bold")
     if sub.get("late"):
         head.append(f"  ({label(lang, 'late')})", style="red")
+    if sub.get("regrade_pending"):
+        head.append(f"  ({label(lang, 'regrade_pending')})", style="cyan")
     items: list[RenderableType] = [head]
     if sub.get("feedback"):
         items.append(Text(str(sub["feedback"]), style="yellow"))

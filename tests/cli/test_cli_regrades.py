@@ -61,6 +61,8 @@ def test_regrade_report_requests_and_audit_from_the_command_line(
     assert started.exit_code == 0, started.output
     assert started.stdout.startswith("Queued 1 submission(s) for regrading.")
     batch = int(started.stdout.split("Batch ")[1].split(":")[0])
+    pending = run("status", str(sid))
+    assert "regrade pending" in pending.stdout and "85 / 100" in pending.stdout, pending.output
     _grade(api_client, sid, 60.0)
     report = run("regrade", "--report", str(batch))
     assert report.exit_code == 0 and "0 up, 1 down, 0 same" in report.stdout, report.output
