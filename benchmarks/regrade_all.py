@@ -41,7 +41,7 @@ from server.scoreboard.cache import rebuild_pairs  # noqa: E402
 
 # The "fixed" grader: these variants' scores change by this much on regrade (the rest stay the same).
 SCORE_CHANGES = {"clip_always_rescales": -5.0, "float32": +5.0}
-SAMPLE_PAUSE_S = 0.05  # between scoreboard reads, so the graders get the CPU too (not synchronisation)
+SAMPLE_PAUSE_S = 0.5  # between scoreboard reads, so the graders get the CPU too (not synchronisation)
 
 
 class ReplayGrader:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import io
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal
 
 import sqlalchemy as sa
@@ -44,31 +44,25 @@ GRADED = SubmissionStatus.graded.value
 Change = Literal["up", "down", "same", "pending"]
 
 
-def start_batch(conn: sa.Connection, *, actor: str, reason: str | None, selector: Mapping[str, Any],
-                where: Any, policy: str) -> tuple[int, list[int]]:
-    """Create a batch and queue every graded/failed submission matching `where` in it, inside the caller's
-    transaction. Returns (batch id, queued submission ids); the caller commits, then enqueues them."""
+def start_batch(conn: sa.Connection, *, actor: str, reason: str | None, selector: Mapping[str, Any], where: Any,
+                policy: str, commit: Callable[[], None] | None = None,
+                on_queued: Callable[[list[int]], None] | None = None) -> tuple[int, list[int]]:
+    """Create a batch and queue every graded/failed submission matching `where` in it. Returns (batch id,
+    queued submission ids).
+
+    Without `commit` everything happens in the caller's transaction (the caller commits, then enqueues).
+    With `commit` (a regrade of a whole class) the batch and its report rows are committed first, then each
+    chunk of CHUNK submissions in its own short transaction, handed to `on_queued` after its commit: on
+    SQLite a regrade of 50,000 rewrites 50,000 rows, and one transaction would hold the only write lock
+    (new submissions, graders) for all of that time; this way grading starts after the first chunk."""
+    selected = [(int(i), str(s), str(e)) for i, s, e in conn.execute(
+        sa.select(S.id, S.student_id, S.exercise).where(S.status.in_(FINAL), where).order_by(S.id)
+    ).all()]
+    per_pair = Counter((s, e) for _i, s, e in selected)
     batch_id = int(conn.execute(
-        sa.insert(BATCHES).values(actor=actor, reason=reason, selector=dict(selector), policy=policy, total=0)
-        .returning(B.id)
+        sa.insert(BATCHES).values(actor=actor, reason=reason, selector=dict(selector), policy=policy,
+                                  total=len(selected)).returning(B.id)
     ).scalar_one())
-    ids = [int(i) for i in conn.execute(sa.select(S.id).where(S.status.in_(FINAL), where).order_by(S.id)).scalars()]
-    queued: list[int] = []
-    per_pair: Counter[tuple[str, str]] = Counter()
-    for start in range(0, len(ids), CHUNK):
-        rows = conn.execute(
-            sa.update(Submission)
-            .where(S.id.in_(ids[start : start + CHUNK]), S.status.in_(FINAL))
-            .values(status=SubmissionStatus.queued.value, attempts=0, priority=REGRADE_PRIORITY, lease_until=None,
-                    lease_owner=None, last_error=None, regrade_batch_id=batch_id,
-                    # SET sees the old row: a graded row with a score keeps counting while it waits.
-                    regrading=sa.case((sa.and_(S.status == GRADED, S.score.is_not(None)), sa.true()),
-                                      else_=sa.false()))
-            .returning(S.id, S.student_id, S.exercise)
-        ).all()
-        for sub_id, student_id, exercise in rows:
-            queued.append(int(sub_id))
-            per_pair[(str(student_id), str(exercise))] += 1
     before = _counted_scores(conn, sorted({s for s, _ in per_pair}), policy)
     items = [{"batch_id": batch_id, "student_id": s, "exercise": e, "submissions": n, "pending": n,
               "before_id": before.get((s, e), (None, None))[0], "before_score": before.get((s, e), (None, None))[1],
@@ -76,10 +70,39 @@ def start_batch(conn: sa.Connection, *, actor: str, reason: str | None, selector
              for (s, e), n in sorted(per_pair.items())]
     for start in range(0, len(items), CHUNK):
         conn.execute(sa.insert(ITEMS), items[start : start + CHUNK])
-    conn.execute(sa.update(BATCHES).where(B.id == batch_id).values(total=len(queued)))
     record(conn, actor=actor, action="regrade", target=f"batch:{batch_id}", reason=reason,
-           detail={"selector": dict(selector), "queued": len(queued)})
-    return batch_id, sorted(queued)
+           detail={"selector": dict(selector), "queued": len(selected)})
+    if commit is not None:
+        commit()
+    queued: list[int] = []
+    for start in range(0, len(selected), CHUNK):
+        chunk = selected[start : start + CHUNK]
+        ids = [int(i) for i in conn.execute(
+            sa.update(Submission)
+            .where(S.id.in_([i for i, _s, _e in chunk]), S.status.in_(FINAL))
+            .values(status=SubmissionStatus.queued.value, attempts=0, priority=REGRADE_PRIORITY, lease_until=None,
+                    lease_owner=None, last_error=None, regrade_batch_id=batch_id,
+                    # SET sees the old row: a graded row with a score keeps counting while it waits.
+                    regrading=sa.case((sa.and_(S.status == GRADED, S.score.is_not(None)), sa.true()),
+                                      else_=sa.false()))
+            .returning(S.id)
+        ).scalars()]
+        if len(ids) < len(chunk):  # some were queued by someone else meanwhile: not part of this batch
+            _drop_from_batch(conn, batch_id, [(s, e) for i, s, e in chunk if i not in set(ids)])
+        if commit is not None:
+            commit()
+        if on_queued is not None:
+            on_queued(ids)
+        queued.extend(ids)
+    return batch_id, queued
+
+
+def _drop_from_batch(conn: sa.Connection, batch_id: int, pairs: Sequence[tuple[str, str]]) -> None:
+    for (student_id, exercise), n in Counter(pairs).items():
+        this = sa.and_(I.batch_id == batch_id, I.student_id == student_id, I.exercise == exercise)
+        conn.execute(sa.update(ITEMS).where(this).values(submissions=I.submissions - n, pending=I.pending - n))
+        conn.execute(sa.delete(ITEMS).where(this, I.submissions <= 0))
+    conn.execute(sa.update(BATCHES).where(B.id == batch_id).values(total=B.total - len(pairs)))
 
 
 def _counted_scores(conn: sa.Connection, students: Sequence[str],

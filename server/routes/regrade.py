@@ -42,11 +42,15 @@ def regrade(actor: TeacherActor, ctx: ContextDep, session: SessionDep, body: Reg
         where, selector = submissions_t.c.exercise == body.exercise, {"exercise": body.exercise}
     else:
         where, selector = submissions_t.c.id.is_not(None), {"all": True}
-    batch_id, queued = start_batch(session.connection(), actor=actor, reason=body.reason, selector=selector,
-                                   where=where, policy=ctx.settings.score_policy)
-    session.commit()
-    for submission_id in queued:
-        ctx.queue.enqueue(submission_id, priority=REGRADE_PRIORITY)
+    session.commit()  # end the read above; the batch commits chunk by chunk on its own connection
+
+    def enqueue(ids: list[int]) -> None:
+        for submission_id in ids:
+            ctx.queue.enqueue(submission_id, priority=REGRADE_PRIORITY)
+
+    with ctx.engine.connect() as conn:
+        batch_id, queued = start_batch(conn, actor=actor, reason=body.reason, selector=selector, where=where,
+                                       policy=ctx.settings.score_policy, commit=conn.commit, on_queued=enqueue)
     return RegradeResult(queued=len(queued), batch_id=batch_id)
 
 

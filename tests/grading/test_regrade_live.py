@@ -167,3 +167,40 @@ def test_a_regrade_that_fails_keeps_the_last_result(
     assert claim is None and failed == 1
     assert api_client.get(f"{URL}/{sid}", headers=alice).json()["score"] == 90.0
     assert scoreboard(api_client, teacher_headers) == {"alice": 90.0}
+
+
+def test_a_class_regrade_commits_chunk_by_chunk_and_leaves_out_rows_taken_meanwhile(
+    api_client: TestClient, create_student: Callable[..., dict[str, str]], teacher_headers: dict[str, str],
+    engine: sa.Engine, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from server.models import Submission
+    from server.regrades import batches
+
+    monkeypatch.setattr(batches, "CHUNK", 2)
+    alice = {"Authorization": create_student(api_client, "alice")["authorization"]}
+    ids = [api_client.post(URL, json={"exercise": "rnn", "source": "x = 1\n"}, headers=alice).json()["id"]
+           for _ in range(5)]
+    for k, sid in enumerate(ids):
+        assert write_result(engine, sid, "graded", make_result(10.0 * (k + 1)))
+    commits: list[int] = []
+    handed: list[list[int]] = []
+    with engine.connect() as conn:
+        def commit() -> None:
+            conn.commit()
+            commits.append(len(commits))
+            if len(commits) == 1:  # the batch is committed: someone else re-queues the last submission now
+                with engine.begin() as other:
+                    other.execute(sa.update(Submission).where(Submission.id == ids[-1])  # type: ignore[arg-type]
+                                  .values(status="queued"))
+
+        batch_id, queued = batches.start_batch(
+            conn, actor="teacher", reason=None, selector={"all": True}, where=sa.true(), policy="best",
+            commit=commit, on_queued=handed.append)
+    assert queued == ids[:-1] and handed == [ids[0:2], ids[2:4], []] and len(commits) == 4
+    report = api_client.get(f"/api/v1/regrades/{batch_id}", headers=teacher_headers).json()
+    assert report["total"] == 4 and report["done"] == 0
+    assert [(r["submissions"], r["pending"], r["before"]) for r in report["students"]] == [(4, 4, 50.0)]
+    for sid in ids[:-1]:
+        assert write_result(engine, sid, "graded", make_result(20.0))
+    report = api_client.get(f"/api/v1/regrades/{batch_id}", headers=teacher_headers).json()
+    assert report["finished"] is True and report["totals"]["down"] == 1
