@@ -18,6 +18,7 @@ from sqlmodel import Field, Session, SQLModel
 
 from server.db import UTCDateTime, utcnow
 from server.models import IdType, JSONType
+from server.tables import table_of
 
 MAX_REASON_CHARS = 2000
 
@@ -48,14 +49,14 @@ class AuditEntryPublic(BaseModel):
     detail: dict[str, Any]
 
 
-AUDIT = AuditEntry.__table__  # type: ignore[attr-defined]
+audit_t = table_of(AuditEntry)
 
 
 def record(conn: sa.Connection | Session, *, actor: str, action: str, target: str, reason: str | None = None,
            detail: Mapping[str, Any] | None = None) -> None:
     """Append one entry, in the caller's transaction (the caller commits)."""
     conn.execute(
-        sa.insert(AUDIT).values(
+        sa.insert(audit_t).values(
             at=utcnow(), actor=actor[:64], action=action[:64], target=target[:200],
             reason=reason[:MAX_REASON_CHARS] if reason else None, detail=dict(detail or {}),
         )

@@ -87,7 +87,14 @@ def _take(conn: sa.Connection, submission_id: int, from_statuses: tuple[str, ...
         sa.update(Submission)
         .where(submissions_t.c.id == submission_id, submissions_t.c.status.in_(from_statuses))
         .values(lease_until=None, lease_owner=None)
-        .returning(submissions_t.c.student_id, submissions_t.c.exercise, submissions_t.c.attempts, submissions_t.c.max_score, submissions_t.c.regrading, submissions_t.c.regrade_batch_id)
+        .returning(
+            submissions_t.c.student_id,
+            submissions_t.c.exercise,
+            submissions_t.c.attempts,
+            submissions_t.c.max_score,
+            submissions_t.c.regrading,
+            submissions_t.c.regrade_batch_id,
+        )
     ).first()
     if row is None:
         return None
@@ -136,11 +143,15 @@ def _pick(conn: sa.Connection, submission_id: int | None) -> Any:
     pick = sa.select(submissions_t.c.id, submissions_t.c.attempts).where(submissions_t.c.status == QUEUED)
     if submission_id is not None:
         return first(pick.where(submissions_t.c.id == submission_id).limit(1))
-    top = conn.execute(sa.select(sa.func.max(submissions_t.c.priority)).where(submissions_t.c.status == QUEUED)).scalar()
+    top = conn.execute(
+        sa.select(sa.func.max(submissions_t.c.priority)).where(submissions_t.c.status == QUEUED)
+    ).scalar()
     if top is None:
         return None
     row = first(pick.where(submissions_t.c.priority == top).order_by(submissions_t.c.id).limit(1))
-    return row if row is not None else first(pick.order_by(submissions_t.c.priority.desc(), submissions_t.c.id).limit(1))
+    if row is not None:
+        return row
+    return first(pick.order_by(submissions_t.c.priority.desc(), submissions_t.c.id).limit(1))
 
 
 def claim_next(engine: Engine, owner: str, lease_seconds: float, max_attempts: int,

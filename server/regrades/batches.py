@@ -18,35 +18,37 @@ from typing import Any, Literal
 import sqlalchemy as sa
 
 from server.audit import record
-from server.models import FINAL_STATUSES, Student, StudentExerciseScore, Submission, SubmissionStatus
+from server.models import FINAL_STATUSES, Submission, SubmissionStatus
 from server.regrades.models import (
-    RegradeBatch,
     RegradeBatchSummary,
-    RegradeItem,
     RegradeItemPublic,
     RegradeReport,
     RegradeTotals,
+    regrade_batches_t,
+    regrade_items_t,
 )
 from server.scoreboard.export import spreadsheet_number, spreadsheet_text
+from server.tables import scores_t, students_t, submissions_t
 
 REGRADE_PRIORITY = -1
 CHUNK = 500
 SCORE_EPSILON = 1e-9
-S = Submission.__table__.c  # type: ignore[attr-defined]
-P = StudentExerciseScore.__table__.c  # type: ignore[attr-defined]
-B = RegradeBatch.__table__.c  # type: ignore[attr-defined]
-BATCHES = RegradeBatch.__table__  # type: ignore[attr-defined]
-I = RegradeItem.__table__.c  # type: ignore[attr-defined]  # noqa: E741
-ITEMS = RegradeItem.__table__  # type: ignore[attr-defined]
-ST = Student.__table__.c  # type: ignore[attr-defined]
 FINAL = [status.value for status in FINAL_STATUSES]
 GRADED = SubmissionStatus.graded.value
 Change = Literal["up", "down", "same", "pending"]
 
 
-def start_batch(conn: sa.Connection, *, actor: str, reason: str | None, selector: Mapping[str, Any], where: Any,
-                policy: str, commit: Callable[[], None] | None = None,
-                on_queued: Callable[[list[int]], None] | None = None) -> tuple[int, list[int]]:
+def start_batch(
+    conn: sa.Connection,
+    *,
+    actor: str,
+    reason: str | None,
+    selector: Mapping[str, Any],
+    where: Any,
+    policy: str,
+    commit: Callable[[], None] | None = None,
+    on_queued: Callable[[list[int]], None] | None = None,
+) -> tuple[int, list[int]]:
     """Create a batch and queue every graded/failed submission matching `where` in it. Returns (batch id,
     queued submission ids).
 
@@ -55,38 +57,74 @@ def start_batch(conn: sa.Connection, *, actor: str, reason: str | None, selector
     chunk of CHUNK submissions in its own short transaction, handed to `on_queued` after its commit: on
     SQLite a regrade of 50,000 rewrites 50,000 rows, and one transaction would hold the only write lock
     (new submissions, graders) for all of that time; this way grading starts after the first chunk."""
-    selected = [(int(i), str(s), str(e)) for i, s, e in conn.execute(
-        sa.select(S.id, S.student_id, S.exercise).where(S.status.in_(FINAL), where).order_by(S.id)
-    ).all()]
+    selected = [
+        (int(i), str(s), str(e))
+        for i, s, e in conn.execute(
+            sa.select(submissions_t.c.id, submissions_t.c.student_id, submissions_t.c.exercise)
+            .where(submissions_t.c.status.in_(FINAL), where)
+            .order_by(submissions_t.c.id)
+        ).all()
+    ]
     per_pair = Counter((s, e) for _i, s, e in selected)
-    batch_id = int(conn.execute(
-        sa.insert(BATCHES).values(actor=actor, reason=reason, selector=dict(selector), policy=policy,
-                                  total=len(selected)).returning(B.id)
-    ).scalar_one())
+    batch_id = int(
+        conn.execute(
+            sa.insert(regrade_batches_t)
+            .values(actor=actor, reason=reason, selector=dict(selector), policy=policy, total=len(selected))
+            .returning(regrade_batches_t.c.id)
+        ).scalar_one()
+    )
     before = _counted_scores(conn, sorted({s for s, _ in per_pair}), policy)
-    items = [{"batch_id": batch_id, "student_id": s, "exercise": e, "submissions": n, "pending": n,
-              "before_id": before.get((s, e), (None, None))[0], "before_score": before.get((s, e), (None, None))[1],
-              "after_id": None, "after_score": None}
-             for (s, e), n in sorted(per_pair.items())]
+    items = [
+        {
+            "batch_id": batch_id,
+            "student_id": s,
+            "exercise": e,
+            "submissions": n,
+            "pending": n,
+            "before_id": before.get((s, e), (None, None))[0],
+            "before_score": before.get((s, e), (None, None))[1],
+            "after_id": None,
+            "after_score": None,
+        }
+        for (s, e), n in sorted(per_pair.items())
+    ]
     for start in range(0, len(items), CHUNK):
-        conn.execute(sa.insert(ITEMS), items[start : start + CHUNK])
-    record(conn, actor=actor, action="regrade", target=f"batch:{batch_id}", reason=reason,
-           detail={"selector": dict(selector), "queued": len(selected)})
+        conn.execute(sa.insert(regrade_items_t), items[start : start + CHUNK])
+    record(
+        conn,
+        actor=actor,
+        action="regrade",
+        target=f"batch:{batch_id}",
+        reason=reason,
+        detail={"selector": dict(selector), "queued": len(selected)},
+    )
     if commit is not None:
         commit()
     queued: list[int] = []
     for start in range(0, len(selected), CHUNK):
         chunk = selected[start : start + CHUNK]
-        ids = [int(i) for i in conn.execute(
-            sa.update(Submission)
-            .where(S.id.in_([i for i, _s, _e in chunk]), S.status.in_(FINAL))
-            .values(status=SubmissionStatus.queued.value, attempts=0, priority=REGRADE_PRIORITY, lease_until=None,
-                    lease_owner=None, last_error=None, regrade_batch_id=batch_id,
+        ids = [
+            int(i)
+            for i in conn.execute(
+                sa.update(Submission)
+                .where(submissions_t.c.id.in_([i for i, _s, _e in chunk]), submissions_t.c.status.in_(FINAL))
+                .values(
+                    status=SubmissionStatus.queued.value,
+                    attempts=0,
+                    priority=REGRADE_PRIORITY,
+                    lease_until=None,
+                    lease_owner=None,
+                    last_error=None,
+                    regrade_batch_id=batch_id,
                     # SET sees the old row: a graded row with a score keeps counting while it waits.
-                    regrading=sa.case((sa.and_(S.status == GRADED, S.score.is_not(None)), sa.true()),
-                                      else_=sa.false()))
-            .returning(S.id)
-        ).scalars()]
+                    regrading=sa.case(
+                        (sa.and_(submissions_t.c.status == GRADED, submissions_t.c.score.is_not(None)), sa.true()),
+                        else_=sa.false(),
+                    ),
+                )
+                .returning(submissions_t.c.id)
+            ).scalars()
+        ]
         if len(ids) < len(chunk):  # some were queued by someone else meanwhile: not part of this batch
             _drop_from_batch(conn, batch_id, [(s, e) for i, s, e in chunk if i not in set(ids)])
         if commit is not None:
@@ -99,24 +137,40 @@ def start_batch(conn: sa.Connection, *, actor: str, reason: str | None, selector
 
 def _drop_from_batch(conn: sa.Connection, batch_id: int, pairs: Sequence[tuple[str, str]]) -> None:
     for (student_id, exercise), n in Counter(pairs).items():
-        this = sa.and_(I.batch_id == batch_id, I.student_id == student_id, I.exercise == exercise)
-        conn.execute(sa.update(ITEMS).where(this).values(submissions=I.submissions - n, pending=I.pending - n))
-        conn.execute(sa.delete(ITEMS).where(this, I.submissions <= 0))
-    conn.execute(sa.update(BATCHES).where(B.id == batch_id).values(total=B.total - len(pairs)))
+        this = sa.and_(
+            regrade_items_t.c.batch_id == batch_id,
+            regrade_items_t.c.student_id == student_id,
+            regrade_items_t.c.exercise == exercise,
+        )
+        conn.execute(
+            sa.update(regrade_items_t)
+            .where(this)
+            .values(submissions=regrade_items_t.c.submissions - n, pending=regrade_items_t.c.pending - n)
+        )
+        conn.execute(sa.delete(regrade_items_t).where(this, regrade_items_t.c.submissions <= 0))
+    conn.execute(
+        sa.update(regrade_batches_t)
+        .where(regrade_batches_t.c.id == batch_id)
+        .values(total=regrade_batches_t.c.total - len(pairs))
+    )
 
 
-def _counted_scores(conn: sa.Connection, students: Sequence[str],
-                    policy: str) -> dict[tuple[str, str], tuple[int | None, float | None]]:
+def _counted_scores(
+    conn: sa.Connection, students: Sequence[str], policy: str
+) -> dict[tuple[str, str], tuple[int | None, float | None]]:
     prefix = "latest" if policy == "latest" else "best"
     out: dict[tuple[str, str], tuple[int | None, float | None]] = {}
     for start in range(0, len(students), CHUNK):
         rows = conn.execute(
-            sa.select(P.student_id, P.exercise, P[f"{prefix}_id"], P[f"{prefix}_score"])
-            .where(P.student_id.in_(students[start : start + CHUNK]))
+            sa.select(
+                scores_t.c.student_id, scores_t.c.exercise, scores_t.c[f"{prefix}_id"], scores_t.c[f"{prefix}_score"]
+            ).where(scores_t.c.student_id.in_(students[start : start + CHUNK]))
         ).all()
         for student_id, exercise, sub_id, score in rows:
             out[(str(student_id), str(exercise))] = (
-                int(sub_id) if sub_id is not None else None, float(score) if score is not None else None)
+                int(sub_id) if sub_id is not None else None,
+                float(score) if score is not None else None,
+            )
     return out
 
 
@@ -138,15 +192,20 @@ def change_of(before: float | None, after: float | None, pending: int) -> Change
 
 def _summary(row: Any, pending: int) -> RegradeBatchSummary:
     done = int(row.total) - pending
-    return RegradeBatchSummary(id=int(row.id), created_at=row.created_at, actor=str(row.actor), reason=row.reason,
-                               selector=dict(row.selector or {}), total=int(row.total), done=done,
-                               finished=done >= int(row.total))
+    return RegradeBatchSummary(
+        id=int(row.id),
+        created_at=row.created_at,
+        actor=str(row.actor),
+        reason=row.reason,
+        selector=dict(row.selector or {}),
+        total=int(row.total),
+        done=done,
+        finished=done >= int(row.total),
+    )
 
 
 def _batch_row(conn: sa.Connection, batch_id: int) -> Any:
-    return conn.execute(
-        sa.select(BATCHES).where(B.id == batch_id)
-    ).first()
+    return conn.execute(sa.select(regrade_batches_t).where(regrade_batches_t.c.id == batch_id)).first()
 
 
 def batch_report(conn: sa.Connection, batch_id: int) -> RegradeReport | None:
@@ -154,24 +213,47 @@ def batch_report(conn: sa.Connection, batch_id: int) -> RegradeReport | None:
     if batch is None:
         return None
     rows = conn.execute(
-        sa.select(I.student_id, ST.name, I.exercise, I.submissions, I.pending, I.before_score, I.after_score)
-        .select_from(ITEMS.outerjoin(Student.__table__, ST.student_id == I.student_id))  # type: ignore[attr-defined]
-        .where(I.batch_id == batch_id)
-        .order_by(I.student_id, I.exercise)
+        sa.select(
+            regrade_items_t.c.student_id,
+            students_t.c.name,
+            regrade_items_t.c.exercise,
+            regrade_items_t.c.submissions,
+            regrade_items_t.c.pending,
+            regrade_items_t.c.before_score,
+            regrade_items_t.c.after_score,
+        )
+        .select_from(
+            regrade_items_t.outerjoin(students_t, students_t.c.student_id == regrade_items_t.c.student_id)
+        )
+        .where(regrade_items_t.c.batch_id == batch_id)
+        .order_by(regrade_items_t.c.student_id, regrade_items_t.c.exercise)
     ).all()
     students: list[RegradeItemPublic] = []
     for student_id, name, exercise, submissions, pending, before, after in rows:
-        students.append(RegradeItemPublic(
-            student_id=str(student_id), name=str(name or ""), exercise=str(exercise), submissions=int(submissions),
-            pending=int(pending), before=before, after=after if int(pending) == 0 or after is not None else None,
-            change=change_of(before, after, int(pending)),
-        ))
+        students.append(
+            RegradeItemPublic(
+                student_id=str(student_id),
+                name=str(name or ""),
+                exercise=str(exercise),
+                submissions=int(submissions),
+                pending=int(pending),
+                before=before,
+                after=after if int(pending) == 0 or after is not None else None,
+                change=change_of(before, after, int(pending)),
+            )
+        )
     counts = Counter(item.change for item in students)
     pending_subs = sum(item.pending for item in students)
     summary = _summary(batch, pending_subs)
     return RegradeReport(
-        id=summary.id, created_at=summary.created_at, actor=summary.actor, reason=summary.reason,
-        selector=summary.selector, policy=str(batch.policy), total=summary.total, done=summary.done,
+        id=summary.id,
+        created_at=summary.created_at,
+        actor=summary.actor,
+        reason=summary.reason,
+        selector=summary.selector,
+        policy=str(batch.policy),
+        total=summary.total,
+        done=summary.done,
         finished=summary.finished,
         totals=RegradeTotals(up=counts["up"], down=counts["down"], same=counts["same"], pending=counts["pending"]),
         students=students,
@@ -179,13 +261,18 @@ def batch_report(conn: sa.Connection, batch_id: int) -> RegradeReport | None:
 
 
 def list_batches(conn: sa.Connection, limit: int = 50, offset: int = 0) -> list[RegradeBatchSummary]:
-    batches = conn.execute(sa.select(BATCHES).order_by(B.id.desc()).offset(offset).limit(limit)).all()
+    batches = conn.execute(
+        sa.select(regrade_batches_t).order_by(regrade_batches_t.c.id.desc()).offset(offset).limit(limit)
+    ).all()
     if not batches:
         return []
-    pending: dict[Any, Any] = dict(conn.execute(
-        sa.select(I.batch_id, sa.func.coalesce(sa.func.sum(I.pending), 0))
-        .where(I.batch_id.in_([int(b.id) for b in batches])).group_by(I.batch_id)
-    ).all())
+    pending: dict[Any, Any] = dict(
+        conn.execute(
+            sa.select(regrade_items_t.c.batch_id, sa.func.coalesce(sa.func.sum(regrade_items_t.c.pending), 0))
+            .where(regrade_items_t.c.batch_id.in_([int(b.id) for b in batches]))
+            .group_by(regrade_items_t.c.batch_id)
+        ).all()
+    )
     return [_summary(b, int(pending.get(b.id, 0))) for b in batches]
 
 
@@ -196,9 +283,18 @@ def report_csv(report: RegradeReport) -> bytes:
     writer = csv.writer(out)
     writer.writerow(["student_id", "name", "exercise", "before", "after", "change", "submissions", "pending"])
     for item in report.students:
-        writer.writerow([spreadsheet_text(item.student_id), spreadsheet_text(item.name),
-                         spreadsheet_text(item.exercise), _num(item.before), _num(item.after), item.change,
-                         item.submissions, item.pending])
+        writer.writerow(
+            [
+                spreadsheet_text(item.student_id),
+                spreadsheet_text(item.name),
+                spreadsheet_text(item.exercise),
+                _num(item.before),
+                _num(item.after),
+                item.change,
+                item.submissions,
+                item.pending,
+            ]
+        )
     return b"\xef\xbb\xbf" + out.getvalue().encode("utf-8")
 
 

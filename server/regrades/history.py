@@ -10,15 +10,13 @@ from typing import Any
 import sqlalchemy as sa
 
 from server.db import utcnow
-from server.models import StudentExerciseScore
-from server.regrades.models import Grading, RegradeBatch, RegradeItem, Why
-
-G = Grading.__table__.c  # type: ignore[attr-defined]
-GRADINGS = Grading.__table__  # type: ignore[attr-defined]
-B = RegradeBatch.__table__.c  # type: ignore[attr-defined]
-I = RegradeItem.__table__.c  # type: ignore[attr-defined]  # noqa: E741
-ITEMS = RegradeItem.__table__  # type: ignore[attr-defined]
-P = StudentExerciseScore.__table__.c  # type: ignore[attr-defined]
+from server.regrades.models import (
+    Why,
+    gradings_t,
+    regrade_batches_t,
+    regrade_items_t,
+)
+from server.tables import scores_t
 
 
 @dataclass(frozen=True)
@@ -43,15 +41,28 @@ def record_grading(conn: sa.Connection, grading: NewGrading) -> int:
     the pair. The caller holds the submission's row (its guarded UPDATE), so numbers never collide; the
     unique (submission_id, number) constraint would refuse a second writer anyway."""
     number = conn.execute(
-        sa.select(sa.func.coalesce(sa.func.max(G.number), 0) + 1).where(G.submission_id == grading.submission_id)
+        sa.select(sa.func.coalesce(sa.func.max(gradings_t.c.number), 0) + 1).where(
+            gradings_t.c.submission_id == grading.submission_id
+        )
     ).scalar_one()
     grading_id = conn.execute(
-        sa.insert(GRADINGS).values(
-            submission_id=grading.submission_id, number=int(number), attempt=grading.attempt,
-            why=grading.why.value, status=grading.status, score=grading.score, max_score=grading.max_score,
-            grader_version=grading.grader_version, result=grading.result, batch_id=grading.batch_id,
-            actor=grading.actor, reason=grading.reason, created_at=utcnow(),
-        ).returning(G.id)
+        sa.insert(gradings_t)
+        .values(
+            submission_id=grading.submission_id,
+            number=int(number),
+            attempt=grading.attempt,
+            why=grading.why.value,
+            status=grading.status,
+            score=grading.score,
+            max_score=grading.max_score,
+            grader_version=grading.grader_version,
+            result=grading.result,
+            batch_id=grading.batch_id,
+            actor=grading.actor,
+            reason=grading.reason,
+            created_at=utcnow(),
+        )
+        .returning(gradings_t.c.id)
     ).scalar_one()
     if grading.batch_id is not None:
         _update_batch_item(conn, grading.batch_id, grading.student_id, grading.exercise)
@@ -62,7 +73,9 @@ def counted_now(conn: sa.Connection, student_id: str, exercise: str, policy: str
     """(submission id, score) that counts for the pair now, from the maintained scoreboard table."""
     prefix = "latest" if policy == "latest" else "best"
     row = conn.execute(
-        sa.select(P[f"{prefix}_id"], P[f"{prefix}_score"]).where(P.student_id == student_id, P.exercise == exercise)
+        sa.select(scores_t.c[f"{prefix}_id"], scores_t.c[f"{prefix}_score"]).where(
+            scores_t.c.student_id == student_id, scores_t.c.exercise == exercise
+        )
     ).first()
     if row is None or row[0] is None:
         return None, None
@@ -70,12 +83,22 @@ def counted_now(conn: sa.Connection, student_id: str, exercise: str, policy: str
 
 
 def _update_batch_item(conn: sa.Connection, batch_id: int, student_id: str, exercise: str) -> None:
-    policy = conn.execute(sa.select(B.policy).where(B.id == batch_id)).scalar_one_or_none()
+    policy = conn.execute(
+        sa.select(regrade_batches_t.c.policy).where(regrade_batches_t.c.id == batch_id)
+    ).scalar_one_or_none()
     if policy is None:
         return
     after_id, after_score = counted_now(conn, student_id, exercise, str(policy))
     conn.execute(
-        sa.update(ITEMS)
-        .where(I.batch_id == batch_id, I.student_id == student_id, I.exercise == exercise)
-        .values(pending=sa.case((I.pending > 0, I.pending - 1), else_=0), after_id=after_id, after_score=after_score)
+        sa.update(regrade_items_t)
+        .where(
+            regrade_items_t.c.batch_id == batch_id,
+            regrade_items_t.c.student_id == student_id,
+            regrade_items_t.c.exercise == exercise,
+        )
+        .values(
+            pending=sa.case((regrade_items_t.c.pending > 0, regrade_items_t.c.pending - 1), else_=0),
+            after_id=after_id,
+            after_score=after_score,
+        )
     )

@@ -13,6 +13,7 @@ from sqlmodel import Field, SQLModel
 
 from server.db import UTCDateTime, utcnow
 from server.models import IdType, JSONType, StorableStr
+from server.tables import table_of
 
 MAX_MESSAGE_CHARS = 2000
 
@@ -210,3 +211,10 @@ class OverrideCreate(BaseModel):
 
     score: float = PydanticField(allow_inf_nan=False, description="The raw score to give, 0..max_score")
     reason: StorableStr = PydanticField(min_length=1, max_length=MAX_MESSAGE_CHARS)
+
+
+# The Core tables, for the queries that bypass the ORM (as server.tables does for the older tables).
+gradings_t = table_of(Grading)
+regrade_batches_t = table_of(RegradeBatch)
+regrade_items_t = table_of(RegradeItem)
+regrade_requests_t = table_of(RegradeRequestRecord)

@@ -15,60 +15,82 @@ from server.models import Submission
 from server.regrades.batches import start_batch
 from server.regrades.models import (
     RegradeRequestPublic,
-    RegradeRequestRecord,
     RegradeRequestResolve,
     RequestStatus,
+    regrade_requests_t,
 )
 from server.regrades.overrides import apply_override
-
-R = RegradeRequestRecord.__table__.c  # type: ignore[attr-defined]
-REQUESTS = RegradeRequestRecord.__table__  # type: ignore[attr-defined]
-S = Submission.__table__.c  # type: ignore[attr-defined]
+from server.tables import submissions_t
 
 
 def public(row: Any) -> RegradeRequestPublic:
     return RegradeRequestPublic(
-        id=int(row.id), submission_id=int(row.submission_id), student_id=str(row.student_id),
-        exercise=str(row.exercise), message=str(row.message), status=RequestStatus(row.status), action=row.action,
-        comment=row.comment, score=row.score, batch_id=row.batch_id, resolved_by=row.resolved_by,
-        created_at=row.created_at, resolved_at=row.resolved_at,
+        id=int(row.id),
+        submission_id=int(row.submission_id),
+        student_id=str(row.student_id),
+        exercise=str(row.exercise),
+        message=str(row.message),
+        status=RequestStatus(row.status),
+        action=row.action,
+        comment=row.comment,
+        score=row.score,
+        batch_id=row.batch_id,
+        resolved_by=row.resolved_by,
+        created_at=row.created_at,
+        resolved_at=row.resolved_at,
     )
 
 
 def create_request(conn: sa.Connection, submission: Submission, message: str) -> RegradeRequestPublic:
     request_id = conn.execute(
-        sa.insert(REQUESTS).values(
-            submission_id=submission.id, student_id=submission.student_id, exercise=submission.exercise,
-            message=message, status=RequestStatus.open.value, created_at=utcnow(),
-        ).returning(R.id)
+        sa.insert(regrade_requests_t)
+        .values(
+            submission_id=submission.id,
+            student_id=submission.student_id,
+            exercise=submission.exercise,
+            message=message,
+            status=RequestStatus.open.value,
+            created_at=utcnow(),
+        )
+        .returning(regrade_requests_t.c.id)
     ).scalar_one()
     return get_request(conn, int(request_id))
 
 
 def get_request(conn: sa.Connection, request_id: int) -> RegradeRequestPublic:
-    row = conn.execute(sa.select(REQUESTS).where(R.id == request_id)).first()
+    row = conn.execute(sa.select(regrade_requests_t).where(regrade_requests_t.c.id == request_id)).first()
     if row is None:
         raise RegradeRequestNotFound(f"no regrade request {request_id}")
     return public(row)
 
 
-def list_requests(conn: sa.Connection, *, student_id: str | None, status: RequestStatus | None,
-                  exercise: str | None, limit: int, offset: int) -> tuple[int, list[RegradeRequestPublic]]:
+def list_requests(
+    conn: sa.Connection,
+    *,
+    student_id: str | None,
+    status: RequestStatus | None,
+    exercise: str | None,
+    limit: int,
+    offset: int,
+) -> tuple[int, list[RegradeRequestPublic]]:
     """Oldest first (the order a teacher works through them), with the total for paging."""
     conditions = []
     if student_id is not None:
-        conditions.append(R.student_id == student_id)
+        conditions.append(regrade_requests_t.c.student_id == student_id)
     if status is not None:
-        conditions.append(R.status == status.value)
+        conditions.append(regrade_requests_t.c.status == status.value)
     if exercise is not None:
-        conditions.append(R.exercise == exercise)
-    total = conn.execute(sa.select(sa.func.count()).select_from(REQUESTS).where(*conditions)).scalar_one()
-    rows = conn.execute(sa.select(REQUESTS).where(*conditions).order_by(R.id).offset(offset).limit(limit)).all()
+        conditions.append(regrade_requests_t.c.exercise == exercise)
+    total = conn.execute(sa.select(sa.func.count()).select_from(regrade_requests_t).where(*conditions)).scalar_one()
+    rows = conn.execute(
+        sa.select(regrade_requests_t).where(*conditions).order_by(regrade_requests_t.c.id).offset(offset).limit(limit)
+    ).all()
     return int(total), [public(r) for r in rows]
 
 
-def resolve_request(conn: sa.Connection, request_id: int, body: RegradeRequestResolve, actor: str,
-                    policy: str) -> tuple[RegradeRequestPublic, list[int]]:
+def resolve_request(
+    conn: sa.Connection, request_id: int, body: RegradeRequestResolve, actor: str, policy: str
+) -> tuple[RegradeRequestPublic, list[int]]:
     """Answer an open request, inside the caller's transaction. Returns the request and the submission ids
     to enqueue after commit (for action=regrade)."""
     current = get_request(conn, request_id)  # 404 first
@@ -82,9 +104,16 @@ def resolve_request(conn: sa.Connection, request_id: int, body: RegradeRequestRe
     elif body.score is not None:
         raise InvalidInput(f"a score only goes with action=override, not {body.action}")
     taken = conn.execute(
-        sa.update(REQUESTS).where(R.id == request_id, R.status == RequestStatus.open.value)
-        .values(status=RequestStatus.resolved.value, action=body.action, comment=body.comment or None,
-                score=body.score, resolved_by=actor, resolved_at=utcnow())
+        sa.update(regrade_requests_t)
+        .where(regrade_requests_t.c.id == request_id, regrade_requests_t.c.status == RequestStatus.open.value)
+        .values(
+            status=RequestStatus.resolved.value,
+            action=body.action,
+            comment=body.comment or None,
+            score=body.score,
+            resolved_by=actor,
+            resolved_at=utcnow(),
+        )
     ).rowcount
     if not taken:  # resolved by someone else in between
         raise RequestAlreadyResolved(f"regrade request {request_id} was resolved already")
@@ -92,18 +121,30 @@ def resolve_request(conn: sa.Connection, request_id: int, body: RegradeRequestRe
     detail: dict[str, Any] = {"action": body.action, "submission_id": current.submission_id}
     if body.action == "override":
         assert body.score is not None
-        detail["grading_id"] = apply_override(conn, current.submission_id, body.score, body.comment, actor,
-                                              request_id=request_id)
+        detail["grading_id"] = apply_override(
+            conn, current.submission_id, body.score, body.comment, actor, request_id=request_id
+        )
     elif body.action == "regrade":
         batch_id, queued = start_batch(
-            conn, actor=actor, reason=body.comment or f"regrade request {request_id}",
+            conn,
+            actor=actor,
+            reason=body.comment or f"regrade request {request_id}",
             selector={"submission_id": current.submission_id, "request_id": request_id},
-            where=S.id == current.submission_id, policy=policy,
+            where=submissions_t.c.id == current.submission_id,
+            policy=policy,
         )
         if not queued:
             raise GradingInProgress(f"submission {current.submission_id} is being graded already")
-        conn.execute(sa.update(REQUESTS).where(R.id == request_id).values(batch_id=batch_id))
+        conn.execute(
+            sa.update(regrade_requests_t).where(regrade_requests_t.c.id == request_id).values(batch_id=batch_id)
+        )
         detail["batch_id"] = batch_id
-    record(conn, actor=actor, action="regrade_request.resolve", target=f"regrade_request:{request_id}",
-           reason=body.comment or None, detail=detail)
+    record(
+        conn,
+        actor=actor,
+        action="regrade_request.resolve",
+        target=f"regrade_request:{request_id}",
+        reason=body.comment or None,
+        detail=detail,
+    )
     return get_request(conn, request_id), queued

@@ -8,32 +8,51 @@ from typing import Annotated
 import sqlalchemy as sa
 from fastapi import APIRouter, Query, Response
 
-from server.audit import AUDIT, AuditEntry, AuditEntryPublic
+from server.audit import AuditEntryPublic, audit_t
 from server.deps import SessionDep, TeacherAuth
 from server.errors import TeacherOnly, error_responses
 
 router = APIRouter(tags=["audit"])
-A = AuditEntry.__table__.c  # type: ignore[attr-defined]
 
 
-def audit_entries(conn: sa.Connection, *, actor: str | None = None, action: str | None = None,
-                  target: str | None = None, since: dt.datetime | None = None, until: dt.datetime | None = None,
-                  limit: int = 100, offset: int = 0) -> tuple[int, list[AuditEntryPublic]]:
+def audit_entries(
+    conn: sa.Connection,
+    *,
+    actor: str | None = None,
+    action: str | None = None,
+    target: str | None = None,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> tuple[int, list[AuditEntryPublic]]:
     conditions = []
     if actor is not None:
-        conditions.append(A.actor == actor)
+        conditions.append(audit_t.c.actor == actor)
     if action is not None:
-        conditions.append(A.action == action)
+        conditions.append(audit_t.c.action == action)
     if target is not None:
-        conditions.append(A.target == target)
+        conditions.append(audit_t.c.target == target)
     if since is not None:
-        conditions.append(A.at >= since)
+        conditions.append(audit_t.c.at >= since)
     if until is not None:
-        conditions.append(A.at < until)
-    total = conn.execute(sa.select(sa.func.count()).select_from(AUDIT).where(*conditions)).scalar_one()
-    rows = conn.execute(sa.select(AUDIT).where(*conditions).order_by(A.id.desc()).offset(offset).limit(limit)).all()
-    return int(total), [AuditEntryPublic(id=int(r.id), at=r.at, actor=r.actor, action=r.action, target=r.target,
-                                         reason=r.reason, detail=dict(r.detail or {})) for r in rows]
+        conditions.append(audit_t.c.at < until)
+    total = conn.execute(sa.select(sa.func.count()).select_from(audit_t).where(*conditions)).scalar_one()
+    rows = conn.execute(
+        sa.select(audit_t).where(*conditions).order_by(audit_t.c.id.desc()).offset(offset).limit(limit)
+    ).all()
+    return int(total), [
+        AuditEntryPublic(
+            id=int(r.id),
+            at=r.at,
+            actor=r.actor,
+            action=r.action,
+            target=r.target,
+            reason=r.reason,
+            detail=dict(r.detail or {}),
+        )
+        for r in rows
+    ]
 
 
 @router.get(
@@ -54,7 +73,15 @@ def list_audit(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
 ) -> list[AuditEntryPublic]:
-    total, rows = audit_entries(session.connection(), actor=actor, action=action, target=target, since=since,
-                                until=until, limit=limit, offset=offset)
+    total, rows = audit_entries(
+        session.connection(),
+        actor=actor,
+        action=action,
+        target=target,
+        since=since,
+        until=until,
+        limit=limit,
+        offset=offset,
+    )
     response.headers["X-Total-Count"] = str(total)
     return rows

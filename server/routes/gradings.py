@@ -9,11 +9,10 @@ from fastapi import APIRouter
 
 from server.deps import PrincipalDep, SessionDep, SubmissionOfCurrentUser, TeacherActor
 from server.errors import GradingInProgress, InvalidInput, SubmissionNotFound, TeacherOnly, error_responses
-from server.regrades.models import Grading, GradingPublic, OverrideCreate, Why
+from server.regrades.models import GradingPublic, OverrideCreate, Why, gradings_t
 from server.regrades.overrides import apply_override
 
 router = APIRouter(prefix="/submissions", tags=["regrades"])
-G = Grading.__table__.c  # type: ignore[attr-defined]
 
 
 def _public(row: sa.Row[Any], teacher: bool) -> GradingPublic:
@@ -35,7 +34,7 @@ def _public(row: sa.Row[Any], teacher: bool) -> GradingPublic:
 def list_gradings(submission: SubmissionOfCurrentUser, principal: PrincipalDep,
                   session: SessionDep) -> list[GradingPublic]:
     rows = session.connection().execute(
-        sa.select(Grading.__table__).where(G.submission_id == submission.id).order_by(G.number)  # type: ignore[attr-defined]
+        sa.select(gradings_t).where(gradings_t.c.submission_id == submission.id).order_by(gradings_t.c.number)
     ).all()
     return [_public(r, principal.is_teacher) for r in rows]
 
@@ -52,6 +51,6 @@ def override(actor: TeacherActor, submission: SubmissionOfCurrentUser, session: 
     assert submission.id is not None
     conn = session.connection()
     grading_id = apply_override(conn, submission.id, body.score, body.reason, actor)
-    row = conn.execute(sa.select(Grading.__table__).where(G.id == grading_id)).one()  # type: ignore[attr-defined]
+    row = conn.execute(sa.select(gradings_t).where(gradings_t.c.id == grading_id)).one()
     session.commit()
     return _public(row, teacher=True)
