@@ -16,6 +16,7 @@ SUBMISSION_KEYS = {
     "id", "student_id", "exercise", "status", "score", "max_score", "late", "created_at", "graded_at",
     "attempts", "grader_version", "grading_ms", "feedback", "parts", "diagnostics",
     "notebook",  # null unless the submission was a notebook upload (docs/client.md)
+    "regrade_pending",  # true while a regrade is queued; the last result still shows (docs/regrades.md)
 }
 
 
