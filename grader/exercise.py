@@ -20,6 +20,13 @@ from typing import Any, Protocol, cast
 import numpy as np
 
 from grader.hooks import HOOK_NAMES, ExerciseHooks, ModuleHooks
+from grader.policy import (
+    LatePolicy,
+    VisibilityPolicy,
+    parse_late_policy,
+    parse_max_submissions,
+    parse_visibility,
+)
 from grader.result import Text
 
 # A value passed to or returned by a contract function: arrays, Python scalars, dicts and tuples of them.
@@ -106,6 +113,10 @@ class ExerciseSpec:
     tolerances_note: str = ""
     # Optional trusted module with feedback hooks (grader.hooks.ExerciseHooks).
     feedback: str = ""
+    # The teacher's policies (grader.policy; docs/policies.md): [late_policy], max_submissions, [visibility].
+    late_policy: LatePolicy = LatePolicy()
+    max_submissions: int | None = None
+    visibility: VisibilityPolicy = VisibilityPolicy()
 
     @property
     def max_score(self) -> float:
@@ -172,6 +183,9 @@ def load_spec(directory: Path) -> ExerciseSpec:
             directory=directory.resolve(),
             tolerances_note=str(data.get("tolerances", {}).get("why", "")),
             feedback=str(data.get("feedback", "")),
+            late_policy=parse_late_policy(data.get("late_policy", {})),
+            max_submissions=parse_max_submissions(data.get("max_submissions")),
+            visibility=parse_visibility(data.get("visibility", {}), tuple(p.name for p in parts)),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise SpecError(f"{path}: {exc!r}") from exc

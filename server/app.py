@@ -30,6 +30,7 @@ from server.routes import (
     audit,
     client,
     exercises,
+    extensions,
     gradings,
     health,
     regrade,
@@ -106,8 +107,8 @@ def create_app(
     app.add_middleware(AccessLogMiddleware, metrics=metrics, prefix=API_PREFIX)
     app.add_middleware(VersionHeaderMiddleware, version=VERSION)
     app.add_middleware(DrainRejectedBody)  # outermost: a client that sends its whole body first gets its 413
-    for module in (students, gradings, regrade_requests, submissions, regrade, exercises, scoreboard, similarity,
-                   audit, health, client):
+    for module in (students, gradings, regrade_requests, submissions, regrade, exercises, extensions, scoreboard,
+                   similarity, audit, health, client):
         app.include_router(module.router, prefix=API_PREFIX)
     # Un-prefixed aliases for load balancers and container health checks, and the Prometheus endpoint.
     app.add_api_route("/healthz", health.healthz, include_in_schema=False)

@@ -1,4 +1,5 @@
-"""The exercises this server offers, with the deadline and limit overrides from the settings applied."""
+"""The exercises this server offers, with the deadline, limit and policy overrides from the settings applied
+(RNN_GRADER_DEADLINES, _LIMITS, _LATE_POLICY, _MAX_SUBMISSIONS, _VISIBILITY; docs/policies.md)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from grader.exercise import Exercise, Limits
+from grader.policy import LatePolicy, VisibilityPolicy, parse_late_policy, parse_max_submissions, parse_visibility
 from server.config import ConfigError, Settings
 
 log = logging.getLogger("rnn_grader.catalog")
@@ -19,6 +21,9 @@ class Catalog:
     exercises: Mapping[str, Exercise]
     deadlines: Mapping[str, dt.datetime | None]
     limits: Mapping[str, Limits]
+    late_policies: Mapping[str, LatePolicy] = dataclasses.field(default_factory=dict)
+    max_submissions: Mapping[str, int | None] = dataclasses.field(default_factory=dict)
+    visibility: Mapping[str, VisibilityPolicy] = dataclasses.field(default_factory=dict)
 
     def get(self, exercise_id: str) -> Exercise:
         try:
@@ -30,8 +35,15 @@ class Catalog:
             raise ExerciseNotFound(f"no exercise {exercise_id!r}") from None
 
     def is_late(self, exercise_id: str, at: dt.datetime) -> bool:
-        deadline = self.deadlines.get(exercise_id)
-        return deadline is not None and at > deadline
+        """Against the exercise's deadline (plus its grace); a student's extension is applied by
+        server.policies.deadlines, which calls late_policy() with the student's own deadline."""
+        return self.late_policy(exercise_id).is_late(self.deadlines.get(exercise_id), at)
+
+    def late_policy(self, exercise_id: str) -> LatePolicy:
+        return self.late_policies.get(exercise_id, LatePolicy())
+
+    def visibility_policy(self, exercise_id: str) -> VisibilityPolicy:
+        return self.visibility.get(exercise_id, VisibilityPolicy())
 
 
 def _override(exercise_id: str, base: Limits, override: Mapping[str, float]) -> Limits:
@@ -43,14 +55,43 @@ def _override(exercise_id: str, base: Limits, override: Mapping[str, float]) -> 
     return dataclasses.replace(base, **typed)
 
 
+def _policies(exercise: Exercise, settings: Settings) -> tuple[LatePolicy, int | None, VisibilityPolicy]:
+    """The spec's policies with this exercise's overrides applied; a bad override is a ConfigError."""
+    spec = exercise.spec
+    late, cap, visibility = spec.late_policy, spec.max_submissions, spec.visibility
+    try:
+        if exercise.id in settings.late_policy:
+            late = parse_late_policy(settings.late_policy[exercise.id], late)
+    except ValueError as exc:
+        raise ConfigError(f"RNN_GRADER_LATE_POLICY for {exercise.id!r}: {exc}") from None
+    try:
+        if exercise.id in settings.max_submissions:
+            cap = parse_max_submissions(settings.max_submissions[exercise.id])
+    except ValueError as exc:
+        raise ConfigError(f"RNN_GRADER_MAX_SUBMISSIONS for {exercise.id!r}: {exc}") from None
+    try:
+        if exercise.id in settings.visibility:
+            names = tuple(p.name for p in spec.parts)
+            visibility = parse_visibility(settings.visibility[exercise.id], names, visibility)
+    except ValueError as exc:
+        raise ConfigError(f"RNN_GRADER_VISIBILITY for {exercise.id!r}: {exc}") from None
+    return late, cap, visibility
+
+
 def build_catalog(exercises: Mapping[str, Exercise], settings: Settings) -> Catalog:
-    for name in (*settings.deadlines, *settings.limits):
+    for name in (*settings.deadlines, *settings.limits, *settings.late_policy, *settings.max_submissions,
+                 *settings.visibility):
         if name not in exercises:
             log.warning("settings override for unknown exercise %r ignored", name)
     deadlines: dict[str, dt.datetime | None] = {}
     limits: dict[str, Limits] = {}
+    late_policies: dict[str, LatePolicy] = {}
+    caps: dict[str, int | None] = {}
+    visibility: dict[str, VisibilityPolicy] = {}
     for exercise_id, exercise in exercises.items():
         deadlines[exercise_id] = settings.deadlines.get(exercise_id, exercise.spec.deadline)
         limits[exercise_id] = _override(exercise_id, exercise.spec.limits, settings.limits.get(exercise_id, {}))
-    return Catalog(exercises=dict(exercises), deadlines=deadlines, limits=limits)
+        late_policies[exercise_id], caps[exercise_id], visibility[exercise_id] = _policies(exercise, settings)
+    return Catalog(exercises=dict(exercises), deadlines=deadlines, limits=limits, late_policies=late_policies,
+                   max_submissions=caps, visibility=visibility)
 

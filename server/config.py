@@ -16,7 +16,7 @@ import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -88,6 +88,20 @@ class Settings(BaseSettings):
     )
     limits: dict[str, dict[str, float]] = Field(
         default_factory=dict, description='JSON {"<exercise id>": {"cpu_time_limit_s": 3, "memory_limit_mib": 512}}'
+    )
+    # Teachers' policies per exercise (docs/policies.md); each overrides the spec's keys it names and is
+    # checked at start-up by server.catalog (a bad value is a ConfigError: exit 2).
+    late_policy: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description='JSON {"rnn": {"grace_minutes": 10, "penalty_per_day": 0.1, "max_penalty": 0.5, "cutoff_days": 7}}',
+    )
+    max_submissions: dict[str, int | None] = Field(
+        default_factory=dict, description='JSON {"rnn": 20}: submissions per student; null = no cap'
+    )
+    visibility: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description='JSON {"rnn": {"before_deadline": "summary", "parts": {"backward": {"before_deadline": '
+        '"score_only"}}}}',
     )
     log_level: str = "INFO"
     session_secret: SecretStr | None = Field(

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Annotated, Literal, cast
 
@@ -14,6 +15,7 @@ from sqlmodel import Session, select
 
 from server.catalog import Catalog
 from server.config import Settings
+from server.db import utcnow
 from server.errors import DATABASE_DOWN_ERRORS, StudentOnly, SubmissionNotFound, TeacherOnly, Unauthorized
 from server.grading.protocol import Notifier, Queue
 from server.metrics import Metrics
@@ -34,6 +36,8 @@ class AppContext:
     queue: Queue
     notifier: Notifier
     metrics: Metrics
+    # What time it is for the policies (late, cutoff, visibility); tests replace it instead of sleeping.
+    clock: Callable[[], dt.datetime] = utcnow
 
     @property
     def admin_token(self) -> str:

@@ -7,6 +7,7 @@ logged and becomes a 500 with no internals in the body.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Mapping
 from typing import Any, ClassVar
@@ -30,6 +31,8 @@ class AppError(Exception):
     def __init__(self, detail: str | None = None, headers: Mapping[str, str] | None = None) -> None:
         self.detail = detail or self.default_detail
         self.headers = dict(headers or {})
+        # Machine-readable facts added to the body beside error and detail (e.g. a cap and a count).
+        self.extra: dict[str, Any] = {}
         super().__init__(self.detail)
 
     @property
@@ -60,6 +63,34 @@ class Forbidden(AppError):
     default_detail = "not allowed"
 
 
+class SubmissionsClosed(AppError):
+    """After the student's deadline plus the exercise's cutoff_days (docs/policies.md)."""
+
+    status_code = 403
+    default_detail = "submissions for this exercise are closed (past the late cutoff)"
+
+    def __init__(self, exercise: str, deadline: dt.datetime, cutoff: dt.datetime) -> None:
+        super().__init__(
+            f"submissions for {exercise!r} closed at {cutoff.isoformat()} (your deadline "
+            f"{deadline.isoformat()} plus the late cutoff); nothing was stored"
+        )
+        self.extra = {"deadline": deadline.isoformat(), "cutoff": cutoff.isoformat()}
+
+
+class SubmissionCapReached(AppError):
+    """The exercise's max_submissions is used up (failed gradings do not count)."""
+
+    status_code = 403
+    default_detail = "no submissions left for this exercise"
+
+    def __init__(self, exercise: str, count: int, cap: int) -> None:
+        super().__init__(
+            f"you have used {count} of {cap} submissions for {exercise!r} (submissions that failed "
+            "for an internal error do not count); nothing was stored"
+        )
+        self.extra = {"count": count, "max_submissions": cap}
+
+
 class SubmissionNotFound(AppError):
     status_code = 404
     default_detail = "no such submission"
@@ -73,6 +104,11 @@ class ExerciseNotFound(AppError):
 class StudentNotFound(AppError):
     status_code = 404
     default_detail = "no such student"
+
+
+class ExtensionNotFound(AppError):
+    status_code = 404
+    default_detail = "no such extension"
 
 
 class FileNotAvailable(AppError):
@@ -206,7 +242,7 @@ STATUS_ERRORS = {
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def _app_error(_request: Request, exc: AppError) -> JSONResponse:
-        return JSONResponse(_body(exc.error, exc.detail), exc.status_code, headers=exc.headers)
+        return JSONResponse({**exc.extra, **_body(exc.error, exc.detail)}, exc.status_code, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:

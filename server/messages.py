@@ -12,3 +12,12 @@ FAILED = Text(
     zh="评测系统无法评测此次提交（内部错误，不是你的问题）。老师可以查看原因；你可以重新提交。",
 )
 LATE = Text(en="Submitted after the deadline.", zh="提交时间晚于截止时间。")
+LATE_PENALTY = Text(
+    en="Submitted after the deadline: {percent}% of the score is deducted.",
+    zh="提交时间晚于截止时间：扣除 {percent}% 的分数。",
+)
+LIKELY_MISTAKE = Text(en="Likely mistake: {title}. {hint}", zh="可能的错误：{title}。{hint}")
+LIMITED_FEEDBACK = Text(
+    en="Until the deadline this exercise shows {what}; the full feedback opens after it.",
+    zh="截止时间之前，本练习只显示{what}；截止后显示完整反馈。",
+)

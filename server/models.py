@@ -11,7 +11,7 @@ from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 import sqlalchemy as sa
-from pydantic import AfterValidator, BaseModel, ConfigDict
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict
 from pydantic import Field as PydanticField
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
@@ -22,6 +22,9 @@ from server.db import UTCDateTime, utcnow
 STUDENT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 EXERCISE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 NAME_PATTERN = r"^[^\x00-\x1f\x7f]+$"
+# Loose on purpose (LMS exports carry odd but real addresses): one @, no spaces or control characters.
+EMAIL_PATTERN = r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+$"
+SIS_ID_PATTERN = r"^[^\x00-\x1f\x7f]{1,100}$"
 
 
 def _storable(value: str) -> str:
@@ -60,6 +63,9 @@ class Student(SQLModel, table=True):
     name: str = Field(max_length=200)
     token_hash: str = Field(max_length=64)
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    # For LMS grade files (scoreboard.csv?format=canvas|moodle); both optional.
+    email: str | None = Field(default=None, max_length=254)
+    sis_id: str | None = Field(default=None, max_length=100)
 
 
 class StudentCreate(BaseModel):
@@ -67,11 +73,19 @@ class StudentCreate(BaseModel):
 
     student_id: str = PydanticField(pattern=STUDENT_ID_PATTERN, examples=["s2025001"])
     name: StorableStr = PydanticField(min_length=1, max_length=200, pattern=NAME_PATTERN, examples=["Li Hua"])
+    email: StorableStr | None = PydanticField(
+        default=None, max_length=254, pattern=EMAIL_PATTERN, examples=["lihua@example.edu"]
+    )
+    sis_id: StorableStr | None = PydanticField(
+        default=None, max_length=100, pattern=SIS_ID_PATTERN, description="Student id in the LMS / SIS"
+    )
 
 
 class StudentPublic(BaseModel):
     student_id: str
     name: str
+    email: str | None = None
+    sis_id: str | None = None
 
 
 class StudentCreated(StudentPublic):
@@ -104,6 +118,9 @@ class Submission(SQLModel, table=True):
     score: float | None = None
     max_score: float
     late: bool = False
+    # Fraction of the score lost for lateness, decided at submission time from the student's own deadline
+    # then (server.policies.deadlines); the counted score is score * (1 - late_penalty).
+    late_penalty: float = 0.0
     result: dict[str, Any] | None = Field(default=None, sa_column=sa.Column(JSONType, nullable=True))
     # A few bytes of `result` for the scoreboard (per-part scores, failed tests, misconceptions), written
     # with it (server.scoreboard.cache.result_summary), so aggregates never parse whole results.
@@ -130,8 +147,8 @@ class Submission(SQLModel, table=True):
 
 class StudentExerciseScore(SQLModel, table=True):
     """Per (student, exercise): the graded submissions that count (best and latest, with a copy of their
-    score, late flag and summary), kept by server.scoreboard.cache.refresh_pairs in the transaction that writes
-    a result; see docs/scoreboard.md."""
+    counted score (after any late penalty), late flag and summary), kept by server.scoreboard.cache.refresh_pairs
+    in the transaction that writes a result; see docs/scoreboard.md."""
 
     __tablename__ = "student_exercise_scores"
 
@@ -223,11 +240,17 @@ class SubmissionPublic(BaseModel):
     student_id: str
     exercise: str
     status: SubmissionStatus
-    score: float | None = PydanticField(description="Null until graded.")
+    score: float | None = PydanticField(description="The raw score; null until graded.")
     max_score: float
     late: bool
     regrade_pending: bool = PydanticField(
         default=False, description="A regrade is queued/running; score and parts are the last grading's until then.")
+    late_penalty: float = PydanticField(
+        default=0.0, description="Fraction of the score lost for lateness (0 on time); decided at submission."
+    )
+    counted_score: float | None = PydanticField(
+        default=None, description="score * (1 - late_penalty): what the scoreboard counts; null until graded."
+    )
     created_at: dt.datetime
     graded_at: dt.datetime | None
     attempts: int
@@ -279,16 +302,64 @@ class ExercisePartPublic(BaseModel):
     points: float
 
 
+class LatePolicyPublic(BaseModel):
+    grace_minutes: float
+    penalty_per_day: float
+    max_penalty: float
+    cutoff_days: float | None
+
+
 class ExercisePublic(BaseModel):
     id: str
     title: str
     description: str
     parts: list[ExercisePartPublic]
     max_score: float
-    deadline: dt.datetime | None
+    deadline: dt.datetime | None = PydanticField(
+        description="The caller's own deadline: a student's extension when they have one, else the exercise's."
+    )
+    exercise_deadline: dt.datetime | None = PydanticField(
+        default=None, description="The exercise's deadline for everyone (RNN_GRADER_DEADLINES or spec.toml)."
+    )
+    extended: bool = PydanticField(default=False, description="Whether `deadline` is the caller's extension.")
+    late_policy: LatePolicyPublic | None = None
+    max_submissions: int | None = PydanticField(default=None, description="Submissions per student; null = no cap.")
     template_filename: str
     examples_filename: str
     limits: LimitsPublic
+
+
+# ---------------------------------------------------------------- extensions
+class Extension(SQLModel, table=True):
+    """One student's own deadline for one exercise; it replaces the exercise's deadline for them."""
+
+    __tablename__ = "extensions"
+    __table_args__ = (sa.Index("ix_extensions_exercise", "exercise"),)
+
+    student_id: str = Field(foreign_key="students.student_id", primary_key=True, max_length=64)
+    exercise: str = Field(primary_key=True, max_length=64)
+    deadline: dt.datetime = Field(sa_type=UTCDateTime, nullable=False)
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    updated_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class ExtensionSet(BaseModel):
+    deadline: AwareDatetime = PydanticField(
+        description="ISO 8601 with a UTC offset, e.g. 2026-12-27T23:59:00+08:00", examples=["2026-12-27T23:59:00+08:00"]
+    )
+
+
+class ExtensionPublic(BaseModel):
+    student_id: str
+    exercise: str
+    deadline: dt.datetime
+    exercise_deadline: dt.datetime | None = PydanticField(description="The deadline everyone else has.")
+    updated_at: dt.datetime
+
+
+class ExtensionImportResult(BaseModel):
+    imported: int
+    extensions: list[ExtensionPublic]
 
 
 # ---------------------------------------------------------------- scoreboard, health, errors

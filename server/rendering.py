@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from typing import Any
 
 from pydantic import ValidationError
 
 from grader.notebook import skipped_feedback
+from grader.policy import counted_score
 from grader.result import Result
 from server.catalog import Catalog
-from server.messages import FAILED, LATE, QUEUED, RUNNING
+from server.messages import FAILED, LATE, LATE_PENALTY, QUEUED, RUNNING
 from server.models import (
     ExercisePartPublic,
     ExercisePublic,
+    LatePolicyPublic,
     LimitsPublic,
     MistakePublic,
     NotebookPublic,
@@ -75,7 +78,9 @@ def render_submission(sub: Submission, catalog: Catalog, lang: str, teacher: boo
     lines = []
     if status in STATUS_MESSAGE:
         lines.append(STATUS_MESSAGE[status].get(lang))
-    if sub.late:
+    if sub.late_penalty > 0:
+        lines.append(LATE_PENALTY.get(lang).format(percent=f"{sub.late_penalty * 100:.4g}"))
+    elif sub.late:
         lines.append(LATE.get(lang))
     lines.extend(t.get(lang) for t in skipped_feedback(sub.notebook))
     parts: list[PartPublic] = []
@@ -108,6 +113,8 @@ def render_submission(sub: Submission, catalog: Catalog, lang: str, teacher: boo
             for p in result.parts
         ]
     assert sub.id is not None
+    # A submission being regraded keeps counting with its last score (its counted score stays shown too).
+    graded = (status is SubmissionStatus.graded or sub.regrading) and sub.score is not None
     public = SubmissionPublic(
         id=sub.id,
         student_id=sub.student_id,
@@ -117,6 +124,8 @@ def render_submission(sub: Submission, catalog: Catalog, lang: str, teacher: boo
         max_score=sub.max_score,
         late=sub.late,
         regrade_pending=sub.regrading,
+        late_penalty=sub.late_penalty,
+        counted_score=counted_score(sub.score, sub.late_penalty) if graded and sub.score is not None else None,
         created_at=sub.created_at,
         graded_at=sub.graded_at,
         attempts=sub.attempts,
@@ -139,10 +148,14 @@ def render_submission(sub: Submission, catalog: Catalog, lang: str, teacher: boo
     )
 
 
-def render_exercise(catalog: Catalog, exercise_id: str, lang: str) -> ExercisePublic:
+def render_exercise(
+    catalog: Catalog, exercise_id: str, lang: str, extension: dt.datetime | None = None
+) -> ExercisePublic:
+    """`extension`: the caller's own deadline when they have one (it replaces the exercise's)."""
     exercise = catalog.get(exercise_id)
     spec = exercise.spec
     limits = catalog.limits[exercise_id]
+    late = catalog.late_policy(exercise_id)
     return ExercisePublic(
         id=spec.id,
         title=spec.title.get(lang),
@@ -152,7 +165,12 @@ def render_exercise(catalog: Catalog, exercise_id: str, lang: str) -> ExercisePu
             for p in spec.parts
         ],
         max_score=spec.max_score,
-        deadline=catalog.deadlines.get(exercise_id),
+        deadline=extension if extension is not None else catalog.deadlines.get(exercise_id),
+        exercise_deadline=catalog.deadlines.get(exercise_id),
+        extended=extension is not None,
+        late_policy=LatePolicyPublic(grace_minutes=late.grace_minutes, penalty_per_day=late.penalty_per_day,
+                                     max_penalty=late.max_penalty, cutoff_days=late.cutoff_days),
+        max_submissions=catalog.max_submissions.get(exercise_id),
         template_filename=spec.template_path.name,
         examples_filename=spec.public_examples_path.name,
         limits=LimitsPublic(

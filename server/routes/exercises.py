@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Path
 from fastapi.responses import FileResponse
 
 from server.catalog import Catalog
-from server.deps import CatalogDep, LangDep, PrincipalDep
+from server.deps import CatalogDep, LangDep, Principal, PrincipalDep, SessionDep
 from server.errors import ExerciseNotFound, FileNotAvailable, error_responses
 from server.models import EXERCISE_ID_PATTERN, ExercisePublic
+from server.policies.deadlines import extensions_of
 from server.rendering import render_exercise
 
 router = APIRouter(prefix="/exercises", tags=["exercises"])
@@ -18,9 +20,21 @@ router = APIRouter(prefix="/exercises", tags=["exercises"])
 ExerciseId = Annotated[str, Path(pattern=EXERCISE_ID_PATTERN)]
 
 
-@router.get("", response_model=list[ExercisePublic], summary="All exercises", responses=error_responses())
-def list_exercises(_who: PrincipalDep, catalog: CatalogDep, lang: LangDep) -> list[ExercisePublic]:
-    return [render_exercise(catalog, exercise_id, lang) for exercise_id in sorted(catalog.exercises)]
+def _own_extensions(principal: Principal, session: SessionDep) -> dict[str, dt.datetime]:
+    """A student sees their own deadline (their extensions); the teacher the exercise's."""
+    return {} if principal.student is None else extensions_of(session, principal.student.student_id)
+
+
+@router.get(
+    "",
+    response_model=list[ExercisePublic],
+    summary="All exercises; `deadline` is the caller's own (a student's extension when they have one)",
+    responses=error_responses(),
+)
+def list_exercises(who: PrincipalDep, session: SessionDep, catalog: CatalogDep, lang: LangDep) -> list[ExercisePublic]:
+    extensions = _own_extensions(who, session)
+    return [render_exercise(catalog, exercise_id, lang, extensions.get(exercise_id))
+            for exercise_id in sorted(catalog.exercises)]
 
 
 @router.get(
@@ -29,8 +43,10 @@ def list_exercises(_who: PrincipalDep, catalog: CatalogDep, lang: LangDep) -> li
     summary="One exercise: description, parts, points, deadline, limits",
     responses=error_responses(ExerciseNotFound),
 )
-def get_exercise(_who: PrincipalDep, catalog: CatalogDep, lang: LangDep, exercise_id: ExerciseId) -> ExercisePublic:
-    return render_exercise(catalog, exercise_id, lang)
+def get_exercise(
+    who: PrincipalDep, session: SessionDep, catalog: CatalogDep, lang: LangDep, exercise_id: ExerciseId
+) -> ExercisePublic:
+    return render_exercise(catalog, exercise_id, lang, _own_extensions(who, session).get(exercise_id))
 
 
 @router.get(

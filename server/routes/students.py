@@ -41,8 +41,10 @@ def _insert(session: Session, rows: list[StudentCreate]) -> list[StudentCreated]
     created: list[StudentCreated] = []
     for row in rows:
         token = new_token()
-        session.add(Student(student_id=row.student_id, name=row.name, token_hash=hash_token(token)))
-        created.append(StudentCreated(student_id=row.student_id, name=row.name, token=token))
+        session.add(Student(student_id=row.student_id, name=row.name, token_hash=hash_token(token), email=row.email,
+                            sis_id=row.sis_id))
+        created.append(StudentCreated(student_id=row.student_id, name=row.name, email=row.email, sis_id=row.sis_id,
+                                      token=token))
     try:
         session.commit()
     except IntegrityError:  # a concurrent request created one of them
@@ -78,11 +80,17 @@ def _parse_roster(data: bytes) -> list[StudentCreate]:
             if not any((v or "").strip() for v in record.values() if isinstance(v, str)):
                 continue  # blank line
             try:
-                rows.append(StudentCreate(student_id=record.get("student_id") or "", name=record.get("name") or ""))
+                rows.append(StudentCreate(
+                    student_id=record.get("student_id") or "", name=record.get("name") or "",
+                    # Optional columns for LMS grade files; an empty cell means "none".
+                    email=(record.get("email") or "").strip() or None,
+                    sis_id=(record.get("sis_id") or "").strip() or None,
+                ))
             except ValidationError as exc:
                 fields = ", ".join(str(e["loc"][0]) for e in exc.errors() if e["loc"])
                 raise InvalidInput(
-                    f"line {line_no}: invalid {fields} (student_id must match {STUDENT_ID_PATTERN})"
+                    f"line {line_no}: invalid {fields} (student_id must match {STUDENT_ID_PATTERN}; email needs "
+                    "one @ and no spaces)"
                 ) from None
             if len(rows) > MAX_ROSTER_ROWS:
                 raise InvalidInput(f"at most {MAX_ROSTER_ROWS} students per import")
@@ -97,7 +105,8 @@ def _parse_roster(data: bytes) -> list[StudentCreate]:
     "/import",
     status_code=201,
     response_model=list[StudentCreated],
-    summary="Import a roster: a CSV file with the header student_id,name (all or nothing)",
+    summary="Import a roster: a CSV file with the header student_id,name (optional columns email, sis_id); "
+    "all or nothing",
     responses=error_responses(TeacherOnly, StudentExists, PayloadTooLarge, InvalidInput),
 )
 def import_students(
@@ -114,7 +123,7 @@ def import_students(
 @router.get("", response_model=list[StudentPublic], summary="List students", responses=error_responses(TeacherOnly))
 def list_students(_teacher: TeacherAuth, session: SessionDep) -> list[StudentPublic]:
     students = session.exec(select(Student).order_by(Student.student_id)).all()
-    return [StudentPublic(student_id=s.student_id, name=s.name) for s in students]
+    return [StudentPublic(student_id=s.student_id, name=s.name, email=s.email, sis_id=s.sis_id) for s in students]
 
 
 @router.post(
@@ -135,4 +144,5 @@ def rotate_token(
     student.token_hash = hash_token(token)
     session.add(student)
     session.commit()
-    return StudentCreated(student_id=student.student_id, name=student.name, token=token)
+    return StudentCreated(student_id=student.student_id, name=student.name, email=student.email,
+                          sis_id=student.sis_id, token=token)

@@ -9,7 +9,6 @@ from fastapi import APIRouter, Header, Query, Response
 from sqlmodel import Session, col, func, select
 
 from server.deps import (
-    CatalogDep,
     ContextDep,
     CurrentStudent,
     LangDep,
@@ -24,7 +23,9 @@ from server.errors import (
     PayloadTooLarge,
     RateLimited,
     StudentOnly,
+    SubmissionCapReached,
     SubmissionNotFound,
+    SubmissionsClosed,
     UnsupportedMediaType,
     error_responses,
 )
@@ -36,7 +37,7 @@ from server.models import (
     SubmissionStatus,
     SubmissionTeacher,
 )
-from server.rendering import render_submission
+from server.policies.visibility import visible_submission, visible_submissions
 from server.submissions.body import REQUEST_BODY, SubmissionBody
 from server.submissions.service import submit
 
@@ -64,11 +65,13 @@ def _wait_until_final(ctx: ContextDep, session: Session, submission: Submission,
         ctx.notifier.wait(min(remaining, WAIT_POLL_S), since=seen)
 
 
-def _respond(response: Response, submission: Submission, ctx: ContextDep, lang: str, teacher: bool) -> SubmissionView:
+def _respond(
+    response: Response, session: Session, submission: Submission, ctx: ContextDep, lang: str, teacher: bool
+) -> SubmissionView:
     final = submission.status in (SubmissionStatus.graded, SubmissionStatus.failed)
     response.status_code = 200 if final else 202
     response.headers["Location"] = f"/api/v1/submissions/{submission.id}"
-    return render_submission(submission, ctx.catalog, lang, teacher)
+    return visible_submission(session, ctx.catalog, submission, lang, teacher, ctx.clock())
 
 
 WaitQuery = Annotated[
@@ -85,7 +88,7 @@ WaitQuery = Annotated[
     responses={
         200: {"model": SubmissionPublic, "description": "Graded (or failed) within the wait"},
         **error_responses(StudentOnly, ExerciseNotFound, PayloadTooLarge, UnsupportedMediaType, InvalidInput,
-                          RateLimited),
+                          RateLimited, SubmissionsClosed, SubmissionCapReached),
     },
 )
 def create_submission(
@@ -102,10 +105,11 @@ def create_submission(
                description="A retry with the same key returns the same submission"),
     ] = None,
 ) -> SubmissionView:
-    existing = submit(session, ctx.settings, ctx.catalog, ctx.queue, student.student_id, body, idempotency_key)
+    existing = submit(session, ctx.settings, ctx.catalog, ctx.queue, student.student_id, body, idempotency_key,
+                      now=ctx.clock())
     if wait > 0:
         existing = _wait_until_final(ctx, session, existing, wait)
-    return _respond(response, existing, ctx, lang, teacher=False)
+    return _respond(response, session, existing, ctx, lang, teacher=False)
 
 
 @router.get(
@@ -125,7 +129,7 @@ def get_submission(
 ) -> SubmissionView:
     if wait > 0:
         submission = _wait_until_final(ctx, session, submission, wait)
-    view = _respond(response, submission, ctx, lang, principal.is_teacher)
+    view = _respond(response, session, submission, ctx, lang, principal.is_teacher)
     response.status_code = 200
     return view
 
@@ -140,7 +144,7 @@ def list_submissions(
     response: Response,
     principal: PrincipalDep,
     session: SessionDep,
-    catalog: CatalogDep,
+    ctx: ContextDep,
     lang: LangDep,
     student_id: Annotated[str | None, Query(pattern=STUDENT_ID_PATTERN)] = None,
     exercise: Annotated[str | None, Query(pattern=EXERCISE_ID_PATTERN)] = None,
@@ -164,5 +168,5 @@ def list_submissions(
         select(Submission).where(*conditions).order_by(col(Submission.id).desc()).offset(offset).limit(limit)
     ).all()
     response.headers["X-Total-Count"] = str(total)
-    return [render_submission(s, catalog, lang, principal.is_teacher) for s in rows]
+    return [*visible_submissions(session, ctx.catalog, rows, lang, principal.is_teacher, ctx.clock())]
 

@@ -1,6 +1,9 @@
 """The maintained `student_exercise_scores` table: per (student, exercise) the best and latest graded
 submission (a submission being regraded keeps counting with its last score), refreshed in the transaction
-that writes a result, and each result's small summary."""
+that writes a result, and each result's small summary.
+
+Scores here are counted scores: the raw score after the submission's late penalty (grader.policy.counted_score),
+so "best" chooses among counted scores and every reader of the table counts what the policy says."""
 
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
+from grader.policy import counted_score
 from server.db import utcnow
 from server.models import SubmissionStatus
 from server.tables import scores_t, submissions_t
@@ -51,7 +55,7 @@ def result_summary(result: Mapping[str, Any]) -> dict[str, Any]:
 @dataclass(frozen=True)
 class GradedRow:
     id: int
-    score: float
+    score: float  # counted: after the late penalty
     late: bool
     created_at: dt.datetime
     summary: Mapping[str, Any]
@@ -85,12 +89,14 @@ def graded_rows(conn: sa.Connection, where: Any) -> dict[tuple[str, str], list[G
             submissions_t.c.late,
             submissions_t.c.created_at,
             submissions_t.c.summary,
+            submissions_t.c.late_penalty,
         ).where(has_counted_result(), where)
     ).all()
     by_pair: dict[tuple[str, str], list[GradedRow]] = {}
     for r in rows:
         by_pair.setdefault((str(r[0]), str(r[1])), []).append(
-            GradedRow(id=int(r[2]), score=float(r[3]), late=bool(r[4]), created_at=r[5], summary=r[6] or {})
+            GradedRow(id=int(r[2]), score=counted_score(float(r[3]), float(r[7] or 0.0)), late=bool(r[4]),
+                      created_at=r[5], summary=r[6] or {})
         )
     return by_pair
 

@@ -12,12 +12,12 @@ from server.models import ScoreboardRow
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _number(value: float) -> str:
+def csv_number(value: float) -> str:
     """87.5, 100, 133.3333: no exponent and no lost digit (`:g` keeps only 6 significant ones)."""
     return f"{value:.10g}"
 
 
-def _cell(value: str) -> str:
+def csv_cell(value: str) -> str:
     return "'" + value if value.startswith(_FORMULA_START) else value
 
 
@@ -33,10 +33,10 @@ def scoreboard_csv(rows: Sequence[ScoreboardRow], exercise_ids: Sequence[str]) -
         scores = [row.scores.get(e) for e in exercises]
         writer.writerow(
             [
-                _cell(row.student_id),
-                _cell(row.name),
-                *("" if v is None else _number(v) for v in scores),
-                _number(row.total),
+                csv_cell(row.student_id),
+                csv_cell(row.name),
+                *("" if v is None else csv_number(v) for v in scores),
+                csv_number(row.total),
                 "yes" if row.late else "no",
             ]
         )
@@ -44,5 +44,5 @@ def scoreboard_csv(rows: Sequence[ScoreboardRow], exercise_ids: Sequence[str]) -
 
 
 # The same cell rules for the other CSV downloads (the regrade report).
-spreadsheet_text = _cell
-spreadsheet_number = _number
+spreadsheet_text = csv_cell
+spreadsheet_number = csv_number

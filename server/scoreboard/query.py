@@ -22,6 +22,7 @@ from typing import Any, Literal
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from grader.policy import counted_score
 from server.models import ScoreboardRow, Student, SubmissionStatus
 from server.scoreboard.cache import graded_rows, has_counted_result, pick_pair
 from server.tables import scores_t, submissions_t
@@ -33,32 +34,29 @@ IN_CHUNK = 500  # ids per IN (...) list
 
 
 def counted_submissions(session: Session, policy: ScorePolicy) -> list[tuple[str, str, float, bool, int]]:
-    """(student_id, exercise, score, late, submission id) of the submission that counts, per pair."""
-    order = (
-        (submissions_t.c.score.desc(), submissions_t.c.id.asc())
-        if policy == "best"
-        else (submissions_t.c.created_at.desc(), submissions_t.c.id.desc())
-    )
+    """(student_id, exercise, counted score, late, submission id) of the submission that counts, per pair:
+    the best counted score (raw score after the late penalty) or the latest."""
+    s = submissions_t.c
+    counted = s.score * (1.0 - s.late_penalty)
+    order = (counted.desc(), s.id.asc()) if policy == "best" else (s.created_at.desc(), s.id.desc())
     ranked = (
         sa.select(
-            submissions_t.c.student_id,
-            submissions_t.c.exercise,
-            submissions_t.c.score,
-            submissions_t.c.late,
-            submissions_t.c.id,
-            sa.func.row_number()
-            .over(partition_by=(submissions_t.c.student_id, submissions_t.c.exercise), order_by=order)
-            .label("rank"),
+            s.student_id,
+            s.exercise,
+            s.score,
+            s.late_penalty,
+            s.late,
+            s.id,
+            sa.func.row_number().over(partition_by=(s.student_id, s.exercise), order_by=order).label("rank"),
         )
         .where(has_counted_result())
         .subquery()
     )
     rows = session.execute(
-        sa.select(ranked.c.student_id, ranked.c.exercise, ranked.c.score, ranked.c.late, ranked.c.id).where(
-            ranked.c.rank == 1
-        )
+        sa.select(ranked.c.student_id, ranked.c.exercise, ranked.c.score, ranked.c.late_penalty, ranked.c.late,
+                  ranked.c.id).where(ranked.c.rank == 1)
     ).all()
-    return [(str(r[0]), str(r[1]), float(r[2]), bool(r[3]), int(r[4])) for r in rows]
+    return [(str(r[0]), str(r[1]), counted_score(float(r[2]), float(r[3])), bool(r[4]), int(r[5])) for r in rows]
 
 
 # ---------------------------------------------------------------- reading it

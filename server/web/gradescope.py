@@ -1,14 +1,18 @@
 """GET /api/v1/submissions/{id}/results.json: a graded submission in Gradescope's autograder format, so
-existing tooling (LMS importers, Gradescope-style dashboards) can consume it. Owner or teacher."""
+existing tooling (LMS importers, Gradescope-style dashboards) can consume it. Owner or teacher.
+
+`score` is the counted score (after any late penalty; the raw one is in extra_data). A student's copy follows
+the exercise's visibility policy (server.policies.visibility) like every other student view; the teacher's
+is complete."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
-from server.deps import CatalogDep, LangDep, SubmissionOfCurrentUser
+from server.deps import ContextDep, LangDep, PrincipalDep, SessionDep, SubmissionOfCurrentUser
 from server.errors import AppError, SubmissionNotFound, error_responses
 from server.models import GradescopeResults, GradescopeTest, SubmissionStatus
-from server.rendering import render_submission
+from server.policies.visibility import visible_submission
 
 router = APIRouter(prefix="/submissions", tags=["submissions"])
 
@@ -24,10 +28,12 @@ class NotGradedYet(AppError):
     summary="A graded submission as a Gradescope results.json (score, tests[], output); owner or teacher",
     responses=error_responses(SubmissionNotFound, NotGradedYet),
 )
-def get_results_json(submission: SubmissionOfCurrentUser, catalog: CatalogDep, lang: LangDep) -> GradescopeResults:
+def get_results_json(
+    submission: SubmissionOfCurrentUser, principal: PrincipalDep, ctx: ContextDep, session: SessionDep, lang: LangDep
+) -> GradescopeResults:
     if (submission.status != SubmissionStatus.graded.value and not submission.regrading) or submission.score is None:
         raise NotGradedYet(f"submission {submission.id} is {submission.status}")
-    view = render_submission(submission, catalog, lang, teacher=False)
+    view = visible_submission(session, ctx.catalog, submission, lang, principal.is_teacher, ctx.clock())
     tests: list[GradescopeTest] = []
     for k, part in enumerate(view.parts, start=1):
         for j, test in enumerate(part.tests, start=1):
@@ -42,15 +48,16 @@ def get_results_json(submission: SubmissionOfCurrentUser, catalog: CatalogDep, l
                 extra_data={"description": test.description, "part": part.title, "outcome": test.outcome.value,
                             "misconceptions": list(test.misconceptions)},
             ))
-    assert view.score is not None
+    assert view.score is not None and view.counted_score is not None
     # Each part's named mistakes once, above the tests (the tests' own output says what is specific to them).
     mistakes = [f"{part.title}: {m.message} {m.hint} ({', '.join(m.tests)})".rstrip()
                 for part in view.parts for m in part.mistakes]
     return GradescopeResults(
-        score=view.score,
+        score=view.counted_score,
         execution_time=round((submission.grading_ms or 0.0) / 1000, 3),
         output="\n".join(line for line in (view.feedback, *mistakes) if line),
         tests=tests,
         extra_data={"submission_id": view.id, "exercise": view.exercise, "max_score": view.max_score,
-                    "late": view.late, "graded_at": view.graded_at.isoformat() if view.graded_at else None},
+                    "late": view.late, "raw_score": view.score, "late_penalty": view.late_penalty,
+                    "graded_at": view.graded_at.isoformat() if view.graded_at else None},
     )
