@@ -57,6 +57,7 @@ def _insert(session: Session, rows: list[StudentCreate]) -> list[StudentCreated]
     "",
     status_code=201,
     response_model=StudentCreated,
+    response_model_exclude_none=True,
     summary="Create a student and issue their token (shown once)",
     responses=error_responses(TeacherOnly, StudentExists),
 )
@@ -105,6 +106,7 @@ def _parse_roster(data: bytes) -> list[StudentCreate]:
     "/import",
     status_code=201,
     response_model=list[StudentCreated],
+    response_model_exclude_none=True,
     summary="Import a roster: a CSV file with the header student_id,name (optional columns email, sis_id); "
     "all or nothing",
     responses=error_responses(TeacherOnly, StudentExists, PayloadTooLarge, InvalidInput),
@@ -120,7 +122,9 @@ def import_students(
     return _insert(session, _parse_roster(data))
 
 
-@router.get("", response_model=list[StudentPublic], summary="List students", responses=error_responses(TeacherOnly))
+# email and sis_id are left out of a student's JSON when unset, so existing clients see the same keys.
+@router.get("", response_model=list[StudentPublic], response_model_exclude_none=True, summary="List students",
+            responses=error_responses(TeacherOnly))
 def list_students(_teacher: TeacherAuth, session: SessionDep) -> list[StudentPublic]:
     students = session.exec(select(Student).order_by(Student.student_id)).all()
     return [StudentPublic(student_id=s.student_id, name=s.name, email=s.email, sis_id=s.sis_id) for s in students]
@@ -129,6 +133,7 @@ def list_students(_teacher: TeacherAuth, session: SessionDep) -> list[StudentPub
 @router.post(
     "/{student_id}/token",
     response_model=StudentCreated,
+    response_model_exclude_none=True,
     summary="Issue a new token for a student (the old one stops working)",
     responses=error_responses(TeacherOnly, StudentNotFound),
 )

@@ -52,12 +52,12 @@ def get_results_json(
     # Each part's named mistakes once, above the tests (the tests' own output says what is specific to them).
     mistakes = [f"{part.title}: {m.message} {m.hint} ({', '.join(m.tests)})".rstrip()
                 for part in view.parts for m in part.mistakes]
+    penalty = {"raw_score": view.score, "late_penalty": view.late_penalty} if view.late_penalty > 0 else {}
     return GradescopeResults(
         score=view.counted_score,
         execution_time=round((submission.grading_ms or 0.0) / 1000, 3),
         output="\n".join(line for line in (view.feedback, *mistakes) if line),
         tests=tests,
         extra_data={"submission_id": view.id, "exercise": view.exercise, "max_score": view.max_score,
-                    "late": view.late, "raw_score": view.score, "late_penalty": view.late_penalty,
-                    "graded_at": view.graded_at.isoformat() if view.graded_at else None},
+                    "late": view.late, "graded_at": view.graded_at.isoformat() if view.graded_at else None, **penalty},
     )

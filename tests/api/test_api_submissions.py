@@ -13,8 +13,8 @@ from starlette.testclient import TestClient
 URL = "/api/v1/submissions"
 SOURCE = "import numpy as np\n\ndef rnn_forward(*args):\n    return None\n"
 SUBMISSION_KEYS = {
-    "id", "student_id", "exercise", "status", "score", "max_score", "late", "created_at", "graded_at",
-    "attempts", "grader_version", "grading_ms", "feedback", "parts", "diagnostics",
+    "id", "student_id", "exercise", "status", "score", "max_score", "late", "late_penalty", "counted_score",
+    "created_at", "graded_at", "attempts", "grader_version", "grading_ms", "feedback", "parts", "diagnostics",
     "notebook",  # null unless the submission was a notebook upload (docs/client.md)
     "regrade_pending",  # true while a regrade is queued; the last result still shows (docs/regrades.md)
 }
