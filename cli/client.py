@@ -279,8 +279,10 @@ class ApiClient:
         return data
 
     # ------------------------------------------------------------------ teachers
-    def add_student(self, student_id: str, name: str) -> dict[str, Any]:
-        data = self._json("POST", f"{API}/students", json={"student_id": student_id, "name": name})
+    def add_student(self, student_id: str, name: str, *, email: str | None = None,
+                    sis_id: str | None = None) -> dict[str, Any]:
+        body = {"student_id": student_id, "name": name, "email": email, "sis_id": sis_id}
+        data = self._json("POST", f"{API}/students", json={k: v for k, v in body.items() if v is not None})
         if not isinstance(data, dict):
             raise ApiError("unexpected answer from the server (expected a student)")
         return data
@@ -292,9 +294,32 @@ class ApiClient:
     def scoreboard(self) -> list[dict[str, Any]]:
         return self._items(self._json("GET", f"{API}/scoreboard"))
 
-    def scoreboard_csv(self) -> bytes:
-        """The server's CSV bytes unchanged (UTF-8 with a BOM, which spreadsheets need)."""
-        return self.request("GET", f"{API}/scoreboard.csv").content
+    # ------------------------------------------------------------------ extensions (teacher)
+    def set_extension(self, student_id: str, exercise: str, deadline: str) -> dict[str, Any]:
+        data = self._json("PUT", f"{API}/extensions/{student_id}/{exercise}", json={"deadline": deadline})
+        if not isinstance(data, dict):
+            raise ApiError("unexpected answer from the server (expected an extension)")
+        return data
+
+    def extensions(self, *, student_id: str | None = None, exercise: str | None = None) -> list[dict[str, Any]]:
+        params = {k: v for k, v in (("student_id", student_id), ("exercise", exercise)) if v is not None}
+        return self._items(self._json("GET", f"{API}/extensions", params=params))
+
+    def remove_extension(self, student_id: str, exercise: str) -> None:
+        self.request("DELETE", f"{API}/extensions/{student_id}/{exercise}")
+
+    def import_extensions(self, filename: str, content: bytes) -> dict[str, Any]:
+        files = {"file": (filename, content, "text/csv")}
+        data = self._json("POST", f"{API}/extensions/import", files=files)
+        if not isinstance(data, dict):
+            raise ApiError("unexpected answer from the server (expected an import report)")
+        return data
+
+    def scoreboard_csv(self, layout: str = "default") -> bytes:
+        """The server's CSV bytes unchanged (UTF-8 with a BOM, which spreadsheets need); `layout` canvas or
+        moodle asks for that LMS's grade import file."""
+        params = {} if layout == "default" else {"format": layout}
+        return self.request("GET", f"{API}/scoreboard.csv", params=params).content
 
     def regrade(self, *, submission_id: int | None = None, exercise: str | None = None,
                 all_: bool = False) -> dict[str, Any]:

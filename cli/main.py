@@ -358,7 +358,7 @@ def history(
 # ====================================================================== teachers
 # Only in the full install: the student client wheel ships neither the server nor the teacher commands.
 if importlib.util.find_spec("server") is not None and importlib.util.find_spec("cli.teacher") is not None:
-    from cli import similarity, teacher
+    from cli import policies, similarity, teacher
 
     for _command in (teacher.serve, teacher.migrate, teacher.worker, teacher.scoreboard, teacher.export,
                      teacher.regrade, similarity.similarity):
@@ -372,6 +372,7 @@ if importlib.util.find_spec("server") is not None and importlib.util.find_spec("
     app.command()(regrades.audit)
     app.add_typer(regrades.regrades_app, name="regrades")
     app.add_typer(regrades.requests_app, name="requests")
+    app.add_typer(policies.extensions_app, name="extensions")
     app.info.help = f"{app.info.help} Teachers also run the server and read the scores."
 
 

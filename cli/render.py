@@ -23,7 +23,7 @@ LABELS: dict[str, dict[str, str]] = {
         "late": "late", "test": "Test", "result": "Result", "feedback": "Feedback", "part": "Part",
         "title": "Title", "points": "Points", "deadline": "Deadline", "best": "Your best", "created": "Submitted",
         "id": "ID", "student": "Student", "name": "Name", "token": "Token", "total": "Total", "local": "Local check",
-        "none": "-", "no_rows": "Nothing yet.", "explains": "Explains",
+        "none": "-", "no_rows": "Nothing yet.", "explains": "Explains", "counted": "Counted",
         "regrade_pending": "regrade pending; this score counts until then",
     },
     "zh": {
@@ -31,7 +31,7 @@ LABELS: dict[str, dict[str, str]] = {
         "test": "测试", "result": "结果", "feedback": "反馈", "part": "部分", "title": "标题", "points": "分值",
         "deadline": "截止时间", "best": "最高分", "created": "提交时间", "id": "编号", "student": "学号",
         "name": "姓名", "token": "令牌", "total": "总分", "local": "本地检查", "none": "-", "no_rows": "暂无记录。",
-        "explains": "涉及的测试",
+        "explains": "涉及的测试", "counted": "计入",
         "regrade_pending": "等待重新评测；在此之前按此分数计分",
     },
 }
@@ -166,6 +166,10 @@ def submission_view(sub: Mapping[str, Any], lang: str, *, local: bool = False) -
     if status == "graded" or sub.get("score") is not None:
         head.append(f"  {label(lang, 'score')}: ", style="bold")
         head.append(fmt_score(sub.get("score"), sub.get("max_score")), style="bold")
+    penalty = sub.get("late_penalty") or 0
+    if sub.get("counted_score") is not None and isinstance(penalty, int | float) and penalty > 0:
+        head.append(f"  {label(lang, 'counted')}: ", style="bold")
+        head.append(f"{fmt_score(sub.get('counted_score'), sub.get('max_score'))} (-{penalty * 100:.4g}%)", style="red")
     if sub.get("late"):
         head.append(f"  ({label(lang, 'late')})", style="red")
     if sub.get("regrade_pending"):

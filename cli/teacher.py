@@ -35,6 +35,8 @@ students_app = typer.Typer(help="Teacher: add students and issue their tokens.",
 class ExportFormat(StrEnum):
     csv = "csv"
     json = "json"
+    canvas = "canvas"  # Canvas Gradebook import CSV (docs/policies.md)
+    moodle = "moodle"  # Moodle grade import CSV
 
 
 @handle_errors
@@ -88,11 +90,13 @@ def worker(
 def students_add(
     student_id: Annotated[str, typer.Argument(help="Student id, e.g. s2025001.")],
     name: Annotated[str, typer.Argument(help="Full name.")],
+    email: Annotated[str | None, typer.Option(help="Email, for LMS grade files.")] = None,
+    sis_id: Annotated[str | None, typer.Option("--sis-id", help="Id in the LMS / SIS, for LMS grade files.")] = None,
     json_: JsonOpt = False,
 ) -> None:
     """Teacher: add one student and print their token (shown only once)."""
     with session(detect_lang()) as api:
-        student = api.add_student(student_id, name)
+        student = api.add_student(student_id, name, email=email, sis_id=sis_id)
     if json_:
         render.print_json(stdout_console(), student)
     else:
@@ -102,7 +106,7 @@ def students_add(
 @students_app.command("import")
 @handle_errors
 def students_import(
-    roster: Annotated[Path, typer.Argument(help="CSV with a header row: student_id,name.")],
+    roster: Annotated[Path, typer.Argument(help="CSV with a header row: student_id,name (optional: email,sis_id).")],
     out: Annotated[Path | None, typer.Option(help="Write student_id,name,token here (mode 0600).")] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite --out if it exists.")] = False,
     json_: JsonOpt = False,
@@ -154,7 +158,9 @@ def scoreboard(json_: JsonOpt = False, lang: LangOpt = None) -> None:
 
 @handle_errors
 def export(
-    format_: Annotated[ExportFormat, typer.Option("--format", help="csv or json.")] = ExportFormat.csv,
+    format_: Annotated[
+        ExportFormat, typer.Option("--format", help="csv, json, or an LMS grade import file: canvas, moodle.")
+    ] = ExportFormat.csv,
     out: Annotated[Path | None, typer.Option(help="Write here (mode 0600) instead of stdout.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite --out if it exists.")] = False,
 ) -> None:
@@ -162,6 +168,8 @@ def export(
     with session(detect_lang()) as api:
         if format_ is ExportFormat.csv:
             data = api.scoreboard_csv()
+        elif format_ in (ExportFormat.canvas, ExportFormat.moodle):
+            data = api.scoreboard_csv(format_.value)
         else:
             data = (render.dumps(api.scoreboard()) + "\n").encode("utf-8")
     if out is None:
