@@ -4,14 +4,16 @@ highlighted source, timings, captured output, the charts the exercise computed o
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from markupsafe import Markup, escape
 from sqlmodel import Session
 
+from grader.policy import counted_score
 from server.catalog import Catalog
 from server.models import Student, Submission, SubmissionTeacher
+from server.policies.deadlines import extensions_of
 from server.rendering import render_submission
 from server.scoreboard.query import ScorePolicy, counted_by_pair
 from server.tables import submissions_t
@@ -51,6 +53,11 @@ class HistoryItem:
     graded_at: dt.datetime | None
     grading_ms: float | None
     counted: bool
+    late_penalty: float = 0.0
+
+    @property
+    def counted_score(self) -> float | None:
+        return None if self.score is None else counted_score(self.score, self.late_penalty)
 
 
 @dataclass(frozen=True)
@@ -69,6 +76,8 @@ class StudentPage:
     history: list[HistoryItem]  # the newest HISTORY_LIMIT
     submissions: int  # all of them
     detail: Detail | None
+    # exercise -> this student's own deadline (their extensions; docs/policies.md)
+    extensions: dict[str, dt.datetime] = field(default_factory=dict)
 
 
 def student_history(session: Session, student_id: str, policy: ScorePolicy) -> tuple[list[HistoryItem], int]:
@@ -91,6 +100,7 @@ def student_history(session: Session, student_id: str, policy: ScorePolicy) -> t
             submissions_t.c.created_at,
             submissions_t.c.graded_at,
             submissions_t.c.grading_ms,
+            submissions_t.c.late_penalty,
         )
         .where(submissions_t.c.student_id == student_id)
         .order_by(submissions_t.c.id.desc())
@@ -98,7 +108,8 @@ def student_history(session: Session, student_id: str, policy: ScorePolicy) -> t
     ).all()
     history = [
         HistoryItem(id=int(r[0]), exercise=str(r[1]), status=str(r[2]), score=r[3], max_score=float(r[4]),
-                    late=bool(r[5]), created_at=r[6], graded_at=r[7], grading_ms=r[8], counted=int(r[0]) in counted)
+                    late=bool(r[5]), created_at=r[6], graded_at=r[7], grading_ms=r[8], counted=int(r[0]) in counted,
+                    late_penalty=float(r[9] or 0.0))
         for r in rows
     ]
     total = int(conn.execute(sa.select(sa.func.count()).where(submissions_t.c.student_id == student_id)).scalar_one())
@@ -118,7 +129,7 @@ def load_student_page(session: Session, catalog: Catalog, student_id: str, submi
         if sub is not None and sub.student_id == student_id:
             detail = _detail(sub, catalog, lang)
     return StudentPage(student_id=student.student_id, name=student.name, history=history, submissions=total,
-                       detail=detail)
+                       detail=detail, extensions=extensions_of(session, student_id))
 
 
 def _default_choice(history: list[HistoryItem]) -> int | None:
