@@ -5,10 +5,14 @@ bulk inserts through SQLAlchemy core. The stored results are real: a handful of 
 with the mistakes students make) are graded once by the real grader, and every seeded submission carries
 one of those results, so the JSON in the table has the size and shape of production (17-34 KB each).
 Students improve over their submissions, most submit in the days before the deadline, a few after it.
+Teachers' policies are on (docs/policies.md): 5% of the students have an extension (one to three days), the
+late policy takes 10% per started day after a 10-minute grace (capped at 50%), and each submission's late
+flag and penalty are decided against its student's own deadline, so the scoreboard counts counted scores.
 
 Then, through the app (in-process ASGI client, signed-in teacher session), it times:
 the teacher's page (first page, a sorted + filtered page, the live-refresh fragment and state poll),
-a student's drill-down, and the API's JSON and CSV scoreboard. Target: <= 200 ms each on 2 cores.
+a student's drill-down, the API's JSON and CSV scoreboard (default and Canvas layouts), and a student's
+exercise list (their own deadline). Target: <= 200 ms each on 2 cores.
 
     .venv/bin/python benchmarks/scoreboard.py [--db sqlite|postgres|both] [--students 1000]
         [--submissions 50000] [--runs 15] [--pg-url postgresql+psycopg://postgres@127.0.0.1:5432/test]
@@ -35,9 +39,11 @@ sys.path.insert(0, str(ROOT))
 
 import sqlalchemy as sa  # noqa: E402
 
+from grader.policy import LatePolicy  # noqa: E402
 from server.db import create_db_engine, run_migrations  # noqa: E402
 from server.scoreboard.cache import rebuild_pairs, refresh_pairs, result_summary  # noqa: E402
-from server.tables import students_t, submissions_t  # noqa: E402
+from server.security import hash_token  # noqa: E402
+from server.tables import extensions_t, students_t, submissions_t  # noqa: E402
 
 TEACHER = "benchmark-teacher-token-0123456789"
 SECRET = "benchmark-seed-secret-0123456789"
@@ -45,6 +51,9 @@ SECRET = "benchmark-seed-secret-0123456789"
 DEADLINE = (dt.datetime.now(dt.UTC) - dt.timedelta(days=2)).replace(minute=59, second=0, microsecond=0)
 TARGET_MS = 200.0
 CHUNK = 1000
+LATE_POLICY = {"grace_minutes": 10, "penalty_per_day": 0.1, "max_penalty": 0.5}
+EXTENDED_SHARE = 0.05
+STUDENT_TOKEN = "benchmark-student-token-0123456789"  # s2025000's, for the student's requests
 
 # (name, weight as a final state, patches on the correct solution); graded once by the real grader.
 VARIANTS: list[tuple[str, list[tuple[str, str]]]] = [
@@ -90,7 +99,7 @@ def _times(rng: random.Random, n: int) -> list[dt.datetime]:
     times = []
     for _ in range(n):
         if rng.random() < 0.03:
-            times.append(DEADLINE + dt.timedelta(hours=rng.uniform(0, 12)))
+            times.append(DEADLINE + dt.timedelta(hours=rng.uniform(0, 72)))
         else:
             before = min(rng.expovariate(1 / 2.5), 20.0)  # days
             times.append(DEADLINE - dt.timedelta(days=before))
@@ -110,12 +119,22 @@ def seed(engine: sa.Engine, students: int, submissions: int, variants: dict[str,
         counts[rng.randrange(1, students)] -= 1
         counts[0] += 1
     student_rows = []
+    extension_rows = []
     rows: list[dict[str, Any]] = []
+    policy = LatePolicy(**LATE_POLICY)
     for k in range(students):
         student_id = f"s{2025000 + k}"
         name = f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}"
-        student_rows.append({"student_id": student_id, "name": name, "token_hash": uuid.uuid4().hex + uuid.uuid4().hex,
+        token_hash = hash_token(STUDENT_TOKEN) if k == 0 else uuid.uuid4().hex + uuid.uuid4().hex
+        student_rows.append({"student_id": student_id, "name": name, "token_hash": token_hash,
+                             "email": f"{student_id}@example.edu", "sis_id": f"SIS-{k:05d}",
                              "created_at": DEADLINE - dt.timedelta(days=30)})
+        own_deadline = DEADLINE
+        if k == 0 or rng.random() < EXTENDED_SHARE:
+            own_deadline = DEADLINE + dt.timedelta(days=rng.randint(1, 3))
+            extension_rows.append({"student_id": student_id, "exercise": "rnn", "deadline": own_deadline,
+                                   "created_at": DEADLINE - dt.timedelta(days=3),
+                                   "updated_at": DEADLINE - dt.timedelta(days=3)})
         final = rng.choices(finals, weights=[FINAL_WEIGHTS[f] for f in finals])[0]
         times = _times(rng, counts[k])
         for j, at in enumerate(times):
@@ -125,7 +144,8 @@ def seed(engine: sa.Engine, students: int, submissions: int, variants: dict[str,
             rows.append({
                 "student_id": student_id, "exercise": "rnn", "source": variants[variant]["source"],
                 "status": "graded", "priority": 0, "score": result["score"], "max_score": result["max_score"],
-                "late": at > DEADLINE, "result": result, "summary": summaries[variant], "seed": rng.getrandbits(62),
+                "late": policy.is_late(own_deadline, at), "late_penalty": policy.penalty(own_deadline, at),
+                "result": result, "summary": summaries[variant], "seed": rng.getrandbits(62),
                 "grader_version": result["grader_version"][:64],
                 "grading_ms": result["grading_ms"] * rng.uniform(0.8, 1.5),
                 "attempts": 1, "created_at": at, "started_at": at + dt.timedelta(milliseconds=20),
@@ -139,6 +159,12 @@ def seed(engine: sa.Engine, students: int, submissions: int, variants: dict[str,
         r.update(status="failed", score=None, last_error="gave up after 3 attempt(s)")
     with engine.begin() as conn:
         conn.execute(sa.insert(students_t), student_rows)
+        conn.execute(sa.insert(extensions_t), extension_rows)
+    late = sum(1 for r in rows if r["late"])
+    penalised = sum(1 for r in rows if r["late_penalty"] > 0)
+    print(f"policies: {len(extension_rows)} extensions, {late} late submissions, {penalised} with a penalty "
+          f"(max {max((r['late_penalty'] for r in rows), default=0):g})")
+    with engine.begin() as conn:
         for start in range(0, len(rows), CHUNK):
             conn.execute(sa.insert(submissions_t), rows[start : start + CHUNK])
 
@@ -160,9 +186,10 @@ def time_requests(url: str, data_dir: Path, runs: int) -> list[tuple[str, list[f
     from server.config import Settings
 
     settings = Settings(data_dir=data_dir, database_url=url, admin_token=TEACHER, secret=SECRET, workers=0,
-                        deadlines={"rnn": DEADLINE})
+                        deadlines={"rnn": DEADLINE}, late_policy={"rnn": LATE_POLICY})
     app = create_app(settings, exercises_by_id=load_exercises(), migrate=False)
     teacher = {"Authorization": f"Bearer {TEACHER}"}
+    student = {"Authorization": f"Bearer {STUDENT_TOKEN}"}
     results = []
     with TestClient(app) as client:
         assert client.post("/scoreboard/login", data={"token": TEACHER}, follow_redirects=False).status_code == 303
@@ -175,6 +202,9 @@ def time_requests(url: str, data_dir: Path, runs: int) -> list[tuple[str, list[f
             ("student drill-down", lambda: client.get("/scoreboard/students/s2025000")),
             ("API GET /api/v1/scoreboard (JSON)", lambda: client.get("/api/v1/scoreboard", headers=teacher)),
             ("API GET /api/v1/scoreboard.csv", lambda: client.get("/api/v1/scoreboard.csv", headers=teacher)),
+            ("API GET /api/v1/scoreboard.csv?format=canvas",
+             lambda: client.get("/api/v1/scoreboard.csv?format=canvas", headers=teacher)),
+            ("student GET /api/v1/exercises (own deadline)", lambda: client.get("/api/v1/exercises", headers=student)),
         ]
         for label, call in checks:
             response = call()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlmodel import SQLModel
 
-from server.models import Student, StudentExerciseScore, Submission
+from server.models import Extension, Student, StudentExerciseScore, Submission
 
 
 def table_of(model: type[SQLModel]) -> sa.Table:
@@ -20,3 +20,4 @@ def table_of(model: type[SQLModel]) -> sa.Table:
 submissions_t = table_of(Submission)
 students_t = table_of(Student)
 scores_t = table_of(StudentExerciseScore)
+extensions_t = table_of(Extension)
