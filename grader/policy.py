@@ -16,6 +16,9 @@ from enum import StrEnum
 from typing import Any
 
 DAY = dt.timedelta(days=1)
+# Upper bounds that keep deadline arithmetic far from datetime's range (and catch typos like 10080 days).
+MAX_GRACE_MINUTES = 60 * 24 * 366
+MAX_CUTOFF_DAYS = 3660
 
 
 @dataclass(frozen=True)
@@ -70,10 +73,10 @@ def parse_late_policy(data: Mapping[str, Any], base: LatePolicy | None = None) -
     unknown = sorted(set(data) - known)
     if unknown:
         raise ValueError(f"unknown late policy keys {unknown}; known: {sorted(known)}")
-    grace = _number(data, "grace_minutes", 0, None)
+    grace = _number(data, "grace_minutes", 0, MAX_GRACE_MINUTES)
     per_day = _number(data, "penalty_per_day", 0, 1)
     cap = _number(data, "max_penalty", 0, 1)
-    cutoff = _number(data, "cutoff_days", 0, None)
+    cutoff = _number(data, "cutoff_days", 0, MAX_CUTOFF_DAYS)
     return LatePolicy(
         grace_minutes=base.grace_minutes if grace is None else grace,
         penalty_per_day=base.penalty_per_day if per_day is None else per_day,

@@ -343,8 +343,15 @@ class Extension(SQLModel, table=True):
     updated_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
 
 
+def _plausible_deadline(value: dt.datetime) -> dt.datetime:
+    """Years 1971-9998 only: far-off dates would overflow the late policy's arithmetic (deadline + days)."""
+    if not 1971 <= value.year <= 9998:
+        raise ValueError("the deadline's year must be between 1971 and 9998")
+    return value
+
+
 class ExtensionSet(BaseModel):
-    deadline: AwareDatetime = PydanticField(
+    deadline: Annotated[AwareDatetime, AfterValidator(_plausible_deadline)] = PydanticField(
         description="ISO 8601 with a UTC offset, e.g. 2026-12-27T23:59:00+08:00", examples=["2026-12-27T23:59:00+08:00"]
     )
 

@@ -5,8 +5,10 @@ real sandbox). Students and submissions come in through the API, as from the CLI
 One walk through the product: a student token is refused; the teacher signs in, sees the table and the
 charts, sorts, filters, opens a student (feedback, highlighted source, gradient chart), watches a new
 result arrive without reloading, exports the CSV, switches to Chinese and signs out. Then regrade requests:
-one answered with an override, one with a regrade whose report the teacher opens. Screenshots of the main
-views go to test-output/screenshots/ for review.
+one answered with an override, one with a regrade whose report the teacher opens. One student (s11) has an
+extension that ends before the exercise's deadline (a day and a half ago), so their submission is late by
+two started days: the board counts 80 of the raw 100, and their page shows the penalty and the extension.
+Screenshots of the main views go to test-output/screenshots/ for review.
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ CLASS: list[tuple[str, str, list[list[str]]]] = [
     ("s11", "Donald Knuth", [[]]),
     ("s12", "Nobody Yet", []),
 ]
+EXTENDED = "s11"  # their own deadline ended 36 h ago: two started days late, 20% off
 
 
 def _source(mistakes: list[str]) -> str:
@@ -65,8 +68,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
     """A real `python -m server` with two grading threads, then the class submitted and graded."""
     tmp = tmp_path_factory.mktemp("browser")
     deadline = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=2)).isoformat()
+    late_policy = json.dumps({"rnn": {"penalty_per_day": 0.1, "max_penalty": 0.5}})
     with running_server(tmp, TEACHER, workers="2", rate_limit_per_minute="0", public_leaderboard="true",
-                        deadlines=json.dumps({"rnn": deadline})) as base:
+                        deadlines=json.dumps({"rnn": deadline}), late_policy=late_policy) as base:
         api = httpx.Client(base_url=f"{base}/api/v1", timeout=60)
         teacher = {"Authorization": f"Bearer {TEACHER}"}
         tokens: dict[str, str] = {}
@@ -75,6 +79,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
             created = api.post("/students", json={"student_id": student_id, "name": name}, headers=teacher)
             assert created.status_code == 201, created.text
             tokens[student_id] = created.json()["token"]
+            if student_id == EXTENDED:
+                extension = {"deadline": (dt.datetime.now(dt.UTC) - dt.timedelta(hours=36)).isoformat()}
+                assert api.put(f"/extensions/{student_id}/rnn", json=extension, headers=teacher).status_code == 200
             for mistakes in submissions:
                 sent = api.post("/submissions", json={"exercise": "rnn", "source": _source(mistakes)},
                                 headers={"Authorization": f"Bearer {tokens[student_id]}"})
@@ -121,6 +128,8 @@ def test_teacher_walks_through_the_scoreboard(server: dict[str, Any], browser_pa
     assert page.url == f"{base}/scoreboard"
     assert _rows(page) == [s for s, _n, _x in CLASS]
     assert _score(page, "s05") == "100" and _score(page, "s12") == "—"
+    assert _score(page, EXTENDED) == "80"  # the counted score: 100 less the late penalty
+    assert page.locator(f'tr[data-student="{EXTENDED}"] .tag-late').count() == 1
     assert page.locator("section.charts svg.chart").count() >= 6
     page.wait_for_selector("#live-status.on")
     page.screenshot(path=str(SHOTS / "02-scoreboard.png"), full_page=True)
@@ -140,6 +149,14 @@ def test_teacher_walks_through_the_scoreboard(server: dict[str, Any], browser_pa
     page.click("#filter-submit")
     page.wait_for_url("**q=**")
     assert _rows(page) == ["s02"] and "sort=rnn%3Ascore" in page.url  # the filter keeps the sort
+    page.goto(f"{base}/scoreboard")
+
+    # The late student's page: the penalty on their submission and their own deadline.
+    page.click(f'tr[data-student="{EXTENDED}"] a')
+    page.wait_for_selector("#detail")
+    assert page.text_content("#late-penalty").startswith("−20%")
+    assert "rnn" in page.text_content("#extensions")
+    page.screenshot(path=str(SHOTS / "04b-late-penalty-extension.png"), full_page=True)
     page.goto(f"{base}/scoreboard")
 
     # Drill down into one student.
