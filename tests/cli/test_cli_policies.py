@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,16 @@ from starlette.testclient import TestClient
 from test_cli import assert_one_line_error, cli_env, database_url, login_as, run, teacher_token, use_app
 
 __all__ = ["cli_env", "database_url"]  # fixtures used by pytest through this module's namespace
+
+
+@pytest.fixture(autouse=True)
+def no_stale_log_handlers() -> None:
+    """`rnn-grader migrate` in an earlier test module sets a root log handler on that CliRunner's stderr,
+    closed by now: the app's access log would print a logging traceback into this module's output."""
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if getattr(getattr(handler, "stream", None), "closed", False):
+            root.removeHandler(handler)
 
 
 @pytest.fixture
