@@ -34,7 +34,8 @@ def test_put_stores_and_returns_the_extension_in_utc(client: TestClient, teacher
 
 
 @pytest.mark.parametrize(
-    "deadline", ["2026-12-27T23:59:00", "next friday", "", None, "9999-12-31T23:59:59+00:00", "0001-01-01T00:00:00+01:00"]
+    "deadline",
+    ["2026-12-27T23:59:00", "next friday", "", None, "9999-12-31T23:59:59+00:00", "0001-01-01T00:00:00+01:00"],
 )
 def test_a_deadline_without_offset_or_unreadable_is_422(
     client: TestClient, teacher_headers: dict[str, str], deadline: str | None
