@@ -93,14 +93,15 @@ class Settings(BaseSettings):
     # checked at start-up by server.catalog (a bad value is a ConfigError: exit 2).
     late_policy: dict[str, dict[str, Any]] = Field(
         default_factory=dict,
-        description='JSON {"rnn": {"grace_minutes": 10, "penalty_per_day": 0.1, "max_penalty": 0.5, "cutoff_days": 7}}',
+        description='JSON {"<exercise id>": {"grace_minutes": 10, "penalty_per_day": 0.1, "max_penalty": 0.5, '
+        '"cutoff_days": 7}}',
     )
     max_submissions: dict[str, int | None] = Field(
-        default_factory=dict, description='JSON {"rnn": 20}: submissions per student; null = no cap'
+        default_factory=dict, description='JSON {"<exercise id>": 20}: submissions per student; null = no cap'
     )
     visibility: dict[str, dict[str, Any]] = Field(
         default_factory=dict,
-        description='JSON {"rnn": {"before_deadline": "summary", "parts": {"backward": {"before_deadline": '
+        description='JSON {"<exercise id>": {"before_deadline": "summary", "parts": {"<part>": {"before_deadline": '
         '"score_only"}}}}',
     )
     log_level: str = "INFO"
