@@ -6,7 +6,7 @@ the new grading is written. Every grading is kept in `gradings`; this migration 
 in the queue with their previous score as `regrading`, so they count again. See docs/regrades.md.
 
 Revision ID: 0005
-Revises: 0004 (temporarily 0003 on branch i12b until 0004 is on main)
+Revises: 0004
 Create Date: 2026-12-03
 """
 
@@ -19,7 +19,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0005"
-down_revision: str | None = "0003"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
