@@ -1,8 +1,8 @@
 """The one place that says when a student's exercise is due.
 
-Today that is the exercise's deadline from the catalogue (spec.toml, or RNN_GRADER_DEADLINES). Per-student
-extensions (issue 12) replace the body of `deadline_for`; every caller (the student pages, their late
-warning) goes through it.
+The student's own deadline: their extension when they have one, else the exercise's deadline from the
+catalogue (spec.toml, or RNN_GRADER_DEADLINES); see server.policies.deadlines and docs/policies.md. Every
+caller (the student pages, their late warning) goes through it.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from sqlmodel import Session
 
 from server.catalog import Catalog
+from server.policies.deadlines import student_deadline
 
 
 @dataclass(frozen=True)
@@ -29,5 +30,5 @@ class Due:
 
 def deadline_for(db: Session, catalog: Catalog, student_id: str, exercise_id: str) -> Due:
     """The deadline that applies to this student on this exercise."""
-    del db, student_id  # used once extensions exist (issue 12)
-    return Due(deadline=catalog.deadlines.get(exercise_id))
+    own = student_deadline(db, catalog, student_id, exercise_id)
+    return Due(deadline=own.deadline, extended=own.extended)

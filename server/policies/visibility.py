@@ -60,9 +60,12 @@ def mistake_texts(exercise: Exercise | None, lang: str) -> dict[str, str]:
 
 def _limit_part(part: PartPublic, level: Visibility, mistakes: Mapping[str, str]) -> PartPublic:
     if level is Visibility.score_only:
-        return part.model_copy(update={"feedback": "", "tests": []})
+        return part.model_copy(update={"feedback": "", "tests": [], "mistakes": []})
+    # The part's grouped mistakes (catalogue title and hint, no numbers) stay; a test's own feedback is the
+    # named mistake only when no grouping says it already.
     tests = [
-        test.model_copy(update={"feedback": "\n".join(mistakes.get(m, m) for m in test.misconceptions)})
+        test.model_copy(update={"feedback": "" if part.mistakes else
+                                "\n".join(mistakes.get(m, m) for m in test.misconceptions)})
         for test in part.tests
     ]
     return part.model_copy(update={"feedback": "", "tests": tests})

@@ -5,7 +5,6 @@ Submissions go through server.submissions.service.submit(), so the API's policie
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
@@ -197,11 +196,11 @@ async def student_submit(request: Request, exercise_id: str, ctx: ContextDep, db
             raise InvalidInput(t("nothing_to_submit", lang))
         check_source_size(source, limit)
         due = _due(ctx, db, session, exercise_id)
-        if due.is_late(dt.datetime.now(dt.UTC)) and fields.get("confirm_late") != "1":
+        if due.is_late(ctx.clock()) and fields.get("confirm_late") != "1":
             return _exercise_page(request, ctx, db, session, exercise_id, lang, status=409,
                                   error=t("late_confirm_needed", lang), source=pasted, confirm_needed=True)
         sub = submit(db, ctx.settings, ctx.catalog, ctx.queue, session.student.student_id,
-                     submission_body(exercise_id, source, upload))
+                     submission_body(exercise_id, source, upload), now=ctx.clock())
     except ExerciseNotFound:
         return _exercise_page(request, ctx, db, session, exercise_id, lang)
     except AppError as exc:
@@ -226,7 +225,7 @@ def student_submissions(request: Request, ctx: ContextDep, db: SessionDep, sessi
 def student_result(request: Request, submission_id: int, ctx: ContextDep, db: SessionDep,
                    session: StudentPage) -> Response:
     lang = request_lang(request)
-    result = load_result(db, ctx.catalog, session.student.student_id, submission_id, lang)
+    result = load_result(db, ctx.catalog, session.student.student_id, submission_id, lang, ctx.clock())
     if result is None:
         return _student_page(request, "student_message.html", lang, session, status=404,
                              heading=t("submission", lang), message=t("no_submission", lang))

@@ -14,7 +14,7 @@ from sqlmodel import Session
 from server.catalog import Catalog
 from server.deadlines import Due, deadline_for
 from server.models import Submission, SubmissionPublic, SubmissionStatus
-from server.rendering import render_submission
+from server.policies.visibility import visible_submission
 from server.web.detail import highlight_source
 from server.web.i18n import t
 from server.web.result_charts import DrawnChart, result_charts
@@ -112,12 +112,14 @@ def state_marker(sub: Submission) -> str:
     return f"{sub.status}:{sub.attempts}:{graded}"
 
 
-def load_result(db: Session, catalog: Catalog, student_id: str, submission_id: int, lang: str) -> ResultPage | None:
-    """The student's own submission, or None (also for another student's: indistinguishable from missing)."""
+def load_result(db: Session, catalog: Catalog, student_id: str, submission_id: int, lang: str,
+                now: dt.datetime | None = None) -> ResultPage | None:
+    """The student's own submission, or None (also for another student's: indistinguishable from missing).
+    What it shows follows the exercise's visibility policy at `now` (server.policies.visibility)."""
     sub = db.get(Submission, submission_id) if 1 <= submission_id < 2**63 else None
     if sub is None or sub.student_id != student_id:
         return None
-    view = render_submission(sub, catalog, lang, teacher=False)
+    view = visible_submission(db, catalog, sub, lang, False, now or dt.datetime.now(dt.UTC))
     charts, refused = result_charts(view.diagnostics, lang)
     exercise = catalog.exercises.get(sub.exercise)
     title = exercise.spec.title.get(lang) if exercise is not None else sub.exercise
