@@ -52,6 +52,7 @@ def test_before_the_deadline_summary_and_score_only(
     assert test["feedback"] == f"Likely mistake: {mistake['title']['en']}. {mistake['hint']['en']}"
     assert test["misconceptions"] == [mistake["name"]]
     assert parts["backward"]["tests"] == [] and parts["backward"]["feedback"] == ""
+    assert parts["backward"]["mistakes"] == []
     assert parts["backward"]["score"] == 0.0 and parts["backward"]["max_score"] == 50.0
     assert body["diagnostics"] == {}
     assert "full feedback opens after" in body["feedback"]
