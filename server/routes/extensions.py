@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Path, Query, Response, UploadFile
 
-from server.deps import CatalogDep, SessionDep, TeacherAuth
+from server.deps import CatalogDep, SessionDep, TeacherActor, TeacherAuth
 from server.errors import (
     ExerciseNotFound,
     ExtensionNotFound,
@@ -39,10 +39,10 @@ ExerciseId = Annotated[str, Path(pattern=EXERCISE_ID_PATTERN)]
     responses=error_responses(TeacherOnly, StudentNotFound, ExerciseNotFound),
 )
 def put_extension(
-    _teacher: TeacherAuth, session: SessionDep, catalog: CatalogDep, student_id: StudentId, exercise: ExerciseId,
+    actor: TeacherActor, session: SessionDep, catalog: CatalogDep, student_id: StudentId, exercise: ExerciseId,
     body: ExtensionSet,
 ) -> ExtensionPublic:
-    return extensions.set_extension(session, catalog, student_id, exercise, body.deadline)
+    return extensions.set_extension(session, catalog, student_id, exercise, body.deadline, actor)
 
 
 @router.delete(
@@ -53,9 +53,9 @@ def put_extension(
     responses=error_responses(TeacherOnly, ExtensionNotFound),
 )
 def delete_extension(
-    _teacher: TeacherAuth, session: SessionDep, student_id: StudentId, exercise: ExerciseId
+    actor: TeacherActor, session: SessionDep, student_id: StudentId, exercise: ExerciseId
 ) -> Response:
-    extensions.remove_extension(session, student_id, exercise)
+    extensions.remove_extension(session, student_id, exercise, actor)
     return Response(status_code=204)
 
 
@@ -82,7 +82,7 @@ def get_extensions(
     responses=error_responses(TeacherOnly, PayloadTooLarge, InvalidInput),
 )
 def import_extensions(
-    _teacher: TeacherAuth,
+    actor: TeacherActor,
     session: SessionDep,
     catalog: CatalogDep,
     file: Annotated[UploadFile, File(description="CSV, UTF-8, header student_id,exercise,deadline (ISO 8601 "
@@ -91,5 +91,5 @@ def import_extensions(
     data = file.file.read(MAX_IMPORT_BYTES + 1)
     if len(data) > MAX_IMPORT_BYTES:
         raise PayloadTooLarge(f"the file may be at most {MAX_IMPORT_BYTES // 1024} KiB")
-    stored = extensions.import_csv(session, catalog, data)
+    stored = extensions.import_csv(session, catalog, data, actor)
     return ExtensionImportResult(imported=len(stored), extensions=stored)

@@ -125,3 +125,13 @@ def test_csv_import_needs_the_header_and_rows(
 ) -> None:
     body = assert_error(_upload(client, teacher_headers, text), 422, "InvalidInput")  # type: ignore[arg-type]
     assert message in body["detail"]
+
+
+def test_setting_and_removing_an_extension_is_audited(client: TestClient, teacher_headers: dict[str, str]) -> None:
+    headers = {**teacher_headers, "X-Actor": "prof-li"}
+    client.put(f"{URL}/alice/rnn", json={"deadline": "2026-12-27T23:59:00+08:00"}, headers=headers)
+    assert client.delete(f"{URL}/alice/rnn", headers=headers).status_code == 204
+    entries = [e for e in client.get("/api/v1/audit", headers=teacher_headers).json()
+               if e["action"].startswith("extension.")]
+    assert [(e["action"], e["actor"], e["target"]) for e in entries] == [
+        ("extension.remove", "prof-li", "alice/rnn"), ("extension.set", "prof-li", "alice/rnn")]
