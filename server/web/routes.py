@@ -85,20 +85,20 @@ def _row_key(row: Row) -> str:
     return hashlib.sha1(repr((row.total, row.late, cells)).encode(), usedforsecurity=False).hexdigest()[:12]
 
 
-_env = Environment(loader=FileSystemLoader(WEB_DIR / "templates"), autoescape=True, undefined=StrictUndefined,
+templates = Environment(loader=FileSystemLoader(WEB_DIR / "templates"), autoescape=True, undefined=StrictUndefined,
                    trim_blocks=True, lstrip_blocks=True)
-_env.globals.update(fmt=_fmt, score_class=_score_class, duration=_duration, first_dir=_first_dir, row_key=_row_key,
+templates.globals.update(fmt=_fmt, score_class=_score_class, duration=_duration, first_dir=_first_dir, row_key=_row_key,
                     qs=urlencode, version=ASSET_VERSION, home=HOME, meter=svg.meter)
 
 
-def _page(request: Request, template: str, lang: str, status: int = 200, csrf: str | None = None,
+def render_page(request: Request, template: str, lang: str, status: int = 200, csrf: str | None = None,
           **context: Any) -> HTMLResponse:
     def translate(key: str, **values: object) -> str:
         return t(key, lang, **values)
 
     other = "en" if lang == "zh" else "zh"
     params = {k: v for k, v in request.query_params.items() if k not in ("lang", "fragment")}
-    html = _env.get_template(template).render(
+    html = templates.get_template(template).render(
         _=translate, lang=lang, csrf=csrf, lang_url="?" + urlencode({**params, "lang": other}), **context
     )
     response = HTMLResponse(html, status_code=status)
@@ -107,7 +107,6 @@ def _page(request: Request, template: str, lang: str, status: int = 200, csrf: s
     return response
 
 
-render_page = _page  # for the other page modules (server.web.regrade_pages)
 
 
 def _secure(response: Response) -> None:
@@ -136,7 +135,7 @@ def login_form(request: Request, ctx: ContextDep, session: OptionalSession, next
         return RedirectResponse(_safe_next(next), status_code=303)
     lang = request_lang(request)
     notice = t("signed_out", lang) if request.query_params.get("bye") else None
-    return _page(request, "login.html", lang, error=None, notice=notice, next=_safe_next(next))
+    return render_page(request, "login.html", lang, error=None, notice=notice, next=_safe_next(next))
 
 
 @router.post("/scoreboard/login")
@@ -160,7 +159,7 @@ def login(
         error, status = t("login_student", lang), 403
     else:
         error, status = t("login_unknown", lang), 401
-    return _page(request, "login.html", lang, status=status, error=error, notice=None, next=target)
+    return render_page(request, "login.html", lang, status=status, error=error, notice=None, next=target)
 
 
 @router.post("/scoreboard/logout")
@@ -184,7 +183,7 @@ def scoreboard_page(request: Request, ctx: ContextDep, db: SessionDep, session: 
     charts = [exercise_charts(board, ex, ctx.catalog.exercises.get(ex.id), hourly.get(ex.id, []), lang)
               for ex in board.exercises]
     template = "_board.html" if request.query_params.get("fragment") == "1" else "scoreboard.html"
-    return _page(
+    return render_page(
         request, template, lang, csrf=session.csrf, board=board, query=query, page=select_rows(board.rows, query),
         stats={ex.id: exercise_stats(board, ex) for ex in board.exercises}, charts=charts, marker=marker,
         pending=pending_count(db), policy=policy, ncols=4 + sum(len(ex.parts) + 3 for ex in board.exercises),
@@ -231,13 +230,13 @@ def student_page(request: Request, student_id: str, ctx: ContextDep, db: Session
     chosen = submission if submission is not None and 1 <= submission < 2**63 else None
     page = load_student_page(db, ctx.catalog, student_id, chosen, lang, ctx.settings.score_policy)
     if page is None:
-        return _page(request, "message.html", lang, status=404, csrf=session.csrf, heading=t("student", lang),
+        return render_page(request, "message.html", lang, status=404, csrf=session.csrf, heading=t("student", lang),
                      message=t("not_found", lang))
     mis_titles: dict[str, str] = {}
     if page.detail is not None:
         mis_titles = misconception_titles(ctx.catalog.exercises.get(page.detail.view.exercise), lang)
     template = "_student.html" if request.query_params.get("fragment") == "1" else "student.html"
-    return _page(request, template, lang, csrf=session.csrf, student=page, detail=page.detail, marker=marker,
+    return render_page(request, template, lang, csrf=session.csrf, student=page, detail=page.detail, marker=marker,
                  mis_titles=mis_titles)
 
 
@@ -250,4 +249,4 @@ def leaderboard_page(request: Request, ctx: ContextDep, db: SessionDep) -> Respo
     assert ctx.settings.secret is not None
     exercises = exercise_infos(ctx.catalog, lang)
     entries = leaderboard(db, [ex.id for ex in exercises], ctx.settings.secret.get_secret_value())
-    return _page(request, "leaderboard.html", lang, exercises=exercises, entries=entries)
+    return render_page(request, "leaderboard.html", lang, exercises=exercises, entries=entries)

@@ -25,7 +25,7 @@ from server.similarity.winnow import template_hashes
 from server.web.auth import TeacherPage
 from server.web.board import ExerciseInfo, exercise_infos
 from server.web.i18n import request_lang, t
-from server.web.routes import HOME, STATIC_DIR, _env, _page
+from server.web.routes import HOME, STATIC_DIR, render_page, templates
 
 router = APIRouter(include_in_schema=False)
 BASE = f"{HOME}/similarity"
@@ -122,12 +122,12 @@ def _when(value: dt.datetime) -> str:
     return value.strftime("%Y-%m-%d %H:%M UTC")
 
 
-_env.globals.update(share=_fmt_share, similarity_when=_when, similarity_base=BASE, quote=quote)
+templates.globals.update(share=_fmt_share, similarity_when=_when, similarity_base=BASE, quote=quote)
 
 
 # ---------------------------------------------------------------- pages
 def _missing(request: Request, lang: str, csrf: str, message: str) -> HTMLResponse:
-    return _page(request, "message.html", lang, status=404, csrf=csrf, heading=t("similarity", lang),
+    return render_page(request, "message.html", lang, status=404, csrf=csrf, heading=t("similarity", lang),
                  message=t(message, lang))
 
 
@@ -148,7 +148,7 @@ def similarity_page(request: Request, exercise: str, ctx: ContextDep, db: Sessio
     status = service.status(exercise, wait=False)
     threshold = _threshold(request)
     pairs = status.report.pairs(threshold) if status.report is not None else []
-    return _page(request, "similarity.html", lang, csrf=session.csrf, exercises=infos, exercise=info,
+    return render_page(request, "similarity.html", lang, csrf=session.csrf, exercises=infos, exercise=info,
                  report_status=status, pairs=pairs[:PAGE_ROWS], total=len(pairs), threshold=threshold,
                  names=_names(db),
                  refresh=REFRESH_S if status.state != "ready" else None)
@@ -164,7 +164,7 @@ def similarity_pair_page(request: Request, exercise: str, ctx: ContextDep, db: S
     view = pair_view(service, db, exercise, a, b, _names(db))
     if view is None:
         return _missing(request, lang, session.csrf, "similarity_not_found")
-    return _page(request, "similarity_pair.html", lang, csrf=session.csrf, exercise=info, view=view,
+    return render_page(request, "similarity_pair.html", lang, csrf=session.csrf, exercise=info, view=view,
                  threshold=_threshold(request))
 
 
@@ -199,7 +199,7 @@ def standalone_report(service: SimilarityService, exercise: str, status: Status,
         return t(key, lang, **values)
 
     css = "\n".join((Path(STATIC_DIR) / name).read_text(encoding="utf-8") for name in _CSS_FILES)
-    return _env.get_template("similarity_report.html").render(
+    return templates.get_template("similarity_report.html").render(
         _=translate, lang=lang, css=Markup(css.replace("</", "<\\/")), exercise=info, report_status=status, pairs=pairs,
         views=views, threshold=threshold, names=names, shown=STANDALONE_PAIRS,
     )

@@ -27,7 +27,7 @@ from server.web.auth import same_csrf
 from server.web.charts import misconception_titles
 from server.web.detail import student_history
 from server.web.i18n import request_lang, t
-from server.web.routes import _page
+from server.web.routes import render_page
 from server.web.student_auth import (
     OptionalStudent,
     StudentData,
@@ -49,7 +49,7 @@ router = APIRouter(include_in_schema=False)
 
 def _student_page(request: Request, template: str, lang: str, session: StudentSession | None, status: int = 200,
                   **context: Any) -> Response:
-    return _page(request, template, lang, status=status, csrf=session.csrf if session else None, home=HOME,
+    return render_page(request, template, lang, status=status, csrf=session.csrf if session else None, home=HOME,
                 logout_url=f"{HOME}/logout", me=session.student if session else None, time_left=time_left,
                 **context)
 
