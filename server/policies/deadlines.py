@@ -15,8 +15,11 @@ from server.models import Extension
 
 @dataclass(frozen=True)
 class OwnDeadline:
-    deadline: dt.datetime | None
-    extended: bool
+    deadline: dt.datetime | None  # None: no deadline
+    extended: bool  # the deadline is the student's own extension, not the exercise's
+
+    def seconds_left(self, now: dt.datetime) -> float | None:
+        return None if self.deadline is None else (self.deadline - now).total_seconds()
 
 
 def extensions_of(session: Session, student_id: str) -> dict[str, dt.datetime]:

@@ -33,13 +33,12 @@ from sqlmodel import Session
 from server.catalog import Catalog
 from server.config import Settings
 from server.errors import AppError
-from server.models import Submission
 from server.scoreboard.query import IN_CHUNK, counted_by_pair
 from server.similarity import compute
 from server.similarity.report import Member, Report, load, report_key, save
+from server.tables import submissions_t
 
 log = logging.getLogger("rnn_grader.similarity")
-S = Submission.__table__.c  # type: ignore[attr-defined]
 WAIT_S = 20.0  # an API request waits this long for a report being computed (the CLI's timeout is 30 s)
 REFRESH_S = 30.0
 State = Literal["ready", "stale", "computing"]
@@ -119,7 +118,8 @@ class SimilarityService:
         with self.engine.connect() as conn:
             for start in range(0, len(ids), IN_CHUNK):
                 chunk = list(ids[start : start + IN_CHUNK])
-                for sid, source in conn.execute(sa.select(S.id, S.source).where(S.id.in_(chunk))):
+                query = sa.select(submissions_t.c.id, submissions_t.c.source).where(submissions_t.c.id.in_(chunk))
+                for sid, source in conn.execute(query):
                     out[int(sid)] = str(source)
         return out
 

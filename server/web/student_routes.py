@@ -14,10 +14,10 @@ from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from server.config import Settings
-from server.deadlines import Due, deadline_for
 from server.deps import ContextDep, SessionDep
 from server.errors import AppError, ExerciseNotFound, InvalidInput, PayloadTooLarge, SubmissionNotFound
 from server.models import Submission
+from server.policies.deadlines import OwnDeadline, student_deadline
 from server.routes.exercises import examples_file, template_file
 from server.security import same_token
 from server.submissions.body import ENVELOPE_BYTES
@@ -196,7 +196,9 @@ async def student_submit(request: Request, exercise_id: str, ctx: ContextDep, db
             raise InvalidInput(t("nothing_to_submit", lang))
         check_source_size(source, limit)
         due = _due(ctx, db, session, exercise_id)
-        if due.is_late(ctx.clock()) and fields.get("confirm_late") != "1":
+        # Late as the submission will be judged: the late policy's grace included.
+        late = ctx.catalog.late_policy(exercise_id).is_late(due.deadline, ctx.clock())
+        if late and fields.get("confirm_late") != "1":
             return _exercise_page(request, ctx, db, session, exercise_id, lang, status=409,
                                   error=t("late_confirm_needed", lang), source=pasted, confirm_needed=True)
         sub = submit(db, ctx.settings, ctx.catalog, ctx.queue, session.student.student_id,
@@ -209,8 +211,8 @@ async def student_submit(request: Request, exercise_id: str, ctx: ContextDep, db
     return RedirectResponse(f"{HOME}/submissions/{sub.id}", status_code=303)
 
 
-def _due(ctx: ContextDep, db: SessionDep, session: StudentSession, exercise_id: str) -> Due:
-    return deadline_for(db, ctx.catalog, session.student.student_id, exercise_id)
+def _due(ctx: ContextDep, db: SessionDep, session: StudentSession, exercise_id: str) -> OwnDeadline:
+    return student_deadline(db, ctx.catalog, session.student.student_id, exercise_id)
 
 
 # ---------------------------------------------------------------- results and history

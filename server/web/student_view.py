@@ -12,15 +12,14 @@ from markupsafe import Markup
 from sqlmodel import Session
 
 from server.catalog import Catalog
-from server.deadlines import Due, deadline_for
 from server.models import Submission, SubmissionPublic, SubmissionStatus
+from server.policies.deadlines import OwnDeadline, student_deadline
 from server.policies.visibility import visible_submission
+from server.tables import submissions_t
 from server.web.detail import highlight_source
 from server.web.i18n import t
 from server.web.result_charts import DrawnChart, result_charts
 from server.web.uploads import SkippedCell, skipped_cells
-
-S = Submission.__table__.c  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -37,7 +36,7 @@ class ExerciseRow:
     description: str
     parts: list[PartInfo]
     max_score: float
-    due: Due
+    due: OwnDeadline
     seconds_left: float | None
     best: float | None
     submissions: int
@@ -55,17 +54,18 @@ def student_exercises(db: Session, catalog: Catalog, student_id: str, lang: str,
     stats = {
         str(r[0]): (r[1], int(r[2]))
         for r in db.connection().execute(
-            sa.select(S.exercise,
-                      sa.func.max(sa.case((S.status == SubmissionStatus.graded.value, S.score), else_=None)),
+            sa.select(submissions_t.c.exercise,
+                      sa.func.max(sa.case((submissions_t.c.status == SubmissionStatus.graded.value,
+                                           submissions_t.c.score), else_=None)),
                       sa.func.count())
-            .where(S.student_id == student_id)
-            .group_by(S.exercise)
+            .where(submissions_t.c.student_id == student_id)
+            .group_by(submissions_t.c.exercise)
         ).all()
     }
     rows = []
     for exercise_id in sorted(catalog.exercises):
         spec = catalog.exercises[exercise_id].spec
-        due = deadline_for(db, catalog, student_id, exercise_id)
+        due = student_deadline(db, catalog, student_id, exercise_id)
         best, count = stats.get(exercise_id, (None, 0))
         rows.append(ExerciseRow(
             id=exercise_id, title=spec.title.get(lang), description=spec.description.get(lang),
