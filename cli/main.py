@@ -19,7 +19,7 @@ from typing import Annotated, Any
 import typer
 
 from cli import config as cfg
-from cli import render, transport
+from cli import regrade_requests, render, transport
 from cli.base import (
     JsonOpt,
     LangOpt,
@@ -355,6 +355,11 @@ def history(
         stdout_console().print(render.history_view(subs, lang_, with_student=_is_teacher_view(subs)))
 
 
+# A grade's history and regrade requests: students ask and read the answer (the client has these too).
+app.command()(regrade_requests.gradings)
+app.add_typer(regrade_requests.requests_app, name="requests")
+
+
 # ====================================================================== teachers
 # Only in the full install: the student client wheel ships neither the server nor the teacher commands.
 if importlib.util.find_spec("server") is not None and importlib.util.find_spec("cli.teacher") is not None:
@@ -364,14 +369,13 @@ if importlib.util.find_spec("server") is not None and importlib.util.find_spec("
                      teacher.regrade, similarity.similarity):
         app.command()(_command)
     app.add_typer(teacher.students_app, name="students")
-    # Regrade history, requests and the audit log (students use `gradings` and `requests` too).
+    # Regrade batches, overrides, answers to requests and the audit log.
     from cli import regrades
 
-    app.command()(regrades.gradings)
     app.command()(regrades.override)
     app.command()(regrades.audit)
     app.add_typer(regrades.regrades_app, name="regrades")
-    app.add_typer(regrades.requests_app, name="requests")
+    regrade_requests.requests_app.command("resolve")(regrades.resolve)
     app.add_typer(policies.extensions_app, name="extensions")
     app.info.help = f"{app.info.help} Teachers also run the server and read the scores."
 

@@ -1,6 +1,6 @@
-"""Regrade batches and their reports, grading history, overrides, regrade requests and the audit log.
-Registered on the app by cli.main: `regrades list|show`, `requests list|ask|resolve`, `gradings`,
-`override`, `audit`."""
+"""Teacher commands for regrade batches and their reports, overrides, answering regrade requests and the
+audit log. Registered on the app by cli.main in the full install: `regrades list|show`, `requests resolve`,
+`override`, `audit` (the student side, `gradings` and `requests list|ask`, is cli.regrade_requests)."""
 
 from __future__ import annotations
 
@@ -15,28 +15,16 @@ from rich.console import Group, RenderableType
 from rich.text import Text
 
 from cli import render
-from cli.base import JsonOpt, detect_lang, fail, handle_errors, session, stdout_console, write_private
+from cli.base import JsonOpt, detect_lang, fail, handle_errors, session, write_private
+from cli.regrade_requests import out
 
 regrades_app = typer.Typer(help="Teacher: regrade batches and their reports.", no_args_is_help=True)
-requests_app = typer.Typer(help="Regrade requests: students ask, the teacher answers.", no_args_is_help=True)
 
 
 class Action(StrEnum):
     regrade = "regrade"
     override = "override"
     reject = "reject"
-
-
-class RequestStatus(StrEnum):
-    open = "open"
-    resolved = "resolved"
-
-
-def _out(data: Any, json_: bool, view: RenderableType) -> None:
-    if json_:
-        render.print_json(stdout_console(), data)
-    else:
-        stdout_console().print(view)
 
 
 # ---------------------------------------------------------------- views
@@ -62,26 +50,6 @@ def batches_view(batches: Sequence[Mapping[str, Any]]) -> RenderableType:
     return render.simple_table(["Batch", "Started", "By", "Selector", "Done", "Finished", "Reason"], rows, "en")
 
 
-def requests_view(items: Sequence[Mapping[str, Any]]) -> RenderableType:
-    def answer(r: Mapping[str, Any]) -> str:
-        score = render.fmt_score(r.get("score")) + " " if r.get("action") == "override" else ""
-        return score + (r.get("comment") or "")
-
-    rows = [(r.get("id"), r.get("submission_id"), r.get("student_id"), r.get("exercise"), r.get("status"),
-             r.get("message"), r.get("action") or "", answer(r)) for r in items]
-    return render.simple_table(["Request", "Submission", "Student", "Exercise", "Status", "Message", "Answer",
-                                "Comment"], rows, "en")
-
-
-def gradings_view(items: Sequence[Mapping[str, Any]]) -> RenderableType:
-    rows = [(g.get("number"), render.fmt_time(g.get("created_at")), g.get("why"), g.get("status"),
-             render.fmt_score(g.get("score"), g.get("max_score")), g.get("grader_version") or "",
-             g.get("batch_id") or "", " ".join(x for x in (g.get("actor"), g.get("reason")) if x))
-            for g in items]
-    return render.simple_table(["#", "When", "Why", "Status", "Score", "Grader", "Batch", "Teacher / reason"],
-                               rows, "en")
-
-
 def audit_view(items: Sequence[Mapping[str, Any]]) -> RenderableType:
     rows = [(a.get("id"), render.fmt_time(a.get("at")), a.get("actor"), a.get("action"), a.get("target"),
              a.get("reason") or "", render.dumps(a.get("detail") or {}).replace("\n", " "))
@@ -101,7 +69,7 @@ def show_report(batch_id: int, json_: bool, csv_out: Path | None = None) -> None
                 write_private(csv_out, data, force=True)
             return
         report = api.regrade_report(batch_id)
-    _out(report, json_, report_view(report))
+    out(report, json_, report_view(report))
 
 
 @regrades_app.command("list")
@@ -110,7 +78,7 @@ def list_batches(limit: Annotated[int, typer.Option(min=1, max=200)] = 20, json_
     """Teacher: the regrade batches, newest first, with their progress."""
     with session(detect_lang()) as api:
         batches = api.regrade_batches(limit)
-    _out(batches, json_, batches_view(batches))
+    out(batches, json_, batches_view(batches))
 
 
 @regrades_app.command("show")
@@ -126,17 +94,6 @@ def show(
 
 # ---------------------------------------------------------------- history and overrides
 @handle_errors
-def gradings(
-    submission_id: Annotated[int, typer.Argument(min=1, help="Submission id.")],
-    json_: JsonOpt = False,
-) -> None:
-    """Every grading of a submission, oldest first: the first one, regrades and overrides."""
-    with session(detect_lang()) as api:
-        items = api.gradings(submission_id)
-    _out(items, json_, gradings_view(items))
-
-
-@handle_errors
 def override(
     submission_id: Annotated[int, typer.Argument(min=1, help="Submission id.")],
     score: Annotated[float, typer.Option(help="The raw score to give (0 .. the exercise's maximum).")],
@@ -146,40 +103,11 @@ def override(
     """Teacher: give a submission a score by hand (a grading with why=override)."""
     with session(detect_lang()) as api:
         grading = api.override(submission_id, score, reason)
-    _out(grading, json_, Text(f"Submission {submission_id} now counts {render.fmt_score(score)} "
+    out(grading, json_, Text(f"Submission {submission_id} now counts {render.fmt_score(score)} "
                               f"(grading #{grading.get('number')})."))
 
 
 # ---------------------------------------------------------------- regrade requests
-@requests_app.command("list")
-@handle_errors
-def list_requests(
-    status: Annotated[RequestStatus | None, typer.Option(help="Only open or resolved ones.")] = None,
-    json_: JsonOpt = False,
-) -> None:
-    """Your regrade requests and the teacher's answers (the teacher sees everyone's)."""
-    with session(detect_lang()) as api:
-        items = api.regrade_requests(status.value if status else None)
-    _out(items, json_, requests_view(items))
-
-
-@requests_app.command("ask")
-@handle_errors
-def ask(
-    submission_id: Annotated[int, typer.Argument(min=1, help="Your submission's id.")],
-    message: Annotated[str, typer.Argument(help="What you think is wrong with the grade.")],
-    json_: JsonOpt = False,
-) -> None:
-    """Student: ask the teacher to look at a submission's grade again."""
-    if not message.strip():
-        fail("say what you think is wrong (the message is empty)")
-    with session(detect_lang()) as api:
-        created = api.ask_regrade(submission_id, message)
-    _out(created, json_, Text(f"Regrade request {created.get('id')} sent; see the answer with "
-                              "`rnn-grader requests list`."))
-
-
-@requests_app.command("resolve")
 @handle_errors
 def resolve(
     request_id: Annotated[int, typer.Argument(min=1, help="The request's id.")],
@@ -194,7 +122,7 @@ def resolve(
     with session(detect_lang()) as api:
         resolved = api.resolve_request(request_id, action.value, score, comment)
     extra = f"; regrade batch {resolved.get('batch_id')}" if resolved.get("batch_id") else ""
-    _out(resolved, json_, Text(f"Regrade request {request_id} resolved: {action.value}{extra}."))
+    out(resolved, json_, Text(f"Regrade request {request_id} resolved: {action.value}{extra}."))
 
 
 # ---------------------------------------------------------------- audit log
@@ -209,4 +137,4 @@ def audit(
     """Teacher: the audit log, newest first: who changed what, when and why."""
     with session(detect_lang()) as api:
         items = api.audit(action=action, target=target, actor=actor, limit=limit)
-    _out(items, json_, audit_view(items))
+    out(items, json_, audit_view(items))

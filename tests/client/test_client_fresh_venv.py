@@ -80,8 +80,12 @@ def test_install_from_the_server_then_a_whole_student_session(tmp_path: Path, so
         assert "submit" in usage and "check" in usage
         commands = set(re.findall(r"^│ (\w+) ", usage, re.MULTILINE))
         assert {"login", "exercises", "fetch", "check", "submit", "status", "history"} <= commands
-        teacher_commands = {"serve", "migrate", "worker", "scoreboard", "export", "regrade", "students", "similarity"}
+        teacher_commands = {"serve", "migrate", "worker", "scoreboard", "export", "regrade", "students", "similarity",
+                            "regrades", "override", "audit", "extensions"}
         assert not commands & teacher_commands
+        assert {"gradings", "requests"} <= commands  # a student asks for a regrade and reads the answer
+        request_commands = set(re.findall(r"^│ (\w+) ", ok(rnn_grader, "requests", "--help"), re.MULTILINE))
+        assert request_commands == {"list", "ask"}  # `requests resolve` is the teacher's
 
         ok(rnn_grader, "login", "--server", url, "--token", student["token"])
         ok(rnn_grader, "fetch", "rnn")
@@ -100,3 +104,15 @@ def test_install_from_the_server_then_a_whole_student_session(tmp_path: Path, so
         submitted = json.loads(ok(rnn_grader, "submit", "rnn.ipynb", "--exercise", "rnn", "--json"))
         assert submitted["score"] == 100 and [c["cell"] for c in submitted["notebook"]["skipped"]] == [1, 3]
         assert "100 / 100" in ok(rnn_grader, "status")
+
+        # a regrade request from the client, and its answer once the teacher rejects it
+        asked = json.loads(ok(rnn_grader, "requests", "ask", str(submitted["id"]), "please look again", "--json"))
+        teacher = {"Authorization": f"Bearer {TEACHER}"}
+        resolved = httpx.post(f"{url}/api/v1/regrade-requests/{asked['id']}/resolve", headers=teacher,
+                              json={"action": "reject", "comment": "the grade stands"}, timeout=30)
+        assert resolved.status_code == 200, resolved.text
+        answers = json.loads(ok(rnn_grader, "requests", "list", "--json"))
+        answered = [(a["id"], a["status"], a["comment"]) for a in answers]
+        assert answered == [(asked["id"], "resolved", "the grade stands")]
+        gradings = json.loads(ok(rnn_grader, "gradings", str(submitted["id"]), "--json"))
+        assert [g["why"] for g in gradings] == ["submit"]
