@@ -11,6 +11,7 @@ layers this machine has, so a layer that silently stops working fails it.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import secrets
 import signal
@@ -260,7 +261,10 @@ def test_memory_limit_leaves_the_student_their_mebibytes(sb: Sandbox) -> None:
     limits = Limits(memory_limit_mib=768)
     reserve = "import numpy as np\nx = np.empty(({mib} << 20,), dtype=np.uint8)\nwrite('ok')"
     assert run(sb, reserve.format(mib=768), limits).result == b"ok"  # address space only: cheap
-    touched = run(sb, "import numpy as np\nwrite(str(np.ones((256 << 20) // 8).sum()))")
+    # Touching 256 MiB costs about a second of page faults on a slow machine: this checks memory, so the CPU
+    # limit is out of the way.
+    roomy = dataclasses.replace(LIMITS, cpu_time_limit_s=10.0, wall_time_limit_s=20.0)
+    touched = run(sb, "import numpy as np\nwrite(str(np.ones((256 << 20) // 8).sum()))", roomy)
     assert touched.status is RunStatus.exited and touched.result == str(float(256 << 17)).encode()
     too_much = run(sb, reserve.format(mib=768 + 256), limits)
     assert too_much.exit_code == 1 and b"MemoryError" in too_much.output
