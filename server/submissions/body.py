@@ -15,7 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from server.deps import ContextDep
 from server.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
 from server.models import SubmissionCreate, SubmissionReceived
-from server.submissions.notebook import check_source_size, is_notebook, notebook_source
+from server.submissions.notebook import check_source_size, is_notebook, notebook_source, python_source
 
 # JSON may escape each byte of the source into up to 6 characters; the rest is the envelope.
 JSON_OVERHEAD_FACTOR = 6
@@ -87,12 +87,7 @@ async def read_submission_body(request: Request, ctx: ContextDep) -> SubmissionR
             extracted = await run_in_threadpool(notebook_source, data, ctx.settings)
             source, report = extracted.source, extracted.report()
         else:
-            if len(data) > limit:
-                raise PayloadTooLarge(f"the source may be at most {limit // 1024} KiB")
-            try:
-                source = data.decode("utf-8")
-            except UnicodeDecodeError:
-                raise InvalidInput("the file is not UTF-8 text") from None
+            source = python_source(data, ctx.settings)
         raw: dict[str, Any] = {"exercise": exercise if isinstance(exercise, str) else None, "source": source,
                                "notebook": report}
         try:

@@ -1,4 +1,5 @@
-"""A notebook upload -> the source the grader runs, with its two size limits and the report of skipped cells.
+"""An uploaded file -> the source the grader runs: a .py file as UTF-8 text within MAX_SOURCE_KIB, or a
+notebook, with its two size limits and the report of skipped cells.
 
 One entry point for every way a notebook arrives (the API's multipart upload, the student web page):
 the file may be up to MAX_NOTEBOOK_KIB (outputs and images make notebooks big), its extracted definitions
@@ -25,6 +26,17 @@ def check_source_size(source: str, limit: int, what: str = "the source") -> None
     size = len(source.encode("utf-8"))
     if size > limit:
         raise PayloadTooLarge(f"{what} is {math.ceil(size / 1024)} KiB; at most {limit // 1024} KiB")
+
+
+def python_source(data: bytes, settings: Settings) -> str:
+    """An uploaded .py file's text: 413 over MAX_SOURCE_KIB, 422 if it is not UTF-8."""
+    limit = settings.max_source_bytes
+    if len(data) > limit:
+        raise PayloadTooLarge(f"the source may be at most {limit // 1024} KiB")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidInput("the file is not UTF-8 text") from None
 
 
 def notebook_source(data: bytes, settings: Settings) -> NotebookSource:

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from server.config import Settings
-from server.errors import InvalidInput, PayloadTooLarge
+from server.errors import InvalidInput
 from server.models import SubmissionPublic, SubmissionReceived
-from server.submissions.notebook import is_notebook, notebook_source
+from server.submissions.notebook import is_notebook, notebook_source, python_source
 
 
 class UnsupportedUpload(InvalidInput):
@@ -39,19 +39,12 @@ def max_upload_bytes(settings: Settings) -> int:
 
 def read_upload(filename: str, data: bytes, settings: Settings) -> Upload:
     name = filename.rsplit("/", 1)[-1].rsplit("\\", 1)[-1][:200]
-    limit = settings.max_source_bytes
     if is_notebook(name):
         extracted = notebook_source(data, settings)
         return Upload(source=extracted.source, filename=name, notebook=extracted.report())
     if not name.lower().endswith(".py"):
         raise UnsupportedUpload(f"{name!r} is neither a .py nor a .ipynb file")
-    if len(data) > limit:
-        raise PayloadTooLarge(f"the source may be at most {limit // 1024} KiB")
-    try:
-        source = data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise InvalidInput("the file is not UTF-8 text") from None
-    return Upload(source=source, filename=name)
+    return Upload(source=python_source(data, settings), filename=name)
 
 
 def submission_body(exercise: str, source: str, upload: Upload | None) -> SubmissionReceived:
