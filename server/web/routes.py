@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode, urlsplit
@@ -129,13 +130,27 @@ def _safe_next(value: str | None) -> str:
 
 
 # ---------------------------------------------------------------- sign in / out
+@dataclass(frozen=True)
+class LoginForm:
+    """What differs between the teacher's and the students' sign-in form (login.html): UI-text keys, target."""
+
+    action: str
+    title: str
+    help: str
+    token: str
+
+
+TEACHER_LOGIN = LoginForm(action="/scoreboard/login", title="login_title", help="login_help", token="token")
+
+
 @router.get("/scoreboard/login")
 def login_form(request: Request, ctx: ContextDep, session: OptionalSession, next: str = HOME) -> Response:
     if session is not None:
         return RedirectResponse(_safe_next(next), status_code=303)
     lang = request_lang(request)
     notice = t("signed_out", lang) if request.query_params.get("bye") else None
-    return render_page(request, "login.html", lang, error=None, notice=notice, next=_safe_next(next))
+    return render_page(request, "login.html", lang, form=TEACHER_LOGIN, error=None, notice=notice,
+                       next=_safe_next(next))
 
 
 @router.post("/scoreboard/login")
@@ -159,7 +174,8 @@ def login(
         error, status = t("login_student", lang), 403
     else:
         error, status = t("login_unknown", lang), 401
-    return render_page(request, "login.html", lang, status=status, error=error, notice=None, next=target)
+    return render_page(request, "login.html", lang, status=status, form=TEACHER_LOGIN, error=error, notice=None,
+                       next=target)
 
 
 @router.post("/scoreboard/logout")

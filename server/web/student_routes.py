@@ -27,7 +27,7 @@ from server.web.auth import same_csrf
 from server.web.charts import misconception_titles
 from server.web.detail import student_history
 from server.web.i18n import request_lang, t
-from server.web.routes import render_page
+from server.web.routes import LoginForm, render_page
 from server.web.student_auth import (
     OptionalStudent,
     StudentData,
@@ -45,6 +45,8 @@ HOME = "/student"
 PASTE_FACTOR = 4
 
 router = APIRouter(include_in_schema=False)
+STUDENT_LOGIN = LoginForm(action=f"{HOME}/login", title="student_login_title", help="student_login_help",
+                          token="student_token")
 
 
 def _student_page(request: Request, template: str, lang: str, session: StudentSession | None, status: int = 200,
@@ -67,8 +69,8 @@ def _safe_next(value: str | None) -> str:
 # ---------------------------------------------------------------- sign in / out
 def _login_form(request: Request, lang: str, next_url: str, error: str | None = None, status: int = 200,
                 notice: str | None = None) -> Response:
-    return _student_page(request, "student_login.html", lang, None, status=status, error=error, notice=notice,
-                         next=next_url)
+    return _student_page(request, "login.html", lang, None, status=status, form=STUDENT_LOGIN, error=error,
+                         notice=notice, next=next_url)
 
 
 @router.get("/student/login")
