@@ -63,6 +63,12 @@ class ReplayGrader:
     def grade(self, exercise_id: str, source: str, seed: int) -> Result:
         return self.by_source[source]
 
+    def has_diagnostics(self, exercise_id: str) -> bool:
+        return False
+
+    def diagnose(self, exercise_id: str, source: str) -> dict[str, object]:
+        return {}
+
     def close(self) -> None:
         pass
 

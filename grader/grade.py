@@ -8,11 +8,12 @@ import time
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from types import TracebackType
+from typing import Any
 
-from grader.exercise import Exercise, Limits
+from grader.exercise import Case, Exercise, Limits
 from grader.mistakes import Described, catalogue_of
 from grader.procedure import Procedure, expected_outputs
-from grader.result import Result
+from grader.result import Outcome, Result
 from grader.runner import Runner
 
 GRADER_VERSION = "1"
@@ -35,6 +36,10 @@ class UnknownExercise(KeyError):
     pass
 
 
+class DiagnosticsFailed(RuntimeError):
+    """The optional diagnostics could not be computed (an infrastructure failure, never the student's)."""
+
+
 class Grader:
     """Holds the exercises and one runner (a sandbox with its zygote). Not thread-safe: one per grading thread."""
 
@@ -51,6 +56,7 @@ class Grader:
         self.catalogues: dict[str, dict[str, Described]] = {}
         # The reference outputs are computed on this thread while the child runs on another core.
         self._reference_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reference")
+        self._charts: dict[str, tuple[list[Case], list[Any]]] = {}
 
     def exercise(self, exercise_id: str) -> Exercise:
         try:
@@ -67,25 +73,13 @@ class Grader:
                          self.catalogues[exercise.id])
 
     def grade(self, exercise_id: str, source: str, seed: int) -> Result:
-        """Grade `source` on the hidden cases drawn from `seed`. Student faults never raise."""
+        """Grade `source` on the hidden cases drawn from `seed`. Student faults never raise. The optional
+        diagnostics are not computed here: see `diagnose`."""
         started = time.perf_counter()
         exercise = self.exercise(exercise_id)
         cases = exercise.hidden_cases(seed)
-        # Optional unscored cases on public inputs whose outputs feed a chart the student may see.
-        extra = [c for c in exercise.hooks.chart_cases() if not c.scored]
-        everything = cases + extra
-        future = self._reference_pool.submit(expected_outputs, exercise, everything)
-        parts, record = self.procedure(exercise).run(everything, future.result, source)
-        expected = future.result()
-        diagnostics: dict[str, object] = {}
-        if extra:
-            first = len(cases)
-            try:
-                diagnostics = exercise.hooks.chart(
-                    [record.values.get(first + k) for k in range(len(extra))], expected[first:], extra
-                ).as_json()
-            except Exception:
-                log.exception("chart failed for %s", exercise_id)
+        future = self._reference_pool.submit(expected_outputs, exercise, cases)
+        parts, record = self.procedure(exercise).run(cases, future.result, source)
         return Result(
             exercise=exercise_id,
             score=round(sum(p.score for p in parts), 4),
@@ -96,8 +90,36 @@ class Grader:
             grading_ms=(time.perf_counter() - started) * 1000,
             output="".join(record.output)[-16384:],
             sandbox_layers=self.runner.layers(),
-            diagnostics=diagnostics,
         )
+
+    def has_diagnostics(self, exercise_id: str) -> bool:
+        """Whether the exercise has optional diagnostics (unscored chart cases on public inputs)."""
+        return bool(self._chart_cases(self.exercise(exercise_id))[0])
+
+    def diagnose(self, exercise_id: str, source: str) -> dict[str, object]:
+        """The optional diagnostics of `source` (Result.diagnostics): its answers on the exercise's public
+        chart cases, run in the sandbox like a grading, drawn into charts by the exercise's `chart` hook.
+        Written after the result, and only when a test failed or someone asks (server.grading.diagnostics).
+        Raises DiagnosticsFailed if the sandbox could not run them (not the student's fault)."""
+        exercise = self.exercise(exercise_id)
+        cases, expected = self._chart_cases(exercise)
+        if not cases:
+            return {}
+        _, record = self.procedure(exercise).run(cases, expected, source, public=True)
+        if any(t.outcome is Outcome.internal_error for t in record.tests.values()):
+            raise DiagnosticsFailed(f"the sandbox could not run the chart cases of {exercise_id}")
+        try:
+            return exercise.hooks.chart([record.values.get(k) for k in range(len(cases))], expected, cases).as_json()
+        except Exception as exc:
+            log.exception("chart failed for %s", exercise_id)
+            raise DiagnosticsFailed(f"the chart hook of {exercise_id} raised {type(exc).__name__}") from exc
+
+    def _chart_cases(self, exercise: Exercise) -> tuple[list[Case], list[Any]]:
+        """The chart cases and the reference's answers on them: public and fixed, so computed once."""
+        if exercise.id not in self._charts:
+            cases = [c for c in exercise.hooks.chart_cases() if not c.scored]
+            self._charts[exercise.id] = (cases, expected_outputs(exercise, cases))
+        return self._charts[exercise.id]
 
     def close(self) -> None:
         self._reference_pool.shutdown(wait=False)

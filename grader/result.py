@@ -82,3 +82,8 @@ class Result(BaseModel):
     @property
     def internal_error(self) -> bool:
         return any(t.outcome is Outcome.internal_error for p in self.parts for t in p.tests)
+
+    @property
+    def all_passed(self) -> bool:
+        """Every test passed and nothing was said about the submission as a whole (import, missing function)."""
+        return not self.feedback and all(t.outcome is Outcome.passed for p in self.parts for t in p.tests)

@@ -141,6 +141,12 @@ class GradingInProgress(AppError):
     default_detail = "the submission is being graded; try again when it is done"
 
 
+class NoDiagnostics(AppError):
+    status_code = 409
+    default_detail = ("this submission has no charts to compute: its exercise has none, or it has no result yet "
+                      "(ask again once it is graded)")
+
+
 class RequestAlreadyResolved(AppError):
     status_code = 409
     default_detail = "this regrade request is resolved already"

@@ -64,6 +64,12 @@ class Metrics:
             buckets=GRADING_BUCKETS,
             registry=self.registry,
         )
+        self.diagnostics_seconds = Histogram(
+            "rnn_grader_diagnostics_seconds",
+            "Wall time to compute one result's optional diagnostics (after the result was written)",
+            buckets=GRADING_BUCKETS,
+            registry=self.registry,
+        )
         self.gradings = Counter(
             "rnn_grader_gradings",
             "Grading attempts by result (graded, failed, retried, discarded, released)",

@@ -54,6 +54,16 @@ class SubmissionStatus(StrEnum):
 FINAL_STATUSES = (SubmissionStatus.graded, SubmissionStatus.failed)
 
 
+class DiagnosticsStatus(StrEnum):
+    """Where a result's optional diagnostics are (server.grading.diagnostics)."""
+
+    available = "available"  # not computed: every test passed; computed when someone asks
+    wanted = "wanted"  # a grading loop will compute them (a test failed, or someone asked)
+    running = "running"
+    done = "done"
+    failed = "failed"  # the run failed (an infrastructure error); asking again tries again
+
+
 # ---------------------------------------------------------------- students
 class Student(SQLModel, table=True):
     __tablename__ = "students"
@@ -105,6 +115,8 @@ class Submission(SQLModel, table=True):
         sa.Index("ix_submissions_exercise_created", "exercise", "created_at"),
         # The scoreboard's check for counted submissions that lost their result (not graded, no regrade pending).
         sa.Index("ix_submissions_uncounted", "status", "regrading"),
+        # Idle grading loops find the rows whose optional diagnostics are wanted (server.grading.diagnostics).
+        sa.Index("ix_submissions_diagnostics", "diagnostics_status", "id"),
     )
 
     id: int | None = Field(
@@ -143,6 +155,11 @@ class Submission(SQLModel, table=True):
     # last grading's and keep counting until the new grading is written (server.regrades.batches).
     regrading: bool = Field(default=False, sa_column=sa.Column(sa.Boolean, nullable=False, server_default=sa.false()))
     regrade_batch_id: int | None = Field(default=None, sa_type=sa.BigInteger)
+    # The optional diagnostics (charts on public inputs) of the current result, computed after it is written:
+    # None (the exercise has none, or no result yet), available (on request), wanted, running, done, failed.
+    diagnostics_status: str | None = Field(default=None, max_length=16)
+    # When they were asked for, or when a grading loop took them (a stale `running` is taken again).
+    diagnostics_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class StudentExerciseScore(SQLModel, table=True):
@@ -260,6 +277,11 @@ class SubmissionPublic(BaseModel):
     parts: list[PartPublic]
     diagnostics: dict[str, Any] = PydanticField(
         default_factory=dict, description="Charts and diagnostics computed on public cases only."
+    )
+    diagnostics_status: DiagnosticsStatus | None = PydanticField(
+        default=None,
+        description="The optional diagnostics of this result: computed after the result is written, at once when "
+        "a test failed, otherwise on request (POST .../diagnostics). null: the exercise has none or no result yet.",
     )
     notebook: NotebookPublic | None = PydanticField(
         default=None, description="Notebook uploads only: which cells were not run, and why."

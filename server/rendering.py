@@ -14,6 +14,7 @@ from grader.result import Result
 from server.catalog import Catalog
 from server.messages import FAILED, LATE, LATE_PENALTY, QUEUED, RUNNING
 from server.models import (
+    DiagnosticsStatus,
     ExercisePartPublic,
     ExercisePublic,
     LatePolicyPublic,
@@ -134,6 +135,7 @@ def render_submission(sub: Submission, catalog: Catalog, lang: str, teacher: boo
         feedback="\n".join(lines),
         parts=parts,
         diagnostics=dict(result.diagnostics) if result is not None else {},
+        diagnostics_status=DiagnosticsStatus(sub.diagnostics_status) if sub.diagnostics_status else None,
         notebook=render_notebook(sub.notebook, lang),
     )
     if not teacher:

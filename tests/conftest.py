@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import SharedGrader
 
 # starlette.testclient warns once, at import, that it prefers `httpx2`; the warning filter "error" in
 # pyproject would turn that into a collection error. Import it here once, with that warning silenced.
@@ -205,19 +206,6 @@ def create_student(teacher_headers: dict[str, str]) -> Callable[..., dict[str, s
 @pytest.fixture(scope="session")
 def solutions_dir() -> Path:
     return Path(__file__).resolve().parent / "solutions"
-
-
-class SharedGrader:
-    """One real Grader (one sandbox zygote) for a whole module; an app's close() leaves it running."""
-
-    def __init__(self, grader: Any) -> None:
-        self.grader = grader
-
-    def grade(self, exercise_id: str, source: str, seed: int) -> Any:
-        return self.grader.grade(exercise_id, source, seed)
-
-    def close(self) -> None:
-        pass
 
 
 @pytest.fixture(scope="module")

@@ -112,3 +112,22 @@ def running_server(tmp_path: Path, teacher_token: str, **settings: str) -> Itera
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+
+
+class SharedGrader:
+    """One real Grader (one sandbox zygote) for a whole module; an app's close() leaves it running."""
+
+    def __init__(self, grader: Any) -> None:
+        self.grader = grader
+
+    def grade(self, exercise_id: str, source: str, seed: int) -> Any:
+        return self.grader.grade(exercise_id, source, seed)
+
+    def has_diagnostics(self, exercise_id: str) -> bool:
+        return bool(self.grader.has_diagnostics(exercise_id))
+
+    def diagnose(self, exercise_id: str, source: str) -> Any:
+        return self.grader.diagnose(exercise_id, source)
+
+    def close(self) -> None:
+        pass

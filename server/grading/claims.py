@@ -221,10 +221,11 @@ def renew_lease(engine: Engine, submission_id: int, owner: str, lease_seconds: f
 
 
 def write_result(engine: Engine, submission_id: int, status: str, result: Result | None,
-                 last_error: str | None = None) -> bool:
+                 last_error: str | None = None, diagnostics_status: str | None = None) -> bool:
     """Write the final state once: a later duplicate (a re-queued claim that also finished) is a no-op.
     The grading is appended to the history and the scoreboard's row for the pair is recomputed in the
-    same transaction."""
+    same transaction. `diagnostics_status`: what happens to the new result's optional diagnostics
+    (server.grading.diagnostics.initial_status)."""
     dumped = result.model_dump(mode="json") if result is not None else None
     with engine.begin() as conn:
         taken = _take(conn, submission_id, (QUEUED, RUNNING))
@@ -244,6 +245,8 @@ def write_result(engine: Engine, submission_id: int, status: str, result: Result
                 max_score=result.max_score,
                 grader_version=result.grader_version[:64],
                 grading_ms=result.grading_ms,
+                diagnostics_status=diagnostics_status if status == GRADED else None,
+                diagnostics_at=utcnow() if status == GRADED and diagnostics_status is not None else None,
             )
             if status == GRADED:
                 values["score"] = result.score

@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 from grader.result import Result
 from server.catalog import Catalog
 from server.config import Settings
+from server.grading import diagnostics
 from server.grading.claims import (
     FAILED,
     GRADED,
@@ -41,16 +42,36 @@ class GradingLoop:
         self.name = name
 
     def run_once(self, submission_id: int | None = None) -> bool:
-        """Claim and grade one submission (the next one, or the given one if it is still queued).
-        False when there was nothing to do."""
+        """Claim and grade one submission (the next one, or the given one if it is still queued); with no
+        submission to grade, compute one result's wanted diagnostics. False when there was nothing to do.
+        Given a submission id (a job queue's delivery), its diagnostics follow its grading at once."""
         claim, failed = claim_next(self.engine, self.name, self.settings.lease_seconds, self.settings.max_attempts,
                                    submission_id)
         if failed:
             self.metrics.gradings.labels(result="failed").inc(failed)
             self.notifier.announce("failed", count=failed)
         if claim is None:
-            return failed > 0
+            return self.run_diagnostics(submission_id) or failed > 0
         self.process(claim)
+        if submission_id is not None:
+            self.run_diagnostics(submission_id)
+        return True
+
+    def run_diagnostics(self, submission_id: int | None = None) -> bool:
+        """Compute the diagnostics of one result that wants them (that submission's, if given), after its
+        result was written and announced. False when none was wanted."""
+        taken = diagnostics.claim(self.engine, self.settings.lease_seconds, submission_id)
+        if taken is None:
+            return False
+        started = time.perf_counter()
+        computed: dict[str, object] | None
+        try:
+            computed = self.grader.diagnose(taken.exercise, taken.source)
+        except Exception as exc:  # DiagnosticsFailed or a grader bug: the result stands, the chart can be asked again
+            log.error("diagnostics failed on submission=%d: %s", taken.id, exc)
+            computed = None
+        diagnostics.store(self.engine, taken, computed)
+        self.metrics.diagnostics_seconds.observe(time.perf_counter() - started)
         return True
 
     def process(self, claim: Claim) -> None:
@@ -80,7 +101,10 @@ class GradingLoop:
             self.notifier.announce(outcome, claim.exercise, elapsed)
 
     def _finish(self, claim: Claim, status: str, result: Result | None, error: str | None) -> str:
-        written = write_result(self.engine, claim.id, status, result, error)
+        wanted = None
+        if result is not None and status == GRADED:
+            wanted = diagnostics.initial_status(self.grader.has_diagnostics(claim.exercise), result.all_passed)
+        written = write_result(self.engine, claim.id, status, result, error, wanted)
         score = f"{result.score:g}/{result.max_score:g}" if result is not None else "-"
         ms = result.grading_ms if result is not None else 0.0
         if not written:

@@ -132,18 +132,22 @@ class JobClient:
         return len(stalled)
 
 
-def orphan_submissions(conn: sa.Connection, limit: int = MAX_ORPHANS_PER_PASS) -> list[tuple[int, int]]:
-    """(id, priority) of queued submissions that no waiting or running job will look at."""
+def orphan_submissions(conn: sa.Connection, limit: int = MAX_ORPHANS_PER_PASS,
+                       lease_seconds: float = 60.0) -> list[tuple[int, int]]:
+    """(id, priority) of submissions that need a grading loop and that no waiting or running job will look
+    at: queued ones, and graded ones whose diagnostics are wanted (or were taken by a loop that died)."""
     rows = conn.execute(
         sa.text(
             f"""SELECT s.id, s.priority FROM submissions AS s
-                WHERE s.status = 'queued' AND s.created_at < now() - make_interval(secs => :grace)
+                WHERE ((s.status = 'queued' AND s.created_at < now() - make_interval(secs => :grace))
+                  OR (s.diagnostics_status = 'wanted' AND s.diagnostics_at < now() - make_interval(secs => :grace))
+                  OR (s.diagnostics_status = 'running' AND s.diagnostics_at < now() - make_interval(secs => :lease)))
                 AND NOT EXISTS (
                     SELECT 1 FROM {QUEUE_SCHEMA}.procrastinate_jobs AS j
                     WHERE j.queueing_lock = 'submission:' || s.id::text AND j.status IN ('todo', 'doing'))
                 ORDER BY s.priority DESC, s.id LIMIT :limit"""
         ),
-        {"limit": limit, "grace": ORPHAN_GRACE_S},
+        {"limit": limit, "grace": ORPHAN_GRACE_S, "lease": lease_seconds},
     ).all()
     return [(int(r[0]), int(r[1])) for r in rows]
 
@@ -166,7 +170,7 @@ class Reconciler:
                 return 0
             requeue_stale(self.engine)  # running past the lease -> queued
             recovered = self.jobs.recover_stalled(stall_seconds(self.settings))
-            orphans = orphan_submissions(conn)
+            orphans = orphan_submissions(conn, lease_seconds=self.settings.lease_seconds)
             enqueued = sum(self.jobs.defer(sid, priority) for sid, priority in orphans)
         if enqueued:
             log.warning("enqueued %d queued submission(s) that had no grading job", enqueued)

@@ -85,7 +85,8 @@ def student_view(
     least = max(levels.values(), key=list(Visibility).index)
     note = LIMITED_FEEDBACK.get(lang).format(what=LEVEL_WORDS[least]["zh" if lang.startswith("zh") else "en"])
     feedback = "\n".join(filter(None, (view.feedback, note)))
-    return view.model_copy(update={"parts": parts, "diagnostics": {}, "feedback": feedback})
+    return view.model_copy(update={"parts": parts, "diagnostics": {}, "diagnostics_status": None,
+                                   "feedback": feedback})
 
 
 def visible_submissions(

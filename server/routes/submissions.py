@@ -20,6 +20,7 @@ from server.errors import (
     ExerciseNotFound,
     Forbidden,
     InvalidInput,
+    NoDiagnostics,
     PayloadTooLarge,
     RateLimited,
     StudentOnly,
@@ -29,6 +30,7 @@ from server.errors import (
     UnsupportedMediaType,
     error_responses,
 )
+from server.grading import diagnostics
 from server.models import (
     EXERCISE_ID_PATTERN,
     STUDENT_ID_PATTERN,
@@ -131,6 +133,39 @@ def get_submission(
         submission = _wait_until_final(ctx, session, submission, wait)
     view = _respond(response, session, submission, ctx, lang, principal.is_teacher)
     response.status_code = 200
+    return view
+
+
+@router.post(
+    "/{submission_id}/diagnostics",
+    response_model=SubmissionView,
+    summary="Ask for a graded submission's charts (owner or teacher): 202 while a grading loop draws them, "
+    "200 once they are there",
+    responses=error_responses(SubmissionNotFound, NoDiagnostics, Forbidden),
+)
+def request_diagnostics(
+    response: Response,
+    submission: SubmissionOfCurrentUser,
+    principal: PrincipalDep,
+    ctx: ContextDep,
+    session: SessionDep,
+    lang: LangDep,
+) -> SubmissionView:
+    """Results are written before their optional diagnostics; those of a result whose tests all passed are
+    computed only when someone asks (server.grading.diagnostics). Asking again is harmless."""
+    assert submission.id is not None
+    if submission.diagnostics_status is None:
+        raise NoDiagnostics()
+    shown = visible_submission(session, ctx.catalog, submission, lang, principal.is_teacher, ctx.clock())
+    if shown.diagnostics_status is None:
+        raise Forbidden("the course's visibility policy does not show this exercise's charts to you yet")
+    after = diagnostics.request(ctx.engine, ctx.queue, submission.id)
+    session.rollback()
+    current = session.get(Submission, submission.id)
+    assert current is not None
+    view = visible_submission(session, ctx.catalog, current, lang, principal.is_teacher, ctx.clock())
+    response.status_code = 200 if after == diagnostics.DONE else 202
+    response.headers["Location"] = f"/api/v1/submissions/{submission.id}"
     return view
 
 

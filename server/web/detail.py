@@ -17,7 +17,7 @@ from server.policies.deadlines import extensions_of
 from server.rendering import render_submission
 from server.scoreboard.query import ScorePolicy, counted_by_pair
 from server.tables import submissions_t
-from server.web.result_charts import DrawnChart, result_charts
+from server.web.result_charts import ChartState, DrawnChart, result_charts
 
 HISTORY_LIMIT = 200
 try:
@@ -61,7 +61,7 @@ class HistoryItem:
 
 
 @dataclass(frozen=True)
-class Detail:
+class Detail(ChartState):
     view: SubmissionTeacher
     source: Markup
     charts: list[DrawnChart]

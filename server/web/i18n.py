@@ -137,6 +137,19 @@ MESSAGES: dict[str, dict[str, str]] = {
     "chart_public_inputs": {"en": "Chart (public inputs)", "zh": "图表（公开输入）"},
     "chart_hollow_markers": {"en": "hollow markers: 0 or below the axis", "zh": "空心点：0 或低于坐标轴下限"},
     "chart_omitted": {"en": "Chart omitted: it did not pass the safety check.", "zh": "图表未显示：未通过安全检查。"},
+    "charts_ask": {"en": "Draw the charts for this submission", "zh": "绘制此提交的图表"},
+    "charts_ask_note": {
+        "en": "Every test passed, so the charts were not drawn with the result. They take a few seconds.",
+        "zh": "所有测试都已通过，因此评测结果中没有附带图表。绘制只需几秒钟。",
+    },
+    "charts_pending": {
+        "en": "The charts for this submission are being drawn; they appear here when they are ready.",
+        "zh": "正在绘制此提交的图表，完成后会显示在这里。",
+    },
+    "charts_failed": {
+        "en": "The charts could not be drawn this time (a grader problem, not your code). Try again.",
+        "zh": "这次未能绘制图表（评测系统的问题，与你的代码无关）。请重试。",
+    },
     "results_json": {"en": "results.json", "zh": "results.json"},
     "not_graded_yet": {"en": "Not graded yet.", "zh": "尚未评测。"},
     "outcome_passed": {"en": "passed", "zh": "通过"},

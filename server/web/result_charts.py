@@ -16,6 +16,7 @@ from markupsafe import Markup
 from pydantic import ValidationError
 
 from grader.diagnostics import CHARTS_KEY, Chart
+from server.models import DiagnosticsStatus, SubmissionPublic
 from server.web import svg
 from server.web.i18n import t
 
@@ -85,3 +86,20 @@ def result_charts(diagnostics: Mapping[str, object], lang: str) -> tuple[list[Dr
             else:
                 drawn.append(DrawnChart(key.removesuffix(LEGACY_SUFFIX), t("chart_public_inputs", lang), picture))
     return drawn, refused
+
+
+class ChartState:
+    """For the pages' data classes that hold a rendered submission as `view`: where its charts are
+    (server.grading.diagnostics)."""
+
+    view: SubmissionPublic
+
+    @property
+    def charts_pending(self) -> bool:
+        """A grading loop is drawing them: the page waits for them."""
+        return self.view.diagnostics_status in (DiagnosticsStatus.wanted, DiagnosticsStatus.running)
+
+    @property
+    def charts_askable(self) -> bool:
+        """Not drawn (every test passed) or their run failed: the page offers a button."""
+        return self.view.diagnostics_status in (DiagnosticsStatus.available, DiagnosticsStatus.failed)

@@ -8,7 +8,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
@@ -17,7 +17,8 @@ from sqlmodel import select
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from server.deps import ContextDep, SessionDep
-from server.models import Student
+from server.grading import diagnostics
+from server.models import Student, Submission
 from server.scoreboard.export import scoreboard_csv
 from server.scoreboard.query import scoreboard_rows
 from server.security import hash_token, same_token
@@ -254,6 +255,18 @@ def student_page(request: Request, student_id: str, ctx: ContextDep, db: Session
     template = "_student.html" if request.query_params.get("fragment") == "1" else "student.html"
     return render_page(request, template, lang, csrf=session.csrf, student=page, detail=page.detail, marker=marker,
                  mis_titles=mis_titles)
+
+
+@router.post("/scoreboard/submissions/{submission_id}/charts")
+def teacher_ask_charts(submission_id: int, ctx: ContextDep, db: SessionDep, session: TeacherPage,
+                       csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
+    """The drill-down's button: draw the charts of a result that has none yet (server.grading.diagnostics)."""
+    sub = db.get(Submission, submission_id) if 1 <= submission_id < 2**63 else None
+    if sub is None:
+        return RedirectResponse(HOME, status_code=303)
+    if same_csrf(session, csrf):
+        diagnostics.request(ctx.engine, ctx.queue, submission_id)
+    return RedirectResponse(f"{HOME}/students/{quote(sub.student_id)}?submission={submission_id}", status_code=303)
 
 
 # ---------------------------------------------------------------- public leaderboard (opt-in)

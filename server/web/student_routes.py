@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from server.config import Settings
 from server.deps import ContextDep, SessionDep
 from server.errors import AppError, ExerciseNotFound, InvalidInput, PayloadTooLarge, SubmissionNotFound
+from server.grading import diagnostics
 from server.models import Submission
 from server.policies.deadlines import OwnDeadline, student_deadline
 from server.routes.exercises import examples_file, template_file
@@ -37,7 +38,7 @@ from server.web.student_auth import (
     set_student_session,
     student_for_token,
 )
-from server.web.student_view import load_result, state_marker, student_exercises, time_left
+from server.web.student_view import load_result, settled, state_marker, student_exercises, time_left
 from server.web.uploads import max_upload_bytes, read_upload, submission_body
 
 HOME = "/student"
@@ -241,13 +242,27 @@ def student_result(request: Request, submission_id: int, ctx: ContextDep, db: Se
                          mis_titles=titles)
 
 
+@router.post("/student/submissions/{submission_id}/charts")
+def student_ask_charts(request: Request, submission_id: int, ctx: ContextDep, db: SessionDep, session: StudentPage,
+                       csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
+    """The result page's button: draw the charts of a result whose tests all passed (or whose chart run
+    failed). Only when the visibility policy shows the student the charts now; the page then waits for them."""
+    page = f"{HOME}/submissions/{submission_id}"
+    if not same_csrf(session, csrf):
+        return RedirectResponse(page, status_code=303)  # a forged or expired form: show the page, ask nothing
+    result = load_result(db, ctx.catalog, session.student.student_id, submission_id, request_lang(request),
+                         ctx.clock())
+    if result is not None and result.charts_askable:
+        diagnostics.request(ctx.engine, ctx.queue, submission_id)
+    return RedirectResponse(page, status_code=303)
+
+
 @router.get("/student/submissions/{submission_id}/state")
 def student_result_state(submission_id: int, db: SessionDep, session: StudentData) -> JSONResponse:
     """What the result page polls: a marker that changes when the page would, and whether it still can."""
     sub = db.get(Submission, submission_id) if 1 <= submission_id < 2**63 else None
     if sub is None or sub.student_id != session.student.student_id:
         raise SubmissionNotFound()
-    done = sub.status in ("graded", "failed")
-    response = JSONResponse({"marker": state_marker(sub), "done": done})
+    response = JSONResponse({"marker": state_marker(sub), "done": settled(sub)})
     response.headers["Cache-Control"] = "no-store"
     return response

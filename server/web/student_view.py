@@ -12,13 +12,13 @@ from markupsafe import Markup
 from sqlmodel import Session
 
 from server.catalog import Catalog
-from server.models import Submission, SubmissionPublic, SubmissionStatus
+from server.models import DiagnosticsStatus, Submission, SubmissionPublic, SubmissionStatus
 from server.policies.deadlines import OwnDeadline, student_deadline
 from server.policies.visibility import visible_submission
 from server.tables import submissions_t
 from server.web.detail import highlight_source
 from server.web.i18n import t
-from server.web.result_charts import DrawnChart, result_charts
+from server.web.result_charts import ChartState, DrawnChart, result_charts
 from server.web.uploads import SkippedCell, skipped_cells
 
 
@@ -93,7 +93,7 @@ def time_left(seconds: float | None, lang: str) -> str:
 
 
 @dataclass(frozen=True)
-class ResultPage:
+class ResultPage(ChartState):
     view: SubmissionPublic
     title: str
     source: Markup
@@ -105,11 +105,22 @@ class ResultPage:
     def done(self) -> bool:
         return self.view.status in (SubmissionStatus.graded, SubmissionStatus.failed)
 
+    @property
+    def settled(self) -> bool:
+        """Nothing more will change by itself: graded or failed, and no charts on their way."""
+        return self.done and not self.charts_pending
+
 
 def state_marker(sub: Submission) -> str:
-    """Changes whenever the result page would: status, attempts, the time it was graded."""
+    """Changes whenever the result page would: status, attempts, the time it was graded, its charts."""
     graded = sub.graded_at.isoformat() if sub.graded_at is not None else ""
-    return f"{sub.status}:{sub.attempts}:{graded}"
+    return f"{sub.status}:{sub.attempts}:{graded}:{sub.diagnostics_status or ''}"
+
+
+def settled(sub: Submission) -> bool:
+    """The result page will not change by itself any more (the state poll stops)."""
+    pending = (DiagnosticsStatus.wanted.value, DiagnosticsStatus.running.value)
+    return sub.status in ("graded", "failed") and sub.diagnostics_status not in pending
 
 
 def load_result(db: Session, catalog: Catalog, student_id: str, submission_id: int, lang: str,

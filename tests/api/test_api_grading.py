@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from helpers import wait_for
 from starlette.testclient import TestClient
 
 URL = "/api/v1/submissions"
@@ -88,6 +89,10 @@ def test_template_as_is_scores_zero_and_feedback_follows_the_language(
     en = grading_client.post(f"{URL}?wait=30", json={"exercise": "rnn", "source": template}, headers=student)
     assert en.status_code == 200 and en.json()["score"] == 0
     sid = en.json()["id"]
+    # Every test failed, so its charts are drawn right after the result: compare views once they are there.
+    wait_for(lambda: grading_client.get(f"{URL}/{sid}", headers=student).json()["diagnostics_status"] == "done",
+             30, "the charts of a failing submission")
+    en = grading_client.get(f"{URL}/{sid}?lang=en", headers=student)
     feedback_en = " ".join(t["feedback"] for t in _all_tests(en.json()))
     zh = grading_client.get(f"{URL}/{sid}?lang=zh", headers=student).json()
     feedback_zh = " ".join(t["feedback"] for t in _all_tests(zh))

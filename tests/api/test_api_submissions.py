@@ -17,6 +17,7 @@ SUBMISSION_KEYS = {
     "created_at", "graded_at", "attempts", "grader_version", "grading_ms", "feedback", "parts", "diagnostics",
     "notebook",  # null unless the submission was a notebook upload (docs/client.md)
     "regrade_pending",  # true while a regrade is queued; the last result still shows (docs/regrades.md)
+    "diagnostics_status",  # where the result's charts are: drawn after the result (server.grading.diagnostics)
 }
 
 

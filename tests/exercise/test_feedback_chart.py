@@ -111,12 +111,16 @@ def _curves(diagnostics: dict[str, object]) -> list[tuple[list[Any], list[Any]]]
 
 def test_a_correct_submissions_curve_is_the_reference_curve(grader: Grader) -> None:
     result = grader.grade("rnn", CORRECT, seed=3)
-    assert result.score == result.max_score
-    assert result.diagnostics["grad_norm_student_available"] is True
-    for student, ref in _curves(result.diagnostics):
+    assert result.score == result.max_score and result.all_passed
+    # The result comes without the charts (they are computed afterwards, on request: server.grading.diagnostics).
+    assert result.diagnostics == {} and grader.has_diagnostics("rnn")
+    diagnostics = grader.diagnose("rnn", CORRECT)
+    assert diagnostics["grad_norm_student_available"] is True
+    for student, ref in _curves(diagnostics):
         np.testing.assert_allclose(student, ref, rtol=1e-9)
     # Stored and served as JSON with the rest of the result.
-    assert json.loads(result.model_dump_json())["diagnostics"]["grad_norm_student_available"] is True
+    stored = result.model_copy(update={"diagnostics": diagnostics})
+    assert json.loads(stored.model_dump_json())["diagnostics"]["grad_norm_student_available"] is True
     # The chart's cases are not tests: they add no points and no results.
     assert sum(len(p.tests) for p in result.parts) == len(grader.exercise("rnn").hidden_cases(3))
 
@@ -125,7 +129,8 @@ def test_without_the_carry_through_h_t_minus_1_the_curve_vanishes_at_once(grader
     source = CORRECT.replace("dh = dy[t] @ W_hy + dh_next", "dh = dy[t] @ W_hy")
     assert source != CORRECT
     result = grader.grade("rnn", source, seed=3)
-    for student, ref in _curves(result.diagnostics):
+    assert not result.all_passed
+    for student, ref in _curves(grader.diagnose("rnn", source)):
         assert student[-1] == pytest.approx(ref[-1], rel=1e-9)  # the last step has nothing to carry
         assert student[:-1] == [0.0] * (len(STEPS) - 1)
         assert not np.allclose(student, ref)
@@ -137,9 +142,9 @@ def test_without_the_carry_through_h_t_minus_1_the_curve_vanishes_at_once(grader
 def test_a_crashing_backward_leaves_the_reference_curve_alone(grader: Grader) -> None:
     source = CORRECT.replace("    T = x.shape[0]\n    grads", "    raise ValueError('no')\n    grads")
     assert source != CORRECT
-    result = grader.grade("rnn", source, seed=3)
-    assert result.diagnostics["grad_norm_student_available"] is False
-    drawn, refused = result_charts(result.diagnostics, "en")
+    diagnostics = grader.diagnose("rnn", source)
+    assert diagnostics["grad_norm_student_available"] is False
+    drawn, refused = result_charts(diagnostics, "en")
     assert not refused and "no valid dL/dh0" in str(drawn[0].picture)
 
 

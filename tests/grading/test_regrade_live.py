@@ -42,6 +42,12 @@ class HeldGrader:
         self.started.put(seed)
         return make_result(self.scores.get(timeout=HOLD_TIMEOUT_S))
 
+    def has_diagnostics(self, exercise_id: str) -> bool:
+        return False
+
+    def diagnose(self, exercise_id: str, source: str) -> dict[str, object]:
+        return {}
+
     def close(self) -> None:
         pass
 

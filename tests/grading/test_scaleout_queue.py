@@ -87,6 +87,12 @@ class RecordingGrader:
         self.order.append(seed)
         return _result()
 
+    def has_diagnostics(self, exercise_id: str) -> bool:
+        return False
+
+    def diagnose(self, exercise_id: str, source: str) -> dict[str, object]:
+        return {}
+
     def close(self) -> None:
         pass
 
@@ -205,6 +211,13 @@ def test_reconciler_enqueues_queued_submissions_that_have_no_job(pg_url: str, tm
         assert sorted(lock for lock, _, _ in _jobs(engine)) == [f"submission:{i}" for i in ids]
         assert reconciler.run_once() == 0  # nothing left to do
         assert f"submission:{just_now[0]}" not in {lock for lock, _, _ in _jobs(engine)}
+        # A graded submission whose charts were asked for, whose job was lost: it gets one too.
+        (graded,) = _insert(engine, 1, age_s=60)
+        with engine.begin() as conn:
+            conn.execute(sa.text("UPDATE submissions SET status = 'graded', diagnostics_status = 'wanted', "
+                                 "diagnostics_at = now() - interval '1 minute' WHERE id = :id"), {"id": graded})
+        assert reconciler.run_once() == 1
+        assert f"submission:{graded}" in {lock for lock, _, _ in _jobs(engine)}
     finally:
         jobs.close()
         engine.dispose()
@@ -296,6 +309,12 @@ def test_api_on_the_procrastinate_queue_grades_and_regrades(
         assert graded.status_code == 200, graded.text
         assert graded.json()["status"] == "graded" and graded.json()["score"] == 100
         sid = graded.json()["id"]
+        # Its charts are drawn by a job too, when asked (the result came without them: every test passed).
+        assert graded.json()["diagnostics_status"] == "available"
+        assert client.post(f"/api/v1/submissions/{sid}/diagnostics", headers=student).status_code == 202
+        wait_for(lambda: client.get(f"/api/v1/submissions/{sid}", headers=student).json()["diagnostics_status"]
+                 == "done", 30, "the charts drawn by a procrastinate job")
+        assert client.get(f"/api/v1/submissions/{sid}", headers=student).json()["diagnostics"]["charts"]
         assert client.post("/api/v1/regrade", json={"submission_id": sid}, headers=teacher).json()["queued"] == 1
         again = client.get(f"/api/v1/submissions/{sid}?wait=30", headers=student).json()
         assert again["status"] == "graded" and again["score"] == 100

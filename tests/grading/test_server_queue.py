@@ -54,6 +54,12 @@ class FakeGrader:
             return make_result(0.0, Outcome.internal_error)
         return make_result()
 
+    def has_diagnostics(self, exercise_id: str) -> bool:
+        return False
+
+    def diagnose(self, exercise_id: str, source: str) -> dict[str, object]:
+        return {}
+
     def close(self) -> None:
         pass
 

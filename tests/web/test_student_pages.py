@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from feedback_samples import MISTAKE, experimenting_notebook, grade_dropped_dh_next
 from starlette.testclient import TestClient
 
@@ -19,6 +20,7 @@ from grader.result import Result
 from reference.rnn_mutants import BY_NAME
 from server.db import create_db_engine
 from server.grading.claims import write_result
+from server.tables import submissions_t
 from server.web.i18n import LANGS, MESSAGES
 from server.web.student_i18n import STUDENT_MESSAGES
 
@@ -289,6 +291,53 @@ def test_the_result_page_shows_parts_tests_grouped_mistakes_and_the_chart(site: 
     teacher = client.get(f"/scoreboard/students/s1?submission={sid}&lang=en")
     assert teacher.status_code == 200 and teacher.text.count(f'data-mistake="{MISTAKE}"') == 1
     assert teacher.text.count(hint.split(".")[0]) == 1
+
+
+def test_charts_not_drawn_with_the_result_are_drawn_when_the_student_or_the_teacher_asks(
+        site: Any, database_url: str, dropped: Result) -> None:
+    client = site()  # no grading loop: the request stays `wanted`, as the page shows while one is drawing them
+    sign_in(client, client.tokens["s1"])
+    sid = int(submit(client, source=SOURCE).headers["location"].rsplit("/", 1)[1])
+    engine = create_db_engine(database_url)
+    try:
+        assert write_result(engine, sid, "graded", dropped.model_copy(update={"diagnostics": {}}), None, "available")
+        page = client.get(f"/student/submissions/{sid}")
+        assert 'id="charts-ask"' in page.text and 'class="result-chart"' not in page.text
+        assert client.get(f"/student/submissions/{sid}/state").json()["done"] is True
+        forged = client.post(f"/student/submissions/{sid}/charts", data={"csrf": "forged"}, follow_redirects=False)
+        assert forged.status_code == 303 and _diagnostics_status(engine, sid) == "available"
+        # Another student cannot ask for them.
+        client.cookies.clear()
+        sign_in(client, client.tokens["s2"])
+        client.post(f"/student/submissions/{sid}/charts", data={"csrf": csrf_of(client.get("/student").text)})
+        assert _diagnostics_status(engine, sid) == "available"
+        client.cookies.clear()
+        sign_in(client, client.tokens["s1"])
+        page = client.get(f"/student/submissions/{sid}")
+        asked = client.post(f"/student/submissions/{sid}/charts", data={"csrf": csrf_of(page.text)},
+                            follow_redirects=False)
+        assert asked.status_code == 303 and asked.headers["location"] == f"/student/submissions/{sid}"
+        assert _diagnostics_status(engine, sid) == "wanted"
+        page = client.get(f"/student/submissions/{sid}?lang=zh")
+        assert 'id="charts-pending"' in page.text and "正在绘制" in page.text and 'id="charts-ask"' not in page.text
+        assert client.get(f"/student/submissions/{sid}/state").json()["done"] is False  # the page keeps polling
+        # The teacher's drill-down offers the same button once the run failed, and asks again.
+        with engine.begin() as conn:
+            conn.execute(sa.update(submissions_t).where(submissions_t.c.id == sid).values(diagnostics_status="failed"))
+        client.post("/scoreboard/login", data={"token": TEACHER}, follow_redirects=False)
+        teacher = client.get(f"/scoreboard/students/s1?submission={sid}&lang=en")
+        assert 'id="charts-ask"' in teacher.text and "could not be drawn" in teacher.text
+        asked = client.post(f"/scoreboard/submissions/{sid}/charts", data={"csrf": csrf_of(teacher.text)},
+                            follow_redirects=False)
+        assert asked.status_code == 303 and asked.headers["location"] == f"/scoreboard/students/s1?submission={sid}"
+        assert _diagnostics_status(engine, sid) == "wanted"
+    finally:
+        engine.dispose()
+
+
+def _diagnostics_status(engine: sa.Engine, sid: int) -> str | None:
+    with engine.connect() as conn:
+        return conn.execute(sa.select(submissions_t.c.diagnostics_status).where(submissions_t.c.id == sid)).scalar()
 
 
 def test_history_lists_only_my_submissions_and_another_students_is_404(site: Any) -> None:
