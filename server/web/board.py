@@ -321,7 +321,8 @@ def time_buckets(hourly: Sequence[tuple[dt.datetime, int]],
 
 
 def change_marker(session: Session) -> str:
-    """Changes whenever the page would: a new student or submission, a status change, a new result."""
+    """Changes whenever the page would: a new student or submission, a status change, a new result, charts
+    drawn."""
     conn = session.connection()
     parts: list[Any] = [
         conn.execute(sa.select(sa.func.count()).select_from(students_t)).scalar_one(),
@@ -331,6 +332,13 @@ def change_marker(session: Session) -> str:
             sa.select(submissions_t.c.status, sa.func.count())
             .group_by(submissions_t.c.status)
             .order_by(submissions_t.c.status)
+        ).all(),
+        # Charts drawn after their result (server.grading.diagnostics): the drill-down shows them when done.
+        *conn.execute(
+            sa.select(submissions_t.c.diagnostics_status, sa.func.count())
+            .where(submissions_t.c.diagnostics_status.in_(("wanted", "running", "done", "failed")))
+            .group_by(submissions_t.c.diagnostics_status)
+            .order_by(submissions_t.c.diagnostics_status)
         ).all(),
     ]
     return hashlib.sha256(repr(parts).encode()).hexdigest()[:16]

@@ -18,7 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from server.deps import ContextDep, SessionDep
 from server.grading import diagnostics
-from server.models import Student, Submission
+from server.models import DiagnosticsStatus, Student, Submission
 from server.scoreboard.export import scoreboard_csv
 from server.scoreboard.query import scoreboard_rows
 from server.security import hash_token, same_token
@@ -249,6 +249,12 @@ def student_page(request: Request, student_id: str, ctx: ContextDep, db: Session
     if page is None:
         return render_page(request, "message.html", lang, status=404, csrf=session.csrf, heading=t("student", lang),
                      message=t("not_found", lang))
+    if page.detail is not None and page.detail.view.diagnostics_status is DiagnosticsStatus.available:
+        # Opening a submission draws its charts (not drawn with the result: every test passed).
+        diagnostics.request(ctx.engine, ctx.queue, page.detail.view.id)
+        db.rollback()
+        page = load_student_page(db, ctx.catalog, student_id, chosen, lang, ctx.settings.score_policy)
+        assert page is not None
     mis_titles: dict[str, str] = {}
     if page.detail is not None:
         mis_titles = misconception_titles(ctx.catalog.exercises.get(page.detail.view.exercise), lang)

@@ -17,7 +17,7 @@ from server.config import Settings
 from server.deps import ContextDep, SessionDep
 from server.errors import AppError, ExerciseNotFound, InvalidInput, PayloadTooLarge, SubmissionNotFound
 from server.grading import diagnostics
-from server.models import Submission
+from server.models import DiagnosticsStatus, Submission
 from server.policies.deadlines import OwnDeadline, student_deadline
 from server.routes.exercises import examples_file, template_file
 from server.security import same_token
@@ -234,6 +234,12 @@ def student_result(request: Request, submission_id: int, ctx: ContextDep, db: Se
     if result is None:
         return _student_page(request, "student_message.html", lang, session, status=404,
                              heading=t("submission", lang), message=t("no_submission", lang))
+    if result.view.diagnostics_status is DiagnosticsStatus.available:
+        # Opening the result draws its charts (not drawn with it: every test passed); the page waits for them.
+        diagnostics.request(ctx.engine, ctx.queue, submission_id)
+        db.rollback()
+        result = load_result(db, ctx.catalog, session.student.student_id, submission_id, lang, ctx.clock())
+        assert result is not None
     sub = db.get(Submission, submission_id)
     assert sub is not None
     template = "_student_result.html" if request.query_params.get("fragment") == "1" else "student_result.html"
@@ -258,11 +264,11 @@ def student_ask_charts(request: Request, submission_id: int, ctx: ContextDep, db
 
 
 @router.get("/student/submissions/{submission_id}/state")
-def student_result_state(submission_id: int, db: SessionDep, session: StudentData) -> JSONResponse:
+def student_result_state(submission_id: int, ctx: ContextDep, db: SessionDep, session: StudentData) -> JSONResponse:
     """What the result page polls: a marker that changes when the page would, and whether it still can."""
     sub = db.get(Submission, submission_id) if 1 <= submission_id < 2**63 else None
     if sub is None or sub.student_id != session.student.student_id:
         raise SubmissionNotFound()
-    response = JSONResponse({"marker": state_marker(sub), "done": settled(sub)})
+    response = JSONResponse({"marker": state_marker(sub), "done": settled(db, ctx.catalog, sub, ctx.clock())})
     response.headers["Cache-Control"] = "no-store"
     return response

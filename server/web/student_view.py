@@ -107,8 +107,9 @@ class ResultPage(ChartState):
 
     @property
     def settled(self) -> bool:
-        """Nothing more will change by itself: graded or failed, and no charts on their way."""
-        return self.done and not self.charts_pending
+        """Nothing more will change by itself: graded or failed, and no charts on their way (charts that are
+        `available` are on their way too: the page's next load asks for them)."""
+        return self.done and not self.charts_pending and self.view.diagnostics_status is not DiagnosticsStatus.available
 
 
 def state_marker(sub: Submission) -> str:
@@ -117,10 +118,16 @@ def state_marker(sub: Submission) -> str:
     return f"{sub.status}:{sub.attempts}:{graded}:{sub.diagnostics_status or ''}"
 
 
-def settled(sub: Submission) -> bool:
-    """The result page will not change by itself any more (the state poll stops)."""
-    pending = (DiagnosticsStatus.wanted.value, DiagnosticsStatus.running.value)
-    return sub.status in ("graded", "failed") and sub.diagnostics_status not in pending
+def settled(db: Session, catalog: Catalog, sub: Submission, now: dt.datetime) -> bool:
+    """The result page will not change by itself any more (the state poll stops). Charts that are only
+    `available` are coming when the student may see them (opening the page asks for them): that takes the
+    visibility policy, so only then is the submission rendered."""
+    if sub.status not in ("graded", "failed"):
+        return False
+    if sub.diagnostics_status == DiagnosticsStatus.available.value:
+        result = load_result(db, catalog, sub.student_id, int(sub.id or 0), "en", now)
+        return result is None or result.settled
+    return sub.diagnostics_status not in (DiagnosticsStatus.wanted.value, DiagnosticsStatus.running.value)
 
 
 def load_result(db: Session, catalog: Catalog, student_id: str, submission_id: int, lang: str,

@@ -98,6 +98,9 @@ def test_student_walks_through_the_pages(server: dict[str, Any]) -> None:
         _wait_graded(page)
         assert page.evaluate("() => window.__sameDocument === true")
         assert re.sub(r"\s+", "", page.text_content("#result-score") or "") == "100/100"
+        # Every test passed, so the result came without its chart: the open page asks for it and shows it.
+        page.wait_for_selector(".result-chart svg", timeout=GRADED_WITHIN_MS)
+        assert page.evaluate("() => window.__sameDocument === true")
         _accessible(page, "result (correct)")
         page.screenshot(path=str(SHOTS / "student-04-result-correct.png"), full_page=True)
 

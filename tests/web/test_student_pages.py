@@ -293,38 +293,53 @@ def test_the_result_page_shows_parts_tests_grouped_mistakes_and_the_chart(site: 
     assert teacher.text.count(hint.split(".")[0]) == 1
 
 
-def test_charts_not_drawn_with_the_result_are_drawn_when_the_student_or_the_teacher_asks(
+def test_charts_not_drawn_with_the_result_are_drawn_when_the_student_or_the_teacher_opens_it(
         site: Any, database_url: str, dropped: Result) -> None:
-    client = site()  # no grading loop: the request stays `wanted`, as the page shows while one is drawing them
+    client = site()  # no grading loop: a request stays `wanted`, as the page shows while one is drawing them
     sign_in(client, client.tokens["s1"])
     sid = int(submit(client, source=SOURCE).headers["location"].rsplit("/", 1)[1])
     engine = create_db_engine(database_url)
+
+    def set_status(value: str) -> None:
+        with engine.begin() as conn:
+            conn.execute(sa.update(submissions_t).where(submissions_t.c.id == sid).values(diagnostics_status=value))
+
     try:
         assert write_result(engine, sid, "graded", dropped.model_copy(update={"diagnostics": {}}), None, "available")
-        page = client.get(f"/student/submissions/{sid}")
-        assert 'id="charts-ask"' in page.text and 'class="result-chart"' not in page.text
-        assert client.get(f"/student/submissions/{sid}/state").json()["done"] is True
-        forged = client.post(f"/student/submissions/{sid}/charts", data={"csrf": "forged"}, follow_redirects=False)
-        assert forged.status_code == 303 and _diagnostics_status(engine, sid) == "available"
-        # Another student cannot ask for them.
+        # Another student can neither open nor ask for them.
         client.cookies.clear()
         sign_in(client, client.tokens["s2"])
+        assert client.get(f"/student/submissions/{sid}").status_code == 404
         client.post(f"/student/submissions/{sid}/charts", data={"csrf": csrf_of(client.get("/student").text)})
         assert _diagnostics_status(engine, sid) == "available"
         client.cookies.clear()
         sign_in(client, client.tokens["s1"])
-        page = client.get(f"/student/submissions/{sid}")
+        # The owner opens the result: its charts are asked for, and the page waits for them.
+        page = client.get(f"/student/submissions/{sid}?lang=zh")
+        assert _diagnostics_status(engine, sid) == "wanted"
+        assert 'id="charts-pending"' in page.text and "正在绘制" in page.text and 'id="charts-ask"' not in page.text
+        assert 'class="result-chart"' not in page.text and 'data-done="1"' not in page.text
+        assert client.get(f"/student/submissions/{sid}/state").json()["done"] is False  # the page keeps polling
+        # A failed run is offered again with a button (opening the page does not loop on a failing sandbox).
+        set_status("failed")
+        page = client.get(f"/student/submissions/{sid}?lang=en")
+        assert 'id="charts-ask"' in page.text and "could not be drawn" in page.text
+        assert _diagnostics_status(engine, sid) == "failed"
+        assert client.get(f"/student/submissions/{sid}/state").json()["done"] is True
+        forged = client.post(f"/student/submissions/{sid}/charts", data={"csrf": "forged"}, follow_redirects=False)
+        assert forged.status_code == 303 and _diagnostics_status(engine, sid) == "failed"
         asked = client.post(f"/student/submissions/{sid}/charts", data={"csrf": csrf_of(page.text)},
                             follow_redirects=False)
         assert asked.status_code == 303 and asked.headers["location"] == f"/student/submissions/{sid}"
         assert _diagnostics_status(engine, sid) == "wanted"
-        page = client.get(f"/student/submissions/{sid}?lang=zh")
-        assert 'id="charts-pending"' in page.text and "正在绘制" in page.text and 'id="charts-ask"' not in page.text
-        assert client.get(f"/student/submissions/{sid}/state").json()["done"] is False  # the page keeps polling
-        # The teacher's drill-down offers the same button once the run failed, and asks again.
-        with engine.begin() as conn:
-            conn.execute(sa.update(submissions_t).where(submissions_t.c.id == sid).values(diagnostics_status="failed"))
+        # The teacher's drill-down: opening it asks too; after a failed run, its button asks again.
+        set_status("available")
         client.post("/scoreboard/login", data={"token": TEACHER}, follow_redirects=False)
+        marker = client.get("/scoreboard/state").json()["marker"]
+        teacher = client.get(f"/scoreboard/students/s1?submission={sid}&lang=en")
+        assert 'id="charts-pending"' in teacher.text and _diagnostics_status(engine, sid) == "wanted"
+        assert client.get("/scoreboard/state").json()["marker"] != marker  # the page will refresh when drawn
+        set_status("failed")
         teacher = client.get(f"/scoreboard/students/s1?submission={sid}&lang=en")
         assert 'id="charts-ask"' in teacher.text and "could not be drawn" in teacher.text
         asked = client.post(f"/scoreboard/submissions/{sid}/charts", data={"csrf": csrf_of(teacher.text)},
