@@ -41,7 +41,7 @@ sys.path.insert(0, str(ROOT))
 
 from grader.exercise import Limits, load_exercises  # noqa: E402
 from grader.grade import Grader  # noqa: E402
-from grader.runner import LocalRunner, Runner, RunReport  # noqa: E402
+from grader.runner import LocalRunner, ResultListener, Runner, RunReport  # noqa: E402
 
 SOURCE = (ROOT / "tests" / "solutions" / "correct_rnn.py").read_text()
 WARM_UP_GRADINGS = 5
@@ -67,8 +67,8 @@ class _Recording:
         self.runner = runner
         self.reports: list[RunReport] = []
 
-    def run(self, payload: bytes, limits: Limits) -> RunReport:
-        report = self.runner.run(payload, limits)
+    def run(self, payload: bytes, limits: Limits, on_result: ResultListener | None = None) -> RunReport:
+        report = self.runner.run(payload, limits, on_result)
         self.reports.append(report)
         return report
 

@@ -112,6 +112,73 @@ def _death(report: RunReport, function: str, limits: Limits) -> tuple[Outcome, T
     return Outcome.internal_error, msg("grader_error")
 
 
+def _missing(head: dict[str, Any]) -> list[str]:
+    """The functions the import record says the file does not define."""
+    raw = head.get("missing")
+    return [str(f) for f in raw] if isinstance(raw, list) else []
+
+
+class _EarlyJudge:
+    """Judges each call's answer as its record arrives, while the child runs the next calls (the child is
+    another process: the comparison and the explanations overlap with the student's code). It follows the
+    rules of `Procedure._one_run` exactly: the harness's "ready" record, then an import record that says
+    "ok", then the first record of each call; `_one_run` uses these verdicts only if the streamed bytes are
+    the whole result, and decides everything else (deaths, missing functions, internal errors) itself."""
+
+    def __init__(self, procedure: Procedure, cases: Sequence[Case], pending: list[int],
+                 resolve: Callable[[], Sequence[Any]], max_scores: list[float], public: bool,
+                 max_elements: int) -> None:
+        self.procedure = procedure
+        self.cases = cases
+        self.pending = pending
+        self.resolve = resolve
+        self.max_scores = max_scores
+        self.public = public
+        self.stream = wire.RecordStream(max_elements)
+        self.fed = 0
+        self.failed = False
+        self.judged: dict[int, TestResult] = {}
+        self.scratch = RunRecord()  # the decoded values of the calls judged here
+        self._seen = 0
+        self._calls: set[int] = set()  # as `by_call` in _one_run: only a call's first record counts
+        self._missing: list[str] | None = None
+        self._stopped = False
+
+    def feed(self, data: bytes) -> None:
+        self.fed += len(data)
+        if self.failed:
+            return
+        try:
+            for header, blobs in self.stream.feed(data):
+                self._take(header, blobs)
+        except Exception:  # a bug here must not cost the run: _one_run then judges everything itself
+            log.exception("judging during the run failed; judging after it")
+            self.failed = True
+
+    def _take(self, header: dict[str, Any], blobs: list[Any]) -> None:
+        index, self._seen = self._seen, self._seen + 1
+        if self._stopped:
+            return
+        if index == 0:
+            self._stopped = header.get("harness") != "ready"
+            return
+        if index == 1:
+            self._stopped = header.get("import") != "ok"
+            self._missing = _missing(header)
+            return
+        j = header.get("call")
+        if type(j) is not int or not 0 <= j < len(self.pending) or j in self._calls:
+            return
+        self._calls.add(j)
+        i = self.pending[j]
+        case = self.cases[i]
+        part = self.procedure.spec.part(case.part)
+        if self._missing is None or part.function in self._missing:
+            return
+        self.judged[j] = self.procedure._judge(case, part, self.resolve()[i], self.max_scores[i], header, blobs,
+                                               self.public, self.scratch, i)
+
+
 def expected_outputs(exercise: Exercise, cases: Sequence[Case]) -> list[Any]:
     """The reference's answers, computed here in the trusted process on copies of the inputs."""
     spec = exercise.spec
@@ -178,11 +245,16 @@ class Procedure:
         calls = [(spec.part(cases[i].part).function, tuple(cases[i].args)) for i in pending]
         max_blob = limits.result_limit_mib * 1024 * 1024
         payload = harness.encode_payload(source, spec.student_file, calls, max_blob)
-        report = self.runner.run(payload, limits)
+        early = _EarlyJudge(self, cases, pending, resolve, max_scores, public, max_blob // 8)
+        report = self.runner.run(payload, limits, early.feed)
         expected = resolve()
         if report.output:
             record.output.append(report.output.decode("utf-8", "replace"))
-        records = wire.decode_records(report.result, max_elements=max_blob // 8)
+        if early.fed == len(report.result) and not early.failed:
+            records = early.stream.records  # parsed while the child ran
+        else:  # the runner did not stream its results (or the listener failed): parse them all now
+            records = wire.decode_records(report.result, max_elements=max_blob // 8)
+            early.judged.clear()
         if report.status is RunStatus.internal_error:
             log.error("runner internal error: %s", report.detail)
             for i in pending:
@@ -215,8 +287,7 @@ class Procedure:
             for i in pending:
                 record.tests[i] = _make_test(cases[i], max_scores[i], Outcome.runtime_error, [msg("not_run_import")])
             return []
-        raw_missing = head.get("missing")
-        missing = [str(f) for f in raw_missing] if isinstance(raw_missing, list) else []
+        missing = _missing(head)
         for function in sorted(set(missing)):
             text = msg("missing_function", function=function)
             if text not in record.submission_feedback:
@@ -231,6 +302,10 @@ class Procedure:
             if part.function in missing:
                 record.tests[i] = _make_test(case, max_scores[i], Outcome.runtime_error,
                                           [msg("not_run_missing", function=part.function)])
+            elif j in early.judged:  # judged while the child ran, on the same record
+                record.tests[i] = early.judged[j]
+                if i in early.scratch.values:
+                    record.values[i] = early.scratch.values[i]
             elif j in by_call:
                 record.tests[i] = self._judge(case, part, expected[i], max_scores[i], *by_call[j], public, record, i)
             else:

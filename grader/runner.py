@@ -13,6 +13,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -49,8 +50,13 @@ class RunReport:
     minflt: int = 0
 
 
+# Called with the result bytes as they arrive during a run (up to the result cap), so the caller can judge a
+# call's answer while the child runs the next one; `RunReport.result` still holds them all at the end.
+ResultListener = Callable[[bytes], None]
+
+
 class Runner(Protocol):
-    def run(self, payload: bytes, limits: Limits) -> RunReport: ...
+    def run(self, payload: bytes, limits: Limits, on_result: ResultListener | None = None) -> RunReport: ...
 
     def layers(self) -> dict[str, bool]: ...
 
@@ -62,7 +68,8 @@ class LocalRunner:
     def layers(self) -> dict[str, bool]:
         return {}
 
-    def run(self, payload: bytes, limits: Limits) -> RunReport:
+    def run(self, payload: bytes, limits: Limits, on_result: ResultListener | None = None) -> RunReport:
+        """`on_result` is not called: the baseline reads the results only at the end."""
         read_fd, write_fd = os.pipe()
         env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
         root = str(Path(__file__).resolve().parent.parent)

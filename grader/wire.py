@@ -249,25 +249,74 @@ def encode_record(header: dict[str, Any], blobs: list[bytes]) -> bytes:
 def decode_records(data: bytes, max_elements: int) -> list[tuple[dict[str, Any], list[np.ndarray[Any, Any]]]]:
     """Parse a stream of records. A damaged tail (the child died mid-write) ends the list cleanly;
     everything before it stands."""
-    records: list[tuple[dict[str, Any], list[np.ndarray[Any, Any]]]] = []
-    frames = iter_frames(data)
-    while True:
+    stream = RecordStream(max_elements)
+    stream.feed(data)
+    return stream.records
+
+
+class RecordStream:
+    """The result records parsed as the child's bytes arrive (it writes one record per call), so the trusted
+    side can judge a call while the child runs the next. Fed in any pieces, it yields exactly what
+    `decode_records` yields for all the bytes at once: the records up to the first damaged one (nothing
+    after it is read); a record cut short by the end of the bytes is not one."""
+
+    def __init__(self, max_elements: int) -> None:
+        self.max_elements = max_elements
+        self.records: list[tuple[dict[str, Any], list[np.ndarray[Any, Any]]]] = []
+        self._pending = b""  # bytes of the records not complete yet
+        self._damaged = False
+
+    def feed(self, data: bytes) -> list[tuple[dict[str, Any], list[np.ndarray[Any, Any]]]]:
+        """Add bytes; return the records they completed."""
+        if self._damaged:
+            return []
+        self._pending += data
+        new: list[tuple[dict[str, Any], list[np.ndarray[Any, Any]]]] = []
+        pos = 0
+        while True:
+            parsed = self._record_at(pos)
+            if parsed is None:
+                break
+            record, pos = parsed
+            new.append(record)
+        self._pending = b"" if self._damaged else self._pending[pos:]
+        self.records.extend(new)
+        return new
+
+    def _frame_at(self, pos: int) -> tuple[memoryview, int] | None:
+        if pos + 4 > len(self._pending):
+            return None
+        (n,) = struct.unpack(">I", self._pending[pos : pos + 4])
+        if pos + 4 + n > len(self._pending):
+            return None
+        return memoryview(self._pending)[pos + 4 : pos + 4 + n], pos + 4 + n
+
+    def _record_at(self, pos: int) -> tuple[tuple[dict[str, Any], list[np.ndarray[Any, Any]]], int] | None:
+        """The complete record at `pos` and where the next one starts; None if it is incomplete, or damaged
+        (then nothing more is read)."""
+        if pos + 4 <= len(self._pending) and struct.unpack(">I", self._pending[pos : pos + 4])[0] > MAX_HEADER_BYTES:
+            self._damaged = True  # a header this large is never accepted, whatever follows
+            return None
+        head = self._frame_at(pos)
+        if head is None:
+            return None
         try:
-            head = next(frames)
-        except StopIteration:
-            return records
-        except WireError:
-            return records
-        try:
-            if len(head) > MAX_HEADER_BYTES:
-                raise WireError("record header too large")
-            header = json.loads(bytes(head).decode("utf-8"))
+            header = json.loads(bytes(head[0]).decode("utf-8"))
             if not isinstance(header, dict):
                 raise WireError("record header is not an object")
             n = header.get("blobs")
             if type(n) is not int or not 0 <= n <= MAX_BLOBS_PER_RECORD:
                 raise WireError("bad blob count")
-            blobs = [parse_npy(next(frames), max_elements) for _ in range(n)]
-        except (WireError, StopIteration, ValueError, UnicodeDecodeError, RecursionError):
-            return records
-        records.append((header, blobs))
+            frames: list[memoryview] = []
+            end = head[1]
+            for _ in range(n):
+                blob = self._frame_at(end)
+                if blob is None:
+                    return None  # the rest of the record has not arrived (yet)
+                frames.append(blob[0])
+                end = blob[1]
+            blobs = [parse_npy(f, self.max_elements) for f in frames]
+        except (WireError, ValueError, UnicodeDecodeError, RecursionError):
+            self._damaged = True
+            return None
+        return (header, blobs), end

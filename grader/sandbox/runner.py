@@ -27,7 +27,7 @@ from types import TracebackType
 from typing import Any
 
 from grader.exercise import Limits
-from grader.runner import RunReport, RunStatus
+from grader.runner import ResultListener, RunReport, RunStatus
 from grader.sandbox import outcome, protocol
 from grader.sandbox.limits import RunLimits
 
@@ -226,7 +226,9 @@ class Sandbox:
                  tb: TracebackType | None) -> None:
         self.close()
 
-    def run(self, payload: bytes, limits: Limits) -> RunReport:
+    def run(self, payload: bytes, limits: Limits, on_result: ResultListener | None = None) -> RunReport:
+        """`on_result` gets the result bytes as they arrive (capped like `RunReport.result`); if it raises,
+        it is not called again and the run goes on."""
         started = time.perf_counter()
         run_limits = RunLimits.of(limits)
         for _attempt in range(2):
@@ -235,7 +237,7 @@ class Sandbox:
             except (SandboxError, OSError) as exc:
                 return self._internal(started, f"cannot start the zygote: {exc}")
             try:
-                return self._run_once(zygote, payload, run_limits, started)
+                return self._run_once(zygote, payload, run_limits, started, on_result)
             except _LostBeforeStart as exc:
                 log.warning("sandbox zygote %d was gone (%s); restarting it", zygote.pid, exc)
                 self._state.discard_zygote()
@@ -271,7 +273,8 @@ class Sandbox:
     def _closed(self) -> bool:
         return not self._finalizer.alive
 
-    def _run_once(self, zygote: _Zygote, payload: bytes, limits: RunLimits, started: float) -> RunReport:
+    def _run_once(self, zygote: _Zygote, payload: bytes, limits: RunLimits, started: float,
+                  on_result: ResultListener | None) -> RunReport:
         self._run_id += 1
         run_id = self._run_id
         fds: dict[str, int] = {}
@@ -288,7 +291,7 @@ class Sandbox:
                 raise _LostBeforeStart(str(exc)) from exc
             for name in ("payload", "result_w"):  # the child's copies are the only ones left
                 os.close(fds.pop(name))
-            done, result = self._collect(zygote, run_id, fds, limits, time.perf_counter())
+            done, result = self._collect(zygote, run_id, fds, limits, time.perf_counter(), on_result)
             output = os.pread(fds["output"], limits.output_bytes, 0)
         finally:
             for fd in fds.values():
@@ -310,7 +313,7 @@ class Sandbox:
         return report
 
     def _collect(self, zygote: _Zygote, run_id: int, fds: dict[str, int], limits: RunLimits,
-                 sent: float) -> tuple[dict[str, Any], bytes]:
+                 sent: float, on_result: ResultListener | None) -> tuple[dict[str, Any], bytes]:
         """Read results (capped) and control messages until the child is reaped and the pipe is closed."""
         result_fd = fds["result_r"]
         backstop = sent + limits.wall_time_limit_s + _REPORT_GRACE_S
@@ -334,6 +337,12 @@ class Sandbox:
                         eof = True
                         poller.unregister(result_fd)
                     elif not capped:
+                        if on_result is not None:
+                            try:
+                                on_result(data[: max(0, limits.result_bytes - total)])
+                            except Exception:  # the listener's fault: the run and its report go on without it
+                                log.exception("result listener failed; the results are read at the end")
+                                on_result = None
                         total += len(data)
                         chunks.append(data)
                         if total > limits.result_bytes:

@@ -75,6 +75,39 @@ def test_a_damaged_tail_keeps_the_complete_records_before_it() -> None:
     assert [h["call"] for h, _ in records] == [0]
 
 
+def _streams() -> dict[str, bytes]:
+    good = [wire.encode_record({"call": k}, [wire.npy_bytes(np.arange(k + 3.0)), wire.npy_bytes(np.ones((2, k)))])
+            for k in range(4)]
+    bad_npy = wire.encode_record({"call": 9}, [b"\x93NUMPY not really"])
+    huge = wire.frame(json.dumps({"pad": "x" * (wire.MAX_HEADER_BYTES + 1), "blobs": 0}).encode())
+    return {
+        "complete": b"".join(good),
+        "cut in a blob": b"".join(good)[:-5],
+        "cut in a length": b"".join(good[:2]) + good[2][:3],
+        "damaged in the middle": good[0] + bad_npy + good[1],
+        "oversized header in the middle": good[0] + huge + good[1],
+        "not an object": good[0] + wire.frame(b"[1]") + good[1],
+        "too many blobs": good[0] + wire.frame(b'{"blobs": 9999}') + good[1],
+    }
+
+
+@pytest.mark.parametrize("name", list(_streams()))
+@pytest.mark.parametrize("piece", [1, 3, 4, 7, 64, 1 << 20])
+def test_records_fed_in_pieces_are_exactly_those_of_the_whole_stream(name: str, piece: int) -> None:
+    data = _streams()[name]
+    whole = wire.decode_records(data, max_elements=100)
+    stream = wire.RecordStream(max_elements=100)
+    arrived = []
+    for start in range(0, len(data), piece):
+        arrived += stream.feed(data[start:start + piece])
+    assert arrived == stream.records
+    assert [h for h, _ in arrived] == [h for h, _ in whole]
+    for (_, got), (_, want) in zip(arrived, whole, strict=True):
+        assert len(got) == len(want) and all(np.array_equal(g, w) for g, w in zip(got, want, strict=True))
+    expected_calls = {"complete": 4, "cut in a blob": 3, "cut in a length": 2}.get(name, 1)
+    assert len(whole) == expected_calls
+
+
 def test_oversized_or_malformed_headers_end_the_stream() -> None:
     huge = wire.frame(json.dumps({"pad": "x" * (wire.MAX_HEADER_BYTES + 1), "blobs": 0}).encode())
     assert wire.decode_records(huge, max_elements=10) == []
