@@ -175,8 +175,11 @@ class _EarlyJudge:
         part = self.procedure.spec.part(case.part)
         if self._missing is None or part.function in self._missing:
             return
-        self.judged[j] = self.procedure._judge(case, part, self.resolve()[i], self.max_scores[i], header, blobs,
-                                               self.public, self.scratch, i)
+        # Only verdicts that cost little: while this runs nobody drains the child's result pipe.
+        test = self.procedure._judge(case, part, self.resolve()[i], self.max_scores[i], header, blobs,
+                                     self.public, self.scratch, i, explain=False)
+        if test is not None:
+            self.judged[j] = test
 
 
 def expected_outputs(exercise: Exercise, cases: Sequence[Case]) -> list[Any]:
@@ -307,7 +310,9 @@ class Procedure:
                 if i in early.scratch.values:
                     record.values[i] = early.scratch.values[i]
             elif j in by_call:
-                record.tests[i] = self._judge(case, part, expected[i], max_scores[i], *by_call[j], public, record, i)
+                test = self._judge(case, part, expected[i], max_scores[i], *by_call[j], public, record, i)
+                assert test is not None  # with explain=True there is always a verdict
+                record.tests[i] = test
             else:
                 outcome, text = _death(report, part.function, limits)
                 record.tests[i] = _make_test(case, max_scores[i], outcome, [text])
@@ -318,7 +323,10 @@ class Procedure:
         return []
 
     def _judge(self, case: Case, part: Part, expected: Any, max_score: float, header: dict[str, Any],
-               blobs: list[Any], public: bool, record: RunRecord, index: int) -> TestResult:
+               blobs: list[Any], public: bool, record: RunRecord, index: int,
+               explain: bool = True) -> TestResult | None:
+        """The test's verdict. With `explain=False`, None for a wrong answer the explainer would look at
+        (the mutant search may take up to its CPU budget): that one is judged after the run."""
         if header.get("ok") is not True:
             outcome, text = _error_feedback(part.function, header.get("error"), self.limits, public)
             return _make_test(case, max_score, outcome, [text])
@@ -347,6 +355,8 @@ class Procedure:
         if comparison.ok:
             return _make_test(case, max_score, Outcome.passed, [msg("passed"), *warnings], names)
         feedback.extend(warnings)
+        if self.explainer is not None and not explain:
+            return None
         if self.explainer is not None and not comparison.ok and case.scored:
             try:
                 extra, found = self.explainer(part, case, value, expected)
