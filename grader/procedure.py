@@ -120,7 +120,8 @@ def _missing(head: dict[str, Any]) -> list[str]:
 
 class _EarlyJudge:
     """Judges each call's answer as its record arrives, while the child runs the next calls (the child is
-    another process: the comparison and the explanations overlap with the student's code). It follows the
+    another process: the comparison overlaps with the student's code; answers that need the explainer wait
+    for the end of the run). It follows the
     rules of `Procedure._one_run` exactly: the harness's "ready" record, then an import record that says
     "ok", then the first record of each call; `_one_run` uses these verdicts only if the streamed bytes are
     the whole result, and decides everything else (deaths, missing functions, internal errors) itself."""
@@ -141,7 +142,7 @@ class _EarlyJudge:
         self.scratch = RunRecord()  # the decoded values of the calls judged here
         self._seen = 0
         self._calls: set[int] = set()  # as `by_call` in _one_run: only a call's first record counts
-        self._missing: list[str] | None = None
+        self._missing: list[str] = []  # set by the import record, which comes before any call's
         self._stopped = False
 
     def feed(self, data: bytes) -> None:
@@ -173,7 +174,7 @@ class _EarlyJudge:
         i = self.pending[j]
         case = self.cases[i]
         part = self.procedure.spec.part(case.part)
-        if self._missing is None or part.function in self._missing:
+        if part.function in self._missing:
             return
         # Only verdicts that cost little: while this runs nobody drains the child's result pipe.
         test = self.procedure._judge(case, part, self.resolve()[i], self.max_scores[i], header, blobs,

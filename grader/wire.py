@@ -283,18 +283,24 @@ class RecordStream:
         self.records.extend(new)
         return new
 
-    def _frame_at(self, pos: int) -> tuple[memoryview, int] | None:
+    def _length_at(self, pos: int) -> int | None:
+        """The length of the frame at `pos`, once its 4 bytes have arrived."""
         if pos + 4 > len(self._pending):
             return None
         (n,) = struct.unpack(">I", self._pending[pos : pos + 4])
-        if pos + 4 + n > len(self._pending):
+        return int(n)
+
+    def _frame_at(self, pos: int) -> tuple[memoryview, int] | None:
+        n = self._length_at(pos)
+        if n is None or pos + 4 + n > len(self._pending):
             return None
         return memoryview(self._pending)[pos + 4 : pos + 4 + n], pos + 4 + n
 
     def _record_at(self, pos: int) -> tuple[tuple[dict[str, Any], list[np.ndarray[Any, Any]]], int] | None:
         """The complete record at `pos` and where the next one starts; None if it is incomplete, or damaged
         (then nothing more is read)."""
-        if pos + 4 <= len(self._pending) and struct.unpack(">I", self._pending[pos : pos + 4])[0] > MAX_HEADER_BYTES:
+        declared = self._length_at(pos)
+        if declared is not None and declared > MAX_HEADER_BYTES:
             self._damaged = True  # a header this large is never accepted, whatever follows
             return None
         head = self._frame_at(pos)

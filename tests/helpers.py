@@ -131,3 +131,13 @@ class SharedGrader:
 
     def close(self) -> None:
         pass
+
+
+class WithoutCharts:
+    """For fake graders (queue mechanics): an exercise without optional diagnostics (server.grading.diagnostics)."""
+
+    def has_diagnostics(self, exercise_id: str) -> bool:
+        return False
+
+    def diagnose(self, exercise_id: str, source: str) -> dict[str, object]:
+        return {}

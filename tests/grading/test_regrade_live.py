@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from helpers import WithoutCharts
 from starlette.testclient import TestClient
 
 from grader.result import Outcome, PartResult, Result, TestResult, Text
@@ -31,7 +32,7 @@ def make_result(score: float) -> Result:
                   parts=[PartResult(name="forward", score=score, max_score=100.0, tests=[test])])
 
 
-class HeldGrader:
+class HeldGrader(WithoutCharts):
     """Each grade() announces itself on `started`, then waits until the test hands it a score."""
 
     def __init__(self) -> None:
@@ -41,12 +42,6 @@ class HeldGrader:
     def grade(self, exercise_id: str, source: str, seed: int) -> Result:
         self.started.put(seed)
         return make_result(self.scores.get(timeout=HOLD_TIMEOUT_S))
-
-    def has_diagnostics(self, exercise_id: str) -> bool:
-        return False
-
-    def diagnose(self, exercise_id: str, source: str) -> dict[str, object]:
-        return {}
 
     def close(self) -> None:
         pass

@@ -17,7 +17,7 @@ from typing import Any
 import pydantic
 import pytest
 import sqlalchemy as sa
-from helpers import wait_for
+from helpers import WithoutCharts, wait_for
 from sqlmodel import Session
 from starlette.testclient import TestClient
 
@@ -77,7 +77,7 @@ def _result(score: float = 100.0) -> Result:
                   grader_version="fake-1", grading_ms=1.0)
 
 
-class RecordingGrader:
+class RecordingGrader(WithoutCharts):
     """Records the seeds it grades, in order (all graders of a test share one list)."""
 
     def __init__(self, order: list[int]) -> None:
@@ -86,12 +86,6 @@ class RecordingGrader:
     def grade(self, exercise_id: str, source: str, seed: int) -> Result:
         self.order.append(seed)
         return _result()
-
-    def has_diagnostics(self, exercise_id: str) -> bool:
-        return False
-
-    def diagnose(self, exercise_id: str, source: str) -> dict[str, object]:
-        return {}
 
     def close(self) -> None:
         pass

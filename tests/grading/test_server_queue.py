@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from helpers import wait_for
+from helpers import WithoutCharts, wait_for
 from sqlmodel import Session
 from starlette.testclient import TestClient
 
@@ -34,7 +34,7 @@ def make_result(score: float = 100.0, outcome: Outcome = Outcome.passed, output:
                   grader_version="fake-1", grading_ms=1.0, output=output)
 
 
-class FakeGrader:
+class FakeGrader(WithoutCharts):
     """Counts calls per seed; optional delay; `script` gives per-call behaviour ("ok", "raise", "internal")."""
 
     def __init__(self, delay_s: float = 0.0, script: list[str] | None = None) -> None:
@@ -53,12 +53,6 @@ class FakeGrader:
         if step == "internal":
             return make_result(0.0, Outcome.internal_error)
         return make_result()
-
-    def has_diagnostics(self, exercise_id: str) -> bool:
-        return False
-
-    def diagnose(self, exercise_id: str, source: str) -> dict[str, object]:
-        return {}
 
     def close(self) -> None:
         pass
