@@ -14,7 +14,6 @@ from starlette.concurrency import run_in_threadpool
 from cli.version import VERSION
 from grader.exercise import Exercise, load_exercises
 from server.access_log import AccessLogMiddleware
-from server.body_drain import DrainRejectedBody
 from server.catalog import build_catalog
 from server.client_dist import ClientWheel
 from server.config import Settings, get_settings, with_generated_secrets
@@ -25,6 +24,7 @@ from server.grading.claims import requeue_stale
 from server.grading.processes import ProcessQueue
 from server.grading.protocol import GraderFactory, Notifier
 from server.grading.queues import make_queue
+from server.ingress.guard import IngressGuard
 from server.metrics import Metrics
 from server.routes import (
     audit,
@@ -106,7 +106,8 @@ def create_app(
     install_error_handlers(app)
     app.add_middleware(AccessLogMiddleware, metrics=metrics, prefix=API_PREFIX)
     app.add_middleware(VersionHeaderMiddleware, version=VERSION)
-    app.add_middleware(DrainRejectedBody)  # outermost: a client that sends its whole body first gets its 413
+    # Outermost: bodies are bounded, and large uploads authenticated, before anything else sees the request.
+    app.add_middleware(IngressGuard)
     for module in (students, gradings, regrade_requests, submissions, regrade, exercises, extensions, scoreboard,
                    similarity, audit, health, client):
         app.include_router(module.router, prefix=API_PREFIX)

@@ -1,17 +1,14 @@
 """The one Settings class (prefix RNN_GRADER_), read through the cached get_settings().
 
-The embedded default needs no configuration: the admin token, the seed secret and the session secret
-(which signs the teacher's scoreboard cookie) are generated on first start and kept (mode 0600) in the
-data directory; on PostgreSQL an unset session secret is derived from the seed secret, so every API
-replica accepts the same cookie. On PostgreSQL (a deployment) a missing or placeholder
-secret is refused, because every host must derive the same hidden cases from it.
+The embedded default needs no configuration: the bootstrap teacher token and the seed secret are generated
+on first start and kept (mode 0600) in the data directory. On PostgreSQL (a deployment) a missing or
+placeholder seed secret is refused, because every host must derive the same hidden cases from it. Browser
+sessions need no secret: they are random ids kept server-side (server.auth.sessions).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import hmac
 import os
 import secrets
 from functools import lru_cache
@@ -25,7 +22,6 @@ from grader.exercise import DEFAULT_EXERCISES_DIR
 
 ADMIN_TOKEN_FILE = "admin-token"
 SECRET_FILE = "secret"
-SESSION_SECRET_FILE = "session-secret"
 PLACEHOLDERS = frozenset(
     {"", "secret", "change-me", "changeme", "change_me", "placeholder", "xxx", "todo", "test", "password"}
 )
@@ -105,8 +101,21 @@ class Settings(BaseSettings):
         '"score_only"}}}}',
     )
     log_level: str = "INFO"
-    session_secret: SecretStr | None = Field(
-        default=None, description="Signs the scoreboard session cookie; generated (or derived on PostgreSQL) if unset."
+    cookie_secure: Literal["auto", "always"] = Field(
+        default="auto",
+        description="auto: session cookies are Secure when the request came over HTTPS (behind a proxy: as its "
+        "trusted forwarded headers say); always: Secure on every response (a site served only over HTTPS).",
+    )
+    body_idle_timeout_s: float = Field(
+        default=20.0, gt=0, le=600,
+        description="A request body with no byte for this long gets 408; so does one that has been arriving for "
+        "longer than this at under BODY_MIN_RATE_BYTES_S on average (server.ingress.guard).",
+    )
+    body_min_rate_bytes_s: int = Field(default=1024, ge=0, description="The slowest accepted body, on average.")
+    forwarded_allow_ips: str | None = Field(
+        default=None,
+        description="`serve`: comma-separated addresses (or *) of reverse proxies whose X-Forwarded-For and "
+        "X-Forwarded-Proto uvicorn trusts (client address and scheme); default: uvicorn's (127.0.0.1).",
     )
     public_leaderboard: bool = Field(
         default=False, description="Serve /leaderboard: pseudonymous best scores for students, no login."
@@ -132,8 +141,6 @@ class Settings(BaseSettings):
             object.__setattr__(self, "database_url", f"sqlite:///{db_file}")
         if self.admin_token is not None and is_placeholder(self.admin_token.get_secret_value()):
             raise ValueError("RNN_GRADER_ADMIN_TOKEN must be a real token (>= 16 characters) or unset")
-        if self.session_secret is not None and is_placeholder(self.session_secret.get_secret_value()):
-            raise ValueError("RNN_GRADER_SESSION_SECRET must be a real secret (>= 16 characters) or unset")
         if self.queue == "procrastinate" and not is_postgres(self.database_url):
             raise ValueError("RNN_GRADER_QUEUE=procrastinate needs a PostgreSQL RNN_GRADER_DATABASE_URL")
         if is_postgres(self.database_url):
@@ -166,9 +173,6 @@ class Settings(BaseSettings):
     def secret_path(self) -> Path:
         return self.data_dir / SECRET_FILE
 
-    @property
-    def session_secret_path(self) -> Path:
-        return self.data_dir / SESSION_SECRET_FILE
 
 
 def _read_or_create(path: Path) -> str:
@@ -188,20 +192,12 @@ def _read_or_create(path: Path) -> str:
 
 
 def with_generated_secrets(settings: Settings) -> Settings:
-    """Settings with the admin token, the seed secret and the session secret filled in from (or written
-    to) the data dir; on PostgreSQL an unset session secret is derived from the seed secret."""
+    """Settings with the admin token and the seed secret filled in from (or written to) the data dir."""
     update: dict[str, SecretStr] = {}
     if settings.admin_token is None:
         update["admin_token"] = SecretStr(_read_or_create(settings.admin_token_path))
     if settings.secret is None:
         update["secret"] = SecretStr(_read_or_create(settings.secret_path))
-    if settings.session_secret is None:
-        if is_postgres(settings.database_url) and settings.secret is not None:
-            key = settings.secret.get_secret_value().encode("utf-8")
-            derived = hmac.new(key, b"rnn-grader session cookie", hashlib.sha256).hexdigest()
-            update["session_secret"] = SecretStr(derived)
-        else:
-            update["session_secret"] = SecretStr(_read_or_create(settings.session_secret_path))
     return settings.model_copy(update=update) if update else settings
 
 

@@ -11,16 +11,17 @@ from typing import Annotated, Literal, cast
 from fastapi import Depends, Header, Path, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session
 
+from server.auth.permissions import Access, require
+from server.auth.principal import Principal, principal_for_token
 from server.catalog import Catalog
 from server.config import Settings
 from server.db import utcnow
-from server.errors import DATABASE_DOWN_ERRORS, StudentOnly, SubmissionNotFound, TeacherOnly, Unauthorized
+from server.errors import DATABASE_DOWN_ERRORS, SubmissionNotFound, Unauthorized
 from server.grading.protocol import Notifier, Queue
 from server.metrics import Metrics
 from server.models import Student, Submission
-from server.security import hash_token, same_token
 
 MAX_ID = 2**63 - 1
 log = logging.getLogger("rnn_grader.deps")
@@ -81,18 +82,8 @@ def get_session(ctx: ContextDep) -> Iterator[Session]:
 
 SessionDep = Annotated[Session, Depends(get_session)]
 
-_bearer = HTTPBearer(auto_error=False, description="Teacher token (RNN_GRADER_ADMIN_TOKEN) or a student token")
-
-
-@dataclass(frozen=True)
-class Principal:
-    """Who is calling: the teacher (student is None) or one student."""
-
-    student: Student | None
-
-    @property
-    def is_teacher(self) -> bool:
-        return self.student is None
+_bearer = HTTPBearer(auto_error=False, description="A staff token (instructor or TA; RNN_GRADER_ADMIN_TOKEN is the "
+                                                     "bootstrap instructor) or a student token")
 
 
 def get_principal(
@@ -102,47 +93,31 @@ def get_principal(
 ) -> Principal:
     if credentials is None or not credentials.credentials:
         raise Unauthorized("send Authorization: Bearer <token>")
-    token = credentials.credentials
-    if same_token(token, ctx.admin_token):
-        return Principal(student=None)
-    student = session.exec(select(Student).where(Student.token_hash == hash_token(token))).first()
-    if student is None:
+    principal = principal_for_token(session, ctx.admin_token, credentials.credentials)
+    if principal is None:
         raise Unauthorized("unknown token")
-    return Principal(student=student)
+    return principal
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
-def require_teacher(principal: PrincipalDep) -> Principal:
-    if not principal.is_teacher:
-        raise TeacherOnly()
-    return principal
+def require_staff(principal: PrincipalDep) -> Principal:
+    return require(Access.staff, principal)
 
 
-TeacherAuth = Annotated[Principal, Depends(require_teacher)]
-
-ACTOR_PATTERN = r"^[\w][\w .@+-]{0,63}$"
-
-
-def get_teacher_actor(
-    _teacher: TeacherAuth,
-    x_actor: Annotated[
-        str | None,
-        Header(alias="X-Actor", pattern=ACTOR_PATTERN,
-               description="Who is acting, for the audit log (several teachers may share the token)"),
-    ] = None,
-) -> str:
-    """The teacher's name for the audit log: X-Actor if sent, else `teacher`."""
-    return x_actor or "teacher"
+def require_instructor(principal: PrincipalDep) -> Principal:
+    return require(Access.instructor, principal)
 
 
-TeacherActor = Annotated[str, Depends(get_teacher_actor)]
+# Staff of either role (a TA included); the audit log's actor is `.actor`, the authenticated staff_id.
+StaffAuth = Annotated[Principal, Depends(require_staff)]
+InstructorAuth = Annotated[Principal, Depends(require_instructor)]
 
 
 def require_student(principal: PrincipalDep) -> Student:
-    if principal.student is None:
-        raise StudentOnly("the teacher token cannot submit; use a student token")
+    require(Access.student, principal)
+    assert principal.student is not None
     return principal.student
 
 

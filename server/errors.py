@@ -49,8 +49,17 @@ class Unauthorized(AppError):
 
 
 class TeacherOnly(AppError):
+    """A student (or a page without a staff session) asked for a staff route."""
+
     status_code = 403
-    default_detail = "this route needs the teacher token"
+    default_detail = "this route needs a teacher token (an instructor's or a TA's)"
+
+
+class InstructorOnly(AppError):
+    """A TA asked for what only an instructor may do (server.auth.permissions)."""
+
+    status_code = 403
+    default_detail = "this needs an instructor; a TA may not do it"
 
 
 class StudentOnly(AppError):
@@ -157,6 +166,13 @@ class PayloadTooLarge(AppError):
     default_detail = "request body too large"
 
 
+class RequestTimeout(AppError):
+    """The request body arrived too slowly (server.ingress.guard)."""
+
+    status_code = 408
+    default_detail = "the request body arrived too slowly"
+
+
 class UnsupportedMediaType(AppError):
     status_code = 415
     default_detail = "send application/json or multipart/form-data"
@@ -245,10 +261,15 @@ STATUS_ERRORS = {
 }
 
 
+def error_response(exc: AppError) -> JSONResponse:
+    """The one JSON shape of an error, for the handlers below and for the ingress guard."""
+    return JSONResponse({**exc.extra, **_body(exc.error, exc.detail)}, exc.status_code, headers=exc.headers)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def _app_error(_request: Request, exc: AppError) -> JSONResponse:
-        return JSONResponse({**exc.extra, **_body(exc.error, exc.detail)}, exc.status_code, headers=exc.headers)
+        return error_response(exc)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -30,4 +30,7 @@ def serve() -> None:
         access_log=False,  # server.access_log writes one line per request
         log_config=None,
         timeout_graceful_shutdown=10,
+        # Client address and scheme from X-Forwarded-For/-Proto, trusted only from these proxies.
+        proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
     )

@@ -203,6 +203,25 @@ def create_student(teacher_headers: dict[str, str]) -> Callable[..., dict[str, s
     return create
 
 
+@pytest.fixture
+def make_staff() -> Callable[..., dict[str, str]]:
+    """make_staff(client, "ta1", role="ta") -> bearer headers of a new staff member, written straight into the
+    app's database (the staff API has its own tests)."""
+    from sqlmodel import Session
+
+    from server.auth.models import Staff
+    from server.security import hash_token, new_token
+
+    def make(client: TestClient, staff_id: str, role: str = "ta", name: str | None = None) -> dict[str, str]:
+        token = new_token()
+        with Session(client.app.state.ctx.engine) as db:  # type: ignore[attr-defined]
+            db.add(Staff(staff_id=staff_id, name=name or staff_id, role=role, token_hash=hash_token(token)))
+            db.commit()
+        return {"Authorization": f"Bearer {token}"}
+
+    return make
+
+
 @pytest.fixture(scope="session")
 def solutions_dir() -> Path:
     return Path(__file__).resolve().parent / "solutions"

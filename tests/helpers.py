@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -23,6 +24,27 @@ def assert_error(response: httpx.Response, status: int, error: str) -> dict[str,
     assert body["error"] == error, body
     assert isinstance(body["detail"], str) and body["detail"], body
     return body
+
+
+def page_sign_in(client: httpx.Client, token: str, pages: str = "/scoreboard", next: str | None = None,
+                 follow_redirects: bool = False, lang: str | None = None) -> httpx.Response:
+    """Sign in on a pages' form as a browser does: open the form (its CSRF value and cookie), then post it."""
+    query = f"?lang={lang}" if lang else ""
+    form = client.get(f"{pages}/login{query}")
+    found = re.search(r'name="csrf" value="([^"]+)"', form.text)
+    assert found is not None, form.text
+    data = {"token": token, "csrf": found.group(1), **({"next": next} if next is not None else {})}
+    return client.post(f"{pages}/login{query}", data=data, follow_redirects=follow_redirects)
+
+
+def set_cookies(response: httpx.Response) -> dict[str, str]:
+    """name -> the whole Set-Cookie header of each cookie a response sets."""
+    return {header.split("=", 1)[0]: header for header in response.headers.get_list("set-cookie")}
+
+
+def cookie_flags(cookie: str) -> dict[str, str]:
+    """A Set-Cookie header's attributes by lower-case name: {"path": "Path=/x", "httponly": "HttpOnly", ...}."""
+    return {part.strip().split("=")[0].lower(): part.strip() for part in cookie.split(";")}
 
 
 def wait_for(predicate: Callable[[], bool], timeout: float, what: str, interval: float = 0.01) -> None:

@@ -8,6 +8,7 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import server.audit  # noqa: F401  (registers the tables on SQLModel.metadata)
+import server.auth.models  # noqa: F401
 import server.models  # noqa: F401
 import server.regrades.models  # noqa: F401
 

@@ -55,7 +55,7 @@ def _commit(session: Session) -> None:
 
 
 def set_extension(
-    session: Session, catalog: Catalog, student_id: str, exercise: str, deadline: dt.datetime, actor: str = "teacher"
+    session: Session, catalog: Catalog, student_id: str, exercise: str, deadline: dt.datetime, actor: str
 ) -> ExtensionPublic:
     catalog.get(exercise)  # ExerciseNotFound
     if session.get(Student, student_id) is None:
@@ -68,7 +68,7 @@ def set_extension(
     return public(row, catalog)
 
 
-def remove_extension(session: Session, student_id: str, exercise: str, actor: str = "teacher") -> None:
+def remove_extension(session: Session, student_id: str, exercise: str, actor: str) -> None:
     row = session.get(Extension, (student_id, exercise))
     if row is None:
         raise ExtensionNotFound(f"student {student_id!r} has no extension for {exercise!r}")
@@ -160,7 +160,7 @@ def parse_csv(data: bytes, catalog: Catalog, known_students: set[str]) -> list[I
     return rows
 
 
-def import_csv(session: Session, catalog: Catalog, data: bytes, actor: str = "teacher") -> list[ExtensionPublic]:
+def import_csv(session: Session, catalog: Catalog, data: bytes, actor: str) -> list[ExtensionPublic]:
     """All rows or none: each one sets (or replaces) that student's extension."""
     students = set(session.exec(select(Student.student_id)).all())
     rows = parse_csv(data, catalog, students)

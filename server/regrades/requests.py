@@ -9,6 +9,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from server.audit import record
+from server.auth.permissions import Access, require
+from server.auth.principal import Principal
 from server.db import utcnow
 from server.errors import GradingInProgress, InvalidInput, RegradeRequestNotFound, RequestAlreadyResolved
 from server.models import Submission
@@ -89,11 +91,15 @@ def list_requests(
 
 
 def resolve_request(
-    conn: sa.Connection, request_id: int, body: RegradeRequestResolve, actor: str, policy: str
+    conn: sa.Connection, request_id: int, body: RegradeRequestResolve, staff: Principal, policy: str
 ) -> tuple[RegradeRequestPublic, list[int]]:
     """Answer an open request, inside the caller's transaction. Returns the request and the submission ids
-    to enqueue after commit (for action=regrade)."""
+    to enqueue after commit (for action=regrade). Any staff member answers; a score override needs an
+    instructor, as the override route does."""
     current = get_request(conn, request_id)  # 404 first
+    if body.action == "override":
+        require(Access.instructor, staff, "answering with a score override")
+    actor = staff.actor
     if current.status is not RequestStatus.open:
         raise RequestAlreadyResolved(f"regrade request {request_id} was resolved already ({current.action})")
     if body.action == "override":

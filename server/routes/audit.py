@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Query, Response
 
 from server.audit import AuditEntryPublic, audit_t
-from server.deps import SessionDep, TeacherAuth
+from server.deps import SessionDep, StaffAuth
 from server.errors import TeacherOnly, error_responses
 
 router = APIRouter(tags=["audit"])
@@ -63,7 +63,7 @@ def audit_entries(
 )
 def list_audit(
     response: Response,
-    _teacher: TeacherAuth,
+    _staff: StaffAuth,
     session: SessionDep,
     actor: Annotated[str | None, Query(max_length=64)] = None,
     action: Annotated[str | None, Query(max_length=64, description="e.g. regrade, override")] = None,

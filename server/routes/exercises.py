@@ -8,8 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 from fastapi.responses import FileResponse
 
+from server.auth.principal import Principal
 from server.catalog import Catalog
-from server.deps import CatalogDep, LangDep, Principal, PrincipalDep, SessionDep
+from server.deps import CatalogDep, LangDep, PrincipalDep, SessionDep
 from server.errors import ExerciseNotFound, FileNotAvailable, error_responses
 from server.models import EXERCISE_ID_PATTERN, ExercisePublic
 from server.policies.deadlines import extensions_of

@@ -1,4 +1,4 @@
-"""Per-student extensions (teacher only): set or replace one, remove it, list them, import a CSV."""
+"""Per-student extensions (staff: an instructor or a TA): set or replace one, remove it, list them, import a CSV."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Path, Query, Response, UploadFile
 
-from server.deps import CatalogDep, SessionDep, TeacherActor, TeacherAuth
+from server.deps import CatalogDep, SessionDep, StaffAuth
 from server.errors import (
     ExerciseNotFound,
     ExtensionNotFound,
@@ -16,6 +16,7 @@ from server.errors import (
     TeacherOnly,
     error_responses,
 )
+from server.ingress.budgets import EXTENSIONS_BYTES as MAX_IMPORT_BYTES
 from server.models import (
     EXERCISE_ID_PATTERN,
     STUDENT_ID_PATTERN,
@@ -27,7 +28,6 @@ from server.policies import extensions
 
 router = APIRouter(prefix="/extensions", tags=["extensions"])
 
-MAX_IMPORT_BYTES = 2 * 1024 * 1024
 StudentId = Annotated[str, Path(pattern=STUDENT_ID_PATTERN)]
 ExerciseId = Annotated[str, Path(pattern=EXERCISE_ID_PATTERN)]
 
@@ -39,10 +39,10 @@ ExerciseId = Annotated[str, Path(pattern=EXERCISE_ID_PATTERN)]
     responses=error_responses(TeacherOnly, StudentNotFound, ExerciseNotFound),
 )
 def put_extension(
-    actor: TeacherActor, session: SessionDep, catalog: CatalogDep, student_id: StudentId, exercise: ExerciseId,
+    staff: StaffAuth, session: SessionDep, catalog: CatalogDep, student_id: StudentId, exercise: ExerciseId,
     body: ExtensionSet,
 ) -> ExtensionPublic:
-    return extensions.set_extension(session, catalog, student_id, exercise, body.deadline, actor)
+    return extensions.set_extension(session, catalog, student_id, exercise, body.deadline, staff.actor)
 
 
 @router.delete(
@@ -53,9 +53,9 @@ def put_extension(
     responses=error_responses(TeacherOnly, ExtensionNotFound),
 )
 def delete_extension(
-    actor: TeacherActor, session: SessionDep, student_id: StudentId, exercise: ExerciseId
+    staff: StaffAuth, session: SessionDep, student_id: StudentId, exercise: ExerciseId
 ) -> Response:
-    extensions.remove_extension(session, student_id, exercise, actor)
+    extensions.remove_extension(session, student_id, exercise, staff.actor)
     return Response(status_code=204)
 
 
@@ -66,7 +66,7 @@ def delete_extension(
     responses=error_responses(TeacherOnly),
 )
 def get_extensions(
-    _teacher: TeacherAuth,
+    _staff: StaffAuth,
     session: SessionDep,
     catalog: CatalogDep,
     student_id: Annotated[str | None, Query(pattern=STUDENT_ID_PATTERN)] = None,
@@ -82,7 +82,7 @@ def get_extensions(
     responses=error_responses(TeacherOnly, PayloadTooLarge, InvalidInput),
 )
 def import_extensions(
-    actor: TeacherActor,
+    staff: StaffAuth,
     session: SessionDep,
     catalog: CatalogDep,
     file: Annotated[UploadFile, File(description="CSV, UTF-8, header student_id,exercise,deadline (ISO 8601 "
@@ -91,5 +91,5 @@ def import_extensions(
     data = file.file.read(MAX_IMPORT_BYTES + 1)
     if len(data) > MAX_IMPORT_BYTES:
         raise PayloadTooLarge(f"the file may be at most {MAX_IMPORT_BYTES // 1024} KiB")
-    stored = extensions.import_csv(session, catalog, data, actor)
+    stored = extensions.import_csv(session, catalog, data, staff.actor)
     return ExtensionImportResult(imported=len(stored), extensions=stored)

@@ -1,4 +1,4 @@
-"""A submission's grading history (owner and teacher) and the teacher's direct override."""
+"""A submission's grading history (owner and staff) and an instructor's direct override."""
 
 from __future__ import annotations
 
@@ -7,8 +7,15 @@ from typing import Any
 import sqlalchemy as sa
 from fastapi import APIRouter
 
-from server.deps import PrincipalDep, SessionDep, SubmissionOfCurrentUser, TeacherActor
-from server.errors import GradingInProgress, InvalidInput, SubmissionNotFound, TeacherOnly, error_responses
+from server.deps import InstructorAuth, PrincipalDep, SessionDep, SubmissionOfCurrentUser
+from server.errors import (
+    GradingInProgress,
+    InstructorOnly,
+    InvalidInput,
+    SubmissionNotFound,
+    TeacherOnly,
+    error_responses,
+)
 from server.regrades.models import GradingPublic, OverrideCreate, Why, gradings_t
 from server.regrades.overrides import apply_override
 
@@ -43,14 +50,14 @@ def list_gradings(submission: SubmissionOfCurrentUser, principal: PrincipalDep,
     "/{submission_id}/override",
     status_code=201,
     response_model=GradingPublic,
-    summary="Give a submission a score by hand (teacher): a grading with why=override and the reason",
-    responses=error_responses(TeacherOnly, SubmissionNotFound, InvalidInput, GradingInProgress),
+    summary="Give a submission a score by hand (instructor): a grading with why=override and the reason",
+    responses=error_responses(TeacherOnly, InstructorOnly, SubmissionNotFound, InvalidInput, GradingInProgress),
 )
-def override(actor: TeacherActor, submission: SubmissionOfCurrentUser, session: SessionDep,
+def override(instructor: InstructorAuth, submission: SubmissionOfCurrentUser, session: SessionDep,
              body: OverrideCreate) -> GradingPublic:
     assert submission.id is not None
     conn = session.connection()
-    grading_id = apply_override(conn, submission.id, body.score, body.reason, actor)
+    grading_id = apply_override(conn, submission.id, body.score, body.reason, instructor.actor)
     row = conn.execute(sa.select(gradings_t).where(gradings_t.c.id == grading_id)).one()
     session.commit()
     return _public(row, teacher=True)

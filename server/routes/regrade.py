@@ -1,5 +1,6 @@
-"""Regrade (teacher): put graded or failed submissions back in the queue, e.g. after a grader fix, as one
-batch with a report (GET /regrades/{id}: counted scores up, down or the same, per student before/after).
+"""Regrade (staff; a whole exercise or everything: an instructor): put graded or failed submissions back in
+the queue, e.g. after a grader fix, as one batch with a report (GET /regrades/{id}: counted scores up, down
+or the same, per student before/after).
 
 The same seed gives the same hidden cases. Regrades go behind new submissions (lower priority). Until the
 new result is written a regraded submission keeps its last result, which keeps counting on the scoreboard
@@ -12,8 +13,16 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Response
 
-from server.deps import MAX_ID, ContextDep, SessionDep, TeacherActor, TeacherAuth
-from server.errors import InvalidInput, RegradeBatchNotFound, SubmissionNotFound, TeacherOnly, error_responses
+from server.auth.permissions import Access, require
+from server.deps import MAX_ID, ContextDep, SessionDep, StaffAuth
+from server.errors import (
+    InstructorOnly,
+    InvalidInput,
+    RegradeBatchNotFound,
+    SubmissionNotFound,
+    TeacherOnly,
+    error_responses,
+)
 from server.models import RegradeRequest, RegradeResult, Submission
 from server.regrades.batches import REGRADE_PRIORITY, batch_report, list_batches, report_csv, start_batch
 from server.regrades.models import RegradeBatchSummary, RegradeReport
@@ -26,13 +35,16 @@ BatchId = Annotated[int, Path(ge=1, le=MAX_ID)]
 @router.post(
     "/regrade",
     response_model=RegradeResult,
-    summary="Queue graded/failed submissions again as one batch: one (submission_id), an exercise's, or all",
-    responses=error_responses(TeacherOnly, SubmissionNotFound, InvalidInput),
+    summary="Queue graded/failed submissions again as one batch: one (submission_id), an exercise's, or all "
+    "(those two: an instructor)",
+    responses=error_responses(TeacherOnly, InstructorOnly, SubmissionNotFound, InvalidInput),
 )
-def regrade(actor: TeacherActor, ctx: ContextDep, session: SessionDep, body: RegradeRequest) -> RegradeResult:
+def regrade(staff: StaffAuth, ctx: ContextDep, session: SessionDep, body: RegradeRequest) -> RegradeResult:
     selectors = sum((body.submission_id is not None, body.exercise is not None, body.all))
     if selectors != 1:
         raise InvalidInput("give exactly one of submission_id, exercise, all=true")
+    if body.submission_id is None:
+        require(Access.instructor, staff, "regrading a whole exercise or every submission")
     selector: dict[str, object]
     if body.submission_id is not None:
         if session.get(Submission, body.submission_id) is None:
@@ -49,7 +61,7 @@ def regrade(actor: TeacherActor, ctx: ContextDep, session: SessionDep, body: Reg
             ctx.queue.enqueue(submission_id, priority=REGRADE_PRIORITY)
 
     with ctx.engine.connect() as conn:
-        batch_id, queued = start_batch(conn, actor=actor, reason=body.reason, selector=selector, where=where,
+        batch_id, queued = start_batch(conn, actor=staff.actor, reason=body.reason, selector=selector, where=where,
                                        policy=ctx.settings.score_policy, commit=conn.commit, on_queued=enqueue)
     return RegradeResult(queued=len(queued), batch_id=batch_id)
 
@@ -61,7 +73,7 @@ def regrade(actor: TeacherActor, ctx: ContextDep, session: SessionDep, body: Reg
     responses=error_responses(TeacherOnly),
 )
 def regrade_batches(
-    _teacher: TeacherAuth, session: SessionDep,
+    _staff: StaffAuth, session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 50, offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
 ) -> list[RegradeBatchSummary]:
     return list_batches(session.connection(), limit, offset)
@@ -85,7 +97,7 @@ def _csv(report: RegradeReport) -> Response:
     response_class=Response,
     responses={200: {"content": {"text/csv": {}}}, **error_responses(TeacherOnly, RegradeBatchNotFound)},
 )
-def regrade_report_csv(_teacher: TeacherAuth, session: SessionDep, batch_id: BatchId) -> Response:
+def regrade_report_csv(_staff: StaffAuth, session: SessionDep, batch_id: BatchId) -> Response:
     return _csv(_report(session, batch_id))
 
 
@@ -96,7 +108,7 @@ def regrade_report_csv(_teacher: TeacherAuth, session: SessionDep, batch_id: Bat
     responses={200: {"content": {"text/csv": {}}}, **error_responses(TeacherOnly, RegradeBatchNotFound)},
 )
 def regrade_report(
-    _teacher: TeacherAuth, session: SessionDep, batch_id: BatchId,
+    _staff: StaffAuth, session: SessionDep, batch_id: BatchId,
     format: Annotated[Literal["json", "csv"], Query(description="csv: the same as /regrades/{id}.csv")] = "json",
 ) -> RegradeReport | Response:
     report = _report(session, batch_id)

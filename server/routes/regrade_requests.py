@@ -1,5 +1,5 @@
-"""Regrade requests: the owner of a submission asks (201), the teacher lists and resolves them
-(regrade / override / reject, with a comment the student sees); students list their own."""
+"""Regrade requests: the owner of a submission asks (201), staff list and resolve them (regrade / override /
+reject, with a comment the student sees; an override needs an instructor); students list their own."""
 
 from __future__ import annotations
 
@@ -13,12 +13,13 @@ from server.deps import (
     CurrentStudent,
     PrincipalDep,
     SessionDep,
+    StaffAuth,
     SubmissionOfCurrentUser,
-    TeacherActor,
 )
 from server.errors import (
     Forbidden,
     GradingInProgress,
+    InstructorOnly,
     InvalidInput,
     RegradeRequestNotFound,
     RequestAlreadyResolved,
@@ -92,13 +93,14 @@ def get_one(principal: PrincipalDep, session: SessionDep, request_id: RequestId)
 @router.post(
     "/regrade-requests/{request_id}/resolve",
     response_model=RegradeRequestPublic,
-    summary="Answer a regrade request (teacher): regrade, override (with score) or reject, with a comment",
-    responses=error_responses(TeacherOnly, RegradeRequestNotFound, RequestAlreadyResolved, InvalidInput,
+    summary="Answer a regrade request (staff): regrade, override (with score; an instructor) or reject, with a "
+    "comment",
+    responses=error_responses(TeacherOnly, InstructorOnly, RegradeRequestNotFound, RequestAlreadyResolved, InvalidInput,
                               GradingInProgress),
 )
-def resolve(actor: TeacherActor, ctx: ContextDep, session: SessionDep, request_id: RequestId,
+def resolve(staff: StaffAuth, ctx: ContextDep, session: SessionDep, request_id: RequestId,
             body: RegradeRequestResolve) -> RegradeRequestPublic:
-    resolved, queued = resolve_request(session.connection(), request_id, body, actor, ctx.settings.score_policy)
+    resolved, queued = resolve_request(session.connection(), request_id, body, staff, ctx.settings.score_policy)
     session.commit()
     for submission_id in queued:
         ctx.queue.enqueue(submission_id, priority=REGRADE_PRIORITY)

@@ -7,7 +7,7 @@ from enum import StrEnum
 from fastapi import APIRouter, Response
 from sqlmodel import select
 
-from server.deps import CatalogDep, SessionDep, SettingsDep, TeacherAuth
+from server.deps import CatalogDep, SessionDep, SettingsDep, StaffAuth
 from server.errors import TeacherOnly, error_responses
 from server.models import ScoreboardRow, Student
 from server.scoreboard.export import scoreboard_csv
@@ -30,7 +30,7 @@ class CsvFormat(StrEnum):
     responses=error_responses(TeacherOnly),
 )
 def get_scoreboard(
-    _teacher: TeacherAuth, session: SessionDep, catalog: CatalogDep, settings: SettingsDep
+    _staff: StaffAuth, session: SessionDep, catalog: CatalogDep, settings: SettingsDep
 ) -> list[ScoreboardRow]:
     return scoreboard_rows(session, sorted(catalog.exercises), settings.score_policy)
 
@@ -45,7 +45,7 @@ def get_scoreboard(
     },
 )
 def get_scoreboard_csv(
-    _teacher: TeacherAuth, session: SessionDep, catalog: CatalogDep, settings: SettingsDep,
+    _staff: StaffAuth, session: SessionDep, catalog: CatalogDep, settings: SettingsDep,
     format: CsvFormat = CsvFormat.default,  # noqa: A002 - the query parameter's public name
 ) -> Response:
     exercises = sorted(catalog.exercises)

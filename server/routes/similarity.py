@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import HTMLResponse
 
-from server.deps import TeacherAuth
+from server.deps import StaffAuth
 from server.errors import ExerciseNotFound, TeacherOnly, error_responses
 from server.similarity.report import DEFAULT_THRESHOLD, SimilarityPair
 from server.similarity.service import SimilarityComputing, SimilarityDep, SimilarityFailed, Status
@@ -44,7 +44,7 @@ def _describe(response: Response, status: Status) -> None:
 )
 def get_similarity(
     exercise: str,
-    _teacher: TeacherAuth,
+    _staff: StaffAuth,
     service: SimilarityDep,
     response: Response,
     min_similarity: MinSimilarity = DEFAULT_THRESHOLD,
@@ -66,7 +66,7 @@ def get_similarity(
 )
 def get_similarity_html(
     exercise: str,
-    _teacher: TeacherAuth,
+    _staff: StaffAuth,
     service: SimilarityDep,
     min_similarity: MinSimilarity = DEFAULT_THRESHOLD,
     lang: Annotated[str, Query(pattern="^(en|zh)$")] = "en",

@@ -1,4 +1,4 @@
-"""Students (teacher only): create one, import a roster, list, issue a new token."""
+"""Students (staff only): an instructor creates one, imports a roster or issues a new token; any staff lists."""
 
 from __future__ import annotations
 
@@ -11,8 +11,11 @@ from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from server.deps import SessionDep, TeacherAuth
+from server.auth.models import SessionKind
+from server.auth.sessions import end_sessions
+from server.deps import InstructorAuth, SessionDep, StaffAuth
 from server.errors import (
+    InstructorOnly,
     InvalidInput,
     PayloadTooLarge,
     StudentExists,
@@ -20,13 +23,13 @@ from server.errors import (
     TeacherOnly,
     error_responses,
 )
+from server.ingress.budgets import ROSTER_BYTES as MAX_ROSTER_BYTES
 from server.models import STUDENT_ID_PATTERN, Student, StudentCreate, StudentCreated, StudentPublic
 from server.security import hash_token, new_token
 from server.tables import students_t
 
 router = APIRouter(prefix="/students", tags=["students"])
 
-MAX_ROSTER_BYTES = 1024 * 1024
 MAX_ROSTER_ROWS = 5000
 
 
@@ -59,9 +62,9 @@ def _insert(session: Session, rows: list[StudentCreate]) -> list[StudentCreated]
     response_model=StudentCreated,
     response_model_exclude_none=True,
     summary="Create a student and issue their token (shown once)",
-    responses=error_responses(TeacherOnly, StudentExists),
+    responses=error_responses(TeacherOnly, InstructorOnly, StudentExists),
 )
-def create_student(_teacher: TeacherAuth, session: SessionDep, body: StudentCreate) -> StudentCreated:
+def create_student(_instructor: InstructorAuth, session: SessionDep, body: StudentCreate) -> StudentCreated:
     return _insert(session, [body])[0]
 
 
@@ -109,10 +112,10 @@ def _parse_roster(data: bytes) -> list[StudentCreate]:
     response_model_exclude_none=True,
     summary="Import a roster: a CSV file with the header student_id,name (optional columns email, sis_id); "
     "all or nothing",
-    responses=error_responses(TeacherOnly, StudentExists, PayloadTooLarge, InvalidInput),
+    responses=error_responses(TeacherOnly, InstructorOnly, StudentExists, PayloadTooLarge, InvalidInput),
 )
 def import_students(
-    _teacher: TeacherAuth,
+    _instructor: InstructorAuth,
     session: SessionDep,
     file: Annotated[UploadFile, File(description="CSV, UTF-8 (a BOM is fine), header student_id,name")],
 ) -> list[StudentCreated]:
@@ -125,7 +128,7 @@ def import_students(
 # email and sis_id are left out of a student's JSON when unset, so existing clients see the same keys.
 @router.get("", response_model=list[StudentPublic], response_model_exclude_none=True, summary="List students",
             responses=error_responses(TeacherOnly))
-def list_students(_teacher: TeacherAuth, session: SessionDep) -> list[StudentPublic]:
+def list_students(_staff: StaffAuth, session: SessionDep) -> list[StudentPublic]:
     students = session.exec(select(Student).order_by(Student.student_id)).all()
     return [StudentPublic(student_id=s.student_id, name=s.name, email=s.email, sis_id=s.sis_id) for s in students]
 
@@ -135,10 +138,10 @@ def list_students(_teacher: TeacherAuth, session: SessionDep) -> list[StudentPub
     response_model=StudentCreated,
     response_model_exclude_none=True,
     summary="Issue a new token for a student (the old one stops working)",
-    responses=error_responses(TeacherOnly, StudentNotFound),
+    responses=error_responses(TeacherOnly, InstructorOnly, StudentNotFound),
 )
 def rotate_token(
-    _teacher: TeacherAuth,
+    _instructor: InstructorAuth,
     session: SessionDep,
     student_id: Annotated[str, Path(pattern=STUDENT_ID_PATTERN)],
 ) -> StudentCreated:
@@ -148,6 +151,7 @@ def rotate_token(
     token = new_token()
     student.token_hash = hash_token(token)
     session.add(student)
+    end_sessions(session, SessionKind.student, student.student_id)  # signed out of the pages everywhere
     session.commit()
     return StudentCreated(student_id=student.student_id, name=student.name, email=student.email,
                           sis_id=student.sis_id, token=token)

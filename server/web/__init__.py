@@ -10,11 +10,12 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from server.web import gradescope, regrade_pages, routes, similarity, student_routes
+from server.web import gradescope, regrade_pages, routes, signin, similarity, student_routes
 
 
 def install(app: FastAPI, api_prefix: str) -> None:
     app.include_router(gradescope.router, prefix=api_prefix)
+    app.include_router(signin.router)
     app.include_router(routes.router)
     app.include_router(similarity.router)
     app.include_router(student_routes.router)

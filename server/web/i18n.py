@@ -28,9 +28,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "pseudonym": {"en": "Pseudonym", "zh": "化名"},
     "login_title": {"en": "Teacher sign-in", "zh": "教师登录"},
     "login_help": {
-        "en": "Paste the teacher token (RNN_GRADER_ADMIN_TOKEN, or the admin-token file in the server's data "
-        "directory).",
-        "zh": "请粘贴教师令牌（RNN_GRADER_ADMIN_TOKEN，或服务器数据目录中的 admin-token 文件）。",
+        "en": "Paste your staff token (instructor or TA; the first instructor's is RNN_GRADER_ADMIN_TOKEN, or the "
+        "admin-token file in the server's data directory).",
+        "zh": "请粘贴你的教师令牌（教师或助教；第一位教师的令牌为 RNN_GRADER_ADMIN_TOKEN，或服务器数据目录中的 "
+        "admin-token 文件）。",
     },
     "token": {"en": "Teacher token", "zh": "教师令牌"},
     "sign_in": {"en": "Sign in", "zh": "登录"},
@@ -41,6 +42,13 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "This is a student token. The scoreboard is for teachers only: sign in with the teacher token.",
         "zh": "这是学生令牌。成绩总览仅供教师使用：请使用教师令牌登录。",
     },
+    "login_form_expired": {
+        "en": "This sign-in form expired or was not sent from this site. Sign in again here.",
+        "zh": "此登录表单已过期，或并非从本站提交。请在此重新登录。",
+    },
+    "signed_in_staff": {"en": "{name} · {role}", "zh": "{name} · {role}"},
+    "role_instructor": {"en": "instructor", "zh": "教师"},
+    "role_ta": {"en": "TA", "zh": "助教"},
     "signed_out": {"en": "You are signed out.", "zh": "你已退出登录。"},
     "students": {"en": "Students", "zh": "学生"},
     "student": {"en": "Student", "zh": "学生"},

@@ -8,13 +8,13 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import RedirectResponse
 
+from server.auth.sessions import StaffData, StaffPage, form_is_genuine
 from server.deps import ContextDep, SessionDep
 from server.errors import AppError, InvalidInput
 from server.regrades.batches import REGRADE_PRIORITY, batch_report, report_csv
 from server.regrades.models import MAX_MESSAGE_CHARS, RegradeRequestResolve
 from server.regrades.requests import resolve_request
 from server.routes.audit import audit_entries
-from server.web.auth import TeacherData, TeacherPage, same_csrf
 from server.web.i18n import request_lang, t
 from server.web.routes import HOME, render_page
 
@@ -28,14 +28,14 @@ def resolve_from_page(
     request_id: int,
     ctx: ContextDep,
     db: SessionDep,
-    session: TeacherPage,
+    session: StaffPage,
     csrf: Annotated[str, Form(max_length=200)] = "",
     action: Annotated[str, Form(max_length=16)] = "",
     score: Annotated[str, Form(max_length=32)] = "",
     comment: Annotated[str, Form(max_length=MAX_MESSAGE_CHARS)] = "",
 ) -> Response:
     lang = request_lang(request)
-    if not same_csrf(session, csrf):
+    if not form_is_genuine(request, session, csrf):
         return RedirectResponse(HOME, status_code=303)  # a forged form: ignore it
     try:
         if action not in ("regrade", "override", "reject"):
@@ -46,14 +46,14 @@ def resolve_from_page(
             raise InvalidInput(f"the score must be a number, not {score!r}") from None
         body = RegradeRequestResolve(action=action, score=value, comment=comment.strip())  # type: ignore[arg-type]
         if 1 <= request_id < 2**63:
-            _resolved, queued = resolve_request(db.connection(), request_id, body, "teacher",
+            _resolved, queued = resolve_request(db.connection(), request_id, body, session.principal,
                                                 ctx.settings.score_policy)
         else:
             raise InvalidInput("no such request")
         db.commit()
     except AppError as exc:
         db.rollback()
-        return render_page(request, "message.html", lang, status=exc.status_code, csrf=session.csrf,
+        return render_page(request, "message.html", lang, status=exc.status_code, session=session,
                            heading=t("resolve_failed", lang), message=exc.detail)
     for submission_id in queued:
         ctx.queue.enqueue(submission_id, priority=REGRADE_PRIORITY)
@@ -61,7 +61,7 @@ def resolve_from_page(
 
 
 @router.get("/scoreboard/regrades/{batch_id}.csv")
-def report_csv_download(batch_id: int, db: SessionDep, _session: TeacherData) -> Response:
+def report_csv_download(batch_id: int, db: SessionDep, _session: StaffData) -> Response:
     report = batch_report(db.connection(), batch_id) if 1 <= batch_id < 2**63 else None
     if report is None:
         return Response("no such regrade batch\n", status_code=404, media_type="text/plain")
@@ -70,17 +70,17 @@ def report_csv_download(batch_id: int, db: SessionDep, _session: TeacherData) ->
 
 
 @router.get("/scoreboard/regrades/{batch_id}")
-def report_page(request: Request, batch_id: int, db: SessionDep, session: TeacherPage) -> Response:
+def report_page(request: Request, batch_id: int, db: SessionDep, session: StaffPage) -> Response:
     lang = request_lang(request)
     report = batch_report(db.connection(), batch_id) if 1 <= batch_id < 2**63 else None
     if report is None:
-        return render_page(request, "message.html", lang, status=404, csrf=session.csrf,
+        return render_page(request, "message.html", lang, status=404, session=session,
                            heading=t("batches_title", lang), message=t("no_batch", lang))
-    return render_page(request, "regrade_report.html", lang, csrf=session.csrf, report=report)
+    return render_page(request, "regrade_report.html", lang, session=session, report=report)
 
 
 @router.get("/scoreboard/audit")
-def audit_page(request: Request, db: SessionDep, session: TeacherPage) -> Response:
+def audit_page(request: Request, db: SessionDep, session: StaffPage) -> Response:
     lang = request_lang(request)
     total, entries = audit_entries(db.connection(), limit=AUDIT_PAGE_ROWS)
-    return render_page(request, "audit.html", lang, csrf=session.csrf, audit=entries, audit_total=total)
+    return render_page(request, "audit.html", lang, session=session, audit=entries, audit_total=total)

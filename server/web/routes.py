@@ -5,26 +5,23 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
-from sqlmodel import select
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from server.auth.sessions import BrowserSession, StaffData, StaffPage, form_is_genuine
 from server.deps import ContextDep, SessionDep
 from server.grading import diagnostics
-from server.models import DiagnosticsStatus, Student, Submission
+from server.models import DiagnosticsStatus, Submission
 from server.scoreboard.export import scoreboard_csv
 from server.scoreboard.query import scoreboard_rows
-from server.security import hash_token, same_token
 from server.web import svg
 from server.web.actions import teacher_actions
-from server.web.auth import OptionalSession, TeacherData, TeacherPage, clear_session, same_csrf, set_session
 from server.web.board import (
     Row,
     change_marker,
@@ -93,15 +90,17 @@ templates.globals.update(fmt=_fmt, score_class=_score_class, duration=_duration,
                     qs=urlencode, version=ASSET_VERSION, home=HOME, meter=svg.meter)
 
 
-def render_page(request: Request, template: str, lang: str, status: int = 200, csrf: str | None = None,
-          **context: Any) -> HTMLResponse:
+def render_page(request: Request, template: str, lang: str, status: int = 200,
+                session: BrowserSession | None = None, **context: Any) -> HTMLResponse:
+    """A page in `lang`. With a session: its sign-out form (CSRF value) and who is signed in."""
     def translate(key: str, **values: object) -> str:
         return t(key, lang, **values)
 
     other = "en" if lang == "zh" else "zh"
     params = {k: v for k, v in request.query_params.items() if k not in ("lang", "fragment")}
     html = templates.get_template(template).render(
-        _=translate, lang=lang, csrf=csrf, lang_url="?" + urlencode({**params, "lang": other}), **context
+        _=translate, lang=lang, csrf=session.csrf if session else None,
+        who=session.principal if session else None, lang_url="?" + urlencode({**params, "lang": other}), **context
     )
     response = HTMLResponse(html, status_code=status)
     _secure(response)
@@ -118,79 +117,9 @@ def _secure(response: Response) -> None:
     response.headers["Cache-Control"] = "no-store"
 
 
-def _safe_next(value: str | None) -> str:
-    """Only a path of this app's pages: never another site (//evil, https://...) or the sign-in pages."""
-    if not value:
-        return HOME
-    parts = urlsplit(value)
-    if parts.scheme or parts.netloc or not value.startswith(HOME) or value.startswith("//"):
-        return HOME
-    if parts.path.startswith(f"{HOME}/log"):
-        return HOME
-    return value
-
-
-# ---------------------------------------------------------------- sign in / out
-@dataclass(frozen=True)
-class LoginForm:
-    """What differs between the teacher's and the students' sign-in form (login.html): UI-text keys, target."""
-
-    action: str
-    title: str
-    help: str
-    token: str
-
-
-TEACHER_LOGIN = LoginForm(action="/scoreboard/login", title="login_title", help="login_help", token="token")
-
-
-@router.get("/scoreboard/login")
-def login_form(request: Request, ctx: ContextDep, session: OptionalSession, next: str = HOME) -> Response:
-    if session is not None:
-        return RedirectResponse(_safe_next(next), status_code=303)
-    lang = request_lang(request)
-    notice = t("signed_out", lang) if request.query_params.get("bye") else None
-    return render_page(request, "login.html", lang, form=TEACHER_LOGIN, error=None, notice=notice,
-                       next=_safe_next(next))
-
-
-@router.post("/scoreboard/login")
-def login(
-    request: Request,
-    ctx: ContextDep,
-    db: SessionDep,
-    token: Annotated[str, Form(max_length=1000)] = "",
-    next: Annotated[str, Form(max_length=2000)] = HOME,
-) -> Response:
-    lang = request_lang(request)
-    token = token.strip()
-    target = _safe_next(next)
-    if token and same_token(token, ctx.admin_token):
-        response = RedirectResponse(target, status_code=303)
-        set_session(ctx, request, response)
-        return response
-    if not token:
-        error, status = t("login_missing", lang), 400
-    elif db.exec(select(Student).where(Student.token_hash == hash_token(token))).first() is not None:
-        error, status = t("login_student", lang), 403
-    else:
-        error, status = t("login_unknown", lang), 401
-    return render_page(request, "login.html", lang, status=status, form=TEACHER_LOGIN, error=error, notice=None,
-                       next=target)
-
-
-@router.post("/scoreboard/logout")
-def logout(session: OptionalSession, csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
-    if session is not None and not same_csrf(session, csrf):
-        return RedirectResponse(HOME, status_code=303)  # a forged sign-out form: ignore it
-    response = RedirectResponse(f"{HOME}/login?bye=1", status_code=303)
-    clear_session(response)
-    return response
-
-
 # ---------------------------------------------------------------- the scoreboard
 @router.get("/scoreboard")
-def scoreboard_page(request: Request, ctx: ContextDep, db: SessionDep, session: TeacherPage) -> Response:
+def scoreboard_page(request: Request, ctx: ContextDep, db: SessionDep, session: StaffPage) -> Response:
     lang = request_lang(request)
     marker = change_marker(db)  # before the data: a change in between shows on the next poll
     policy = ctx.settings.score_policy
@@ -201,7 +130,7 @@ def scoreboard_page(request: Request, ctx: ContextDep, db: SessionDep, session: 
               for ex in board.exercises]
     template = "_board.html" if request.query_params.get("fragment") == "1" else "scoreboard.html"
     return render_page(
-        request, template, lang, csrf=session.csrf, board=board, query=query, page=select_rows(board.rows, query),
+        request, template, lang, session=session, board=board, query=query, page=select_rows(board.rows, query),
         stats={ex.id: exercise_stats(board, ex) for ex in board.exercises}, charts=charts, marker=marker,
         pending=pending_count(db), policy=policy, ncols=4 + sum(len(ex.parts) + 3 for ex in board.exercises),
         **teacher_actions(db),
@@ -209,7 +138,7 @@ def scoreboard_page(request: Request, ctx: ContextDep, db: SessionDep, session: 
 
 
 @router.get("/scoreboard/state")
-def scoreboard_state(ctx: ContextDep, db: SessionDep, _session: TeacherData) -> JSONResponse:
+def scoreboard_state(ctx: ContextDep, db: SessionDep, _session: StaffData) -> JSONResponse:
     """What the page polls (every ~2 s): a marker that changes whenever the page would."""
     response = JSONResponse({"marker": change_marker(db)})
     response.headers["Cache-Control"] = "no-store"
@@ -221,14 +150,14 @@ def _download(filename: str) -> dict[str, str]:
 
 
 @router.get("/scoreboard/export.csv")
-def export_csv(ctx: ContextDep, db: SessionDep, _session: TeacherData) -> Response:
+def export_csv(ctx: ContextDep, db: SessionDep, _session: StaffData) -> Response:
     exercises = sorted(ctx.catalog.exercises)
     data = scoreboard_csv(scoreboard_rows(db, exercises, ctx.settings.score_policy), exercises)
     return Response(data, media_type="text/csv; charset=utf-8", headers=_download("scoreboard.csv"))
 
 
 @router.get("/scoreboard/export.json")
-def export_json(ctx: ContextDep, db: SessionDep, _session: TeacherData) -> Response:
+def export_json(ctx: ContextDep, db: SessionDep, _session: StaffData) -> Response:
     rows = scoreboard_rows(db, sorted(ctx.catalog.exercises), ctx.settings.score_policy)
     body = json.dumps([r.model_dump(mode="json") for r in rows], ensure_ascii=False, indent=1)
     return Response(body.encode("utf-8"), media_type="application/json", headers=_download("scoreboard.json"))
@@ -240,14 +169,14 @@ def highlight_stylesheet() -> Response:
 
 
 @router.get("/scoreboard/students/{student_id}")
-def student_page(request: Request, student_id: str, ctx: ContextDep, db: SessionDep, session: TeacherPage,
+def student_page(request: Request, student_id: str, ctx: ContextDep, db: SessionDep, session: StaffPage,
                  submission: int | None = None) -> Response:
     lang = request_lang(request)
     marker = change_marker(db)
     chosen = submission if submission is not None and 1 <= submission < 2**63 else None
     page = load_student_page(db, ctx.catalog, student_id, chosen, lang, ctx.settings.score_policy)
     if page is None:
-        return render_page(request, "message.html", lang, status=404, csrf=session.csrf, heading=t("student", lang),
+        return render_page(request, "message.html", lang, status=404, session=session, heading=t("student", lang),
                      message=t("not_found", lang))
     if page.detail is not None and page.detail.view.diagnostics_status is DiagnosticsStatus.available:
         # Opening a submission draws its charts (not drawn with the result: every test passed).
@@ -259,18 +188,18 @@ def student_page(request: Request, student_id: str, ctx: ContextDep, db: Session
     if page.detail is not None:
         mis_titles = misconception_titles(ctx.catalog.exercises.get(page.detail.view.exercise), lang)
     template = "_student.html" if request.query_params.get("fragment") == "1" else "student.html"
-    return render_page(request, template, lang, csrf=session.csrf, student=page, detail=page.detail, marker=marker,
+    return render_page(request, template, lang, session=session, student=page, detail=page.detail, marker=marker,
                  mis_titles=mis_titles)
 
 
 @router.post("/scoreboard/submissions/{submission_id}/charts")
-def teacher_ask_charts(submission_id: int, ctx: ContextDep, db: SessionDep, session: TeacherPage,
+def teacher_ask_charts(request: Request, submission_id: int, ctx: ContextDep, db: SessionDep, session: StaffPage,
                        csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
     """The drill-down's button: draw the charts of a result that has none yet (server.grading.diagnostics)."""
     sub = db.get(Submission, submission_id) if 1 <= submission_id < 2**63 else None
     if sub is None:
         return RedirectResponse(HOME, status_code=303)
-    if same_csrf(session, csrf):
+    if form_is_genuine(request, session, csrf):
         diagnostics.request(ctx.engine, ctx.queue, submission_id)
     return RedirectResponse(f"{HOME}/students/{quote(sub.student_id)}?submission={submission_id}", status_code=303)
 

@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from markupsafe import Markup, escape
 from sqlmodel import Session, select
 
+from server.auth.sessions import BrowserSession, StaffPage
 from server.deps import ContextDep, SessionDep
 from server.errors import AppError
 from server.models import Student, Submission
@@ -22,7 +23,6 @@ from server.similarity.regions import Span, pair_regions
 from server.similarity.report import DEFAULT_THRESHOLD
 from server.similarity.service import SimilarityDep, SimilarityService, Status
 from server.similarity.winnow import template_hashes
-from server.web.auth import TeacherPage
 from server.web.board import ExerciseInfo, exercise_infos
 from server.web.i18n import request_lang, t
 from server.web.routes import HOME, STATIC_DIR, render_page, templates
@@ -126,29 +126,29 @@ templates.globals.update(share=_fmt_share, similarity_when=_when, similarity_bas
 
 
 # ---------------------------------------------------------------- pages
-def _missing(request: Request, lang: str, csrf: str, message: str) -> HTMLResponse:
-    return render_page(request, "message.html", lang, status=404, csrf=csrf, heading=t("similarity", lang),
+def _missing(request: Request, lang: str, session: BrowserSession, message: str) -> HTMLResponse:
+    return render_page(request, "message.html", lang, status=404, session=session, heading=t("similarity", lang),
                  message=t(message, lang))
 
 
 @router.get(BASE)
-def similarity_home(ctx: ContextDep, _session: TeacherPage) -> Response:
+def similarity_home(ctx: ContextDep, _session: StaffPage) -> Response:
     first = min(ctx.catalog.exercises, default=None)
     return RedirectResponse(f"{BASE}/{quote(first)}" if first else HOME, status_code=303)
 
 
 @router.get(BASE + "/{exercise}")
 def similarity_page(request: Request, exercise: str, ctx: ContextDep, db: SessionDep, service: SimilarityDep,
-                    session: TeacherPage) -> Response:
+                    session: StaffPage) -> Response:
     lang = request_lang(request)
     infos = exercise_infos(ctx.catalog, lang)
     info = _info(infos, exercise)
     if info is None:
-        return _missing(request, lang, session.csrf, "exercise_not_found")
+        return _missing(request, lang, session, "exercise_not_found")
     status = service.status(exercise, wait=False)
     threshold = _threshold(request)
     pairs = status.report.pairs(threshold) if status.report is not None else []
-    return render_page(request, "similarity.html", lang, csrf=session.csrf, exercises=infos, exercise=info,
+    return render_page(request, "similarity.html", lang, session=session, exercises=infos, exercise=info,
                  report_status=status, pairs=pairs[:PAGE_ROWS], total=len(pairs), threshold=threshold,
                  names=_names(db),
                  refresh=REFRESH_S if status.state != "ready" else None)
@@ -156,21 +156,21 @@ def similarity_page(request: Request, exercise: str, ctx: ContextDep, db: Sessio
 
 @router.get(BASE + "/{exercise}/compare")
 def similarity_pair_page(request: Request, exercise: str, ctx: ContextDep, db: SessionDep,
-                         service: SimilarityDep, session: TeacherPage, a: int = 0, b: int = 0) -> Response:
+                         service: SimilarityDep, session: StaffPage, a: int = 0, b: int = 0) -> Response:
     lang = request_lang(request)
     info = _info(exercise_infos(ctx.catalog, lang), exercise)
     if info is None:
-        return _missing(request, lang, session.csrf, "exercise_not_found")
+        return _missing(request, lang, session, "exercise_not_found")
     view = pair_view(service, db, exercise, a, b, _names(db))
     if view is None:
-        return _missing(request, lang, session.csrf, "similarity_not_found")
-    return render_page(request, "similarity_pair.html", lang, csrf=session.csrf, exercise=info, view=view,
+        return _missing(request, lang, session, "similarity_not_found")
+    return render_page(request, "similarity_pair.html", lang, session=session, exercise=info, view=view,
                  threshold=_threshold(request))
 
 
 @router.get(BASE + "/{exercise}/report.html")
 def similarity_download(request: Request, exercise: str, ctx: ContextDep, service: SimilarityDep,
-                        _session: TeacherPage) -> Response:
+                        _session: StaffPage) -> Response:
     lang = request_lang(request)
     ctx.catalog.get(exercise)
     status = service.status(exercise, wait=True)

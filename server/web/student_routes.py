@@ -6,115 +6,41 @@ Submissions go through server.submissions.service.submit(), so the API's policie
 from __future__ import annotations
 
 from typing import Annotated, Any
-from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from server.auth.sessions import BrowserSession, OptionalStudent, StudentData, StudentPage, form_is_genuine
 from server.config import Settings
 from server.deps import ContextDep, SessionDep
 from server.errors import AppError, ExerciseNotFound, InvalidInput, PayloadTooLarge, SubmissionNotFound
 from server.grading import diagnostics
+from server.ingress.budgets import student_page_upload_bytes
 from server.models import DiagnosticsStatus, Submission
 from server.policies.deadlines import OwnDeadline, student_deadline
 from server.routes.exercises import examples_file, template_file
-from server.security import same_token
-from server.submissions.body import ENVELOPE_BYTES
 from server.submissions.notebook import check_source_size
 from server.submissions.service import submit
-from server.web.auth import same_csrf
 from server.web.charts import misconception_titles
 from server.web.detail import student_history
 from server.web.i18n import request_lang, t
-from server.web.routes import LoginForm, render_page
-from server.web.student_auth import (
-    OptionalStudent,
-    StudentData,
-    StudentPage,
-    StudentSession,
-    clear_student_session,
-    set_student_session,
-    student_for_token,
-)
+from server.web.routes import render_page
+from server.web.signin import STUDENT_LOGIN, login_page
 from server.web.student_view import load_result, settled, state_marker, student_exercises, time_left
-from server.web.uploads import max_upload_bytes, read_upload, submission_body
+from server.web.uploads import read_upload, submission_body
 
 HOME = "/student"
-# Pasted code travels as a form field: room for the source plus its encoding.
-PASTE_FACTOR = 4
 
 router = APIRouter(include_in_schema=False)
-STUDENT_LOGIN = LoginForm(action=f"{HOME}/login", title="student_login_title", help="student_login_help",
-                          token="student_token")
 
 
-def _student_page(request: Request, template: str, lang: str, session: StudentSession | None, status: int = 200,
+def _student_page(request: Request, template: str, lang: str, session: BrowserSession | None, status: int = 200,
                   **context: Any) -> Response:
-    return render_page(request, template, lang, status=status, csrf=session.csrf if session else None, home=HOME,
+    return render_page(request, template, lang, status=status, session=session, home=HOME,
                 logout_url=f"{HOME}/logout", me=session.student if session else None, time_left=time_left,
                 **context)
-
-
-def _safe_next(value: str | None) -> str:
-    """Only a path of the student pages: never another site or the sign-in pages."""
-    if not value:
-        return HOME
-    parts = urlsplit(value)
-    if parts.scheme or parts.netloc or value.startswith("//") or not (value == HOME or value.startswith(HOME + "/")):
-        return HOME
-    return HOME if parts.path.startswith(f"{HOME}/log") else value
-
-
-# ---------------------------------------------------------------- sign in / out
-def _login_form(request: Request, lang: str, next_url: str, error: str | None = None, status: int = 200,
-                notice: str | None = None) -> Response:
-    return _student_page(request, "login.html", lang, None, status=status, form=STUDENT_LOGIN, error=error,
-                         notice=notice, next=next_url)
-
-
-@router.get("/student/login")
-def student_login_form(request: Request, session: OptionalStudent, next: str = HOME) -> Response:
-    if session is not None:
-        return RedirectResponse(_safe_next(next), status_code=303)
-    lang = request_lang(request)
-    notice = t("signed_out", lang) if request.query_params.get("bye") else None
-    return _login_form(request, lang, _safe_next(next), notice=notice)
-
-
-@router.post("/student/login")
-def student_login(
-    request: Request,
-    ctx: ContextDep,
-    db: SessionDep,
-    token: Annotated[str, Form(max_length=1000)] = "",
-    next: Annotated[str, Form(max_length=2000)] = HOME,
-) -> Response:
-    lang = request_lang(request)
-    token = token.strip()
-    target = _safe_next(next)
-    student = student_for_token(db, token) if token else None
-    if student is not None:
-        response = RedirectResponse(target, status_code=303)
-        set_student_session(ctx, request, response, student)
-        return response
-    if not token:
-        error, status = t("student_login_missing", lang), 400
-    elif same_token(token, ctx.admin_token):
-        error, status = t("student_login_teacher", lang), 403
-    else:
-        error, status = t("login_unknown", lang), 401
-    return _login_form(request, lang, target, error=error, status=status)
-
-
-@router.post("/student/logout")
-def student_logout(session: OptionalStudent, csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
-    if session is not None and not same_csrf(session, csrf):
-        return RedirectResponse(HOME, status_code=303)  # a forged sign-out form: ignore it
-    response = RedirectResponse(f"{HOME}/login?bye=1", status_code=303)
-    clear_student_session(response)
-    return response
 
 
 # ---------------------------------------------------------------- exercises
@@ -122,7 +48,7 @@ def student_logout(session: OptionalStudent, csrf: Annotated[str, Form(max_lengt
 def student_home(request: Request, ctx: ContextDep, db: SessionDep, session: OptionalStudent) -> Response:
     lang = request_lang(request)
     if session is None:  # /student is where a student starts: the sign-in form, right here
-        return _login_form(request, lang, HOME)
+        return login_page(ctx, request, STUDENT_LOGIN, HOME)
     me = session.student
     history, total = student_history(db, me.student_id, ctx.settings.score_policy)
     return _student_page(request, "student_home.html", lang, session,
@@ -130,7 +56,7 @@ def student_home(request: Request, ctx: ContextDep, db: SessionDep, session: Opt
                          history=history, total=total)
 
 
-def _exercise_page(request: Request, ctx: ContextDep, db: SessionDep, session: StudentSession, exercise_id: str,
+def _exercise_page(request: Request, ctx: ContextDep, db: SessionDep, session: BrowserSession, exercise_id: str,
                    lang: str, status: int = 200, error: str | None = None, source: str = "",
                    confirm_needed: bool = False) -> Response:
     rows = [r for r in student_exercises(db, ctx.catalog, session.student.student_id, lang) if r.id == exercise_id]
@@ -161,7 +87,7 @@ async def _read_form(request: Request, settings: Settings) -> tuple[dict[str, st
     """The submit form's text fields, and the uploaded file's name and bytes (None if no file was chosen).
     Sizes are capped while reading."""
     declared = request.headers.get("content-length")
-    cap = max(max_upload_bytes(settings), settings.max_source_bytes * PASTE_FACTOR) + ENVELOPE_BYTES
+    cap = student_page_upload_bytes(settings)
     if declared is not None and declared.isdigit() and int(declared) > cap:
         raise PayloadTooLarge(f"the upload may be at most {cap // 1024} KiB")
     try:
@@ -191,7 +117,7 @@ async def student_submit(request: Request, exercise_id: str, ctx: ContextDep, db
         ctx.catalog.get(exercise_id)
         fields, raw = await _read_form(request, ctx.settings)
         pasted = fields.get("source", "")
-        if not same_csrf(session, fields.get("csrf", "")):
+        if not form_is_genuine(request, session, fields.get("csrf", "")):
             raise InvalidInput("the form expired: reload the page and submit again")
         upload = read_upload(*raw, ctx.settings) if raw is not None else None  # .py, or a notebook's definitions
         source = upload.source if upload is not None else pasted
@@ -214,7 +140,7 @@ async def student_submit(request: Request, exercise_id: str, ctx: ContextDep, db
     return RedirectResponse(f"{HOME}/submissions/{sub.id}", status_code=303)
 
 
-def _due(ctx: ContextDep, db: SessionDep, session: StudentSession, exercise_id: str) -> OwnDeadline:
+def _due(ctx: ContextDep, db: SessionDep, session: BrowserSession, exercise_id: str) -> OwnDeadline:
     return student_deadline(db, ctx.catalog, session.student.student_id, exercise_id)
 
 
@@ -254,7 +180,7 @@ def student_ask_charts(request: Request, submission_id: int, ctx: ContextDep, db
     """The result page's button: draw the charts of a result whose tests all passed (or whose chart run
     failed). Only when the visibility policy shows the student the charts now; the page then waits for them."""
     page = f"{HOME}/submissions/{submission_id}"
-    if not same_csrf(session, csrf):
+    if not form_is_genuine(request, session, csrf):
         return RedirectResponse(page, status_code=303)  # a forged or expired form: show the page, ask nothing
     result = load_result(db, ctx.catalog, session.student.student_id, submission_id, request_lang(request),
                          ctx.clock())

@@ -1,5 +1,7 @@
-"""A 10 MB submission body against a real uvicorn server process: clients that write the whole body before
-reading (a raw socket, urllib) still get the JSON 413, for JSON and for multipart bodies."""
+"""A submission body about twice its budget against a real uvicorn server process: clients that write the
+whole body before reading (a raw socket, urllib) still get the JSON 413, for JSON and for multipart bodies.
+The ingress guard stops reading at the budget and discards at most as much again before it closes
+(server.ingress.guard); a far larger body gets its 413 and a closed connection (tests/api/test_ingress_live.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from collections.abc import Iterator
 import pytest
 from live_server import LiveServer, live_server
 
-BIG = 10 * 1024 * 1024
+BIG = 3_800_000  # the budget is ~2 MiB (a notebook plus the envelope)
 URL = "/api/v1/submissions"
 BOUNDARY = "----rnn-grader-test-boundary"
 

@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 import pytest
-from helpers import EXPERIMENT_IMPORTS, TRAINING_CELL, assert_error, notebook_bytes
+from helpers import EXPERIMENT_IMPORTS, TRAINING_CELL, assert_error, notebook_bytes, page_sign_in
 from sqlmodel import Session, create_engine
 from starlette.testclient import TestClient
 
@@ -57,8 +57,7 @@ def test_a_notebook_with_plots_and_training_below_correct_functions_gets_full_ma
     engine.dispose()
     teacher = grading_client.get(f"{URL}/{body['id']}", headers=teacher_headers).json()
     assert teacher["notebook"] == body["notebook"]
-    page = grading_client.post("/scoreboard/login", data={"token": teacher_headers["Authorization"][7:]},
-                               follow_redirects=True)
+    page = page_sign_in(grading_client, teacher_headers["Authorization"][7:], follow_redirects=True)
     assert page.status_code == 200
     detail = grading_client.get(f"/scoreboard/students/{body['student_id']}?submission={body['id']}")
     assert detail.status_code == 200, detail.text

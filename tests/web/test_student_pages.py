@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from feedback_samples import MISTAKE, experimenting_notebook, grade_dropped_dh_next
+from helpers import cookie_flags, page_sign_in, set_cookies
 from starlette.testclient import TestClient
 
 from grader.result import Result
@@ -44,7 +45,7 @@ def site(make_client: Callable[..., TestClient], create_student: Callable[..., d
 
 
 def sign_in(client: TestClient, token: str) -> Any:
-    return client.post("/student/login", data={"token": token}, follow_redirects=False)
+    return page_sign_in(client, token, "/student")
 
 
 def csrf_of(html: str) -> str:
@@ -75,9 +76,9 @@ def test_student_sign_in_sets_a_signed_httponly_cookie_under_student_and_sign_ou
 
     signed = sign_in(client, client.tokens["s1"])
     assert signed.status_code == 303 and signed.headers["location"] == "/student"
-    cookie = signed.headers["set-cookie"]
-    flags = {part.strip().split("=")[0].lower(): part.strip() for part in cookie.split(";")}
-    assert cookie.startswith("rnn_grader_student=") and "httponly" in flags
+    cookie = set_cookies(signed)["rnn_grader_student"]
+    flags = cookie_flags(cookie)
+    assert "httponly" in flags
     assert flags["path"] == "Path=/student" and flags["samesite"].lower() == "samesite=lax"
     assert client.tokens["s1"] not in cookie
 
@@ -93,18 +94,18 @@ def test_student_sign_in_sets_a_signed_httponly_cookie_under_student_and_sign_ou
     assert 'id="exercises"' in client.get("/student").text
     out = client.post("/student/logout", data={"csrf": csrf_of(home.text)}, follow_redirects=False)
     assert out.status_code == 303 and out.headers["location"] == "/student/login?bye=1"
-    assert "Max-Age=0" in out.headers["set-cookie"]
+    assert "Max-Age=0" in set_cookies(out)["rnn_grader_student"]
     assert 'name="token"' in client.get("/student").text
 
 
 def test_a_teacher_token_is_refused_with_a_clear_message_and_bad_tokens_too(site: Any) -> None:
     client = site()
     teacher = sign_in(client, TEACHER)
-    assert teacher.status_code == 403 and "set-cookie" not in teacher.headers
+    assert teacher.status_code == 403 and "rnn_grader_student" not in set_cookies(teacher)
     assert "This is the teacher token" in teacher.text and 'id="login-error"' in teacher.text
     assert sign_in(client, "not-a-token-0123456789").status_code == 401
     assert sign_in(client, "  ").status_code == 400
-    zh = client.post("/student/login?lang=zh", data={"token": TEACHER}, follow_redirects=False)
+    zh = page_sign_in(client, TEACHER, "/student", lang="zh")
     assert zh.status_code == 403 and "这是教师令牌" in zh.text
     # a tampered cookie is no session; an open redirect is refused
     assert sign_in(client, client.tokens["s1"]).status_code == 303
@@ -112,8 +113,7 @@ def test_a_teacher_token_is_refused_with_a_clear_message_and_bad_tokens_too(site
     assert value
     client.cookies.set("rnn_grader_student", value[:-3] + "AAA", path="/student")
     assert 'name="token"' in client.get("/student").text
-    away = client.post("/student/login", data={"token": client.tokens["s1"], "next": "//evil.example/x"},
-                       follow_redirects=False)
+    away = page_sign_in(client, client.tokens["s1"], "/student", next="//evil.example/x")
     assert away.headers["location"] == "/student"
 
 
@@ -287,7 +287,7 @@ def test_the_result_page_shows_parts_tests_grouped_mistakes_and_the_chart(site: 
     assert zh.text.count(m.hint.zh.split("。")[0]) == 1
 
     # the teacher's drill-down shows the same grouping once
-    client.post("/scoreboard/login", data={"token": TEACHER}, follow_redirects=False)
+    page_sign_in(client, TEACHER)
     teacher = client.get(f"/scoreboard/students/s1?submission={sid}&lang=en")
     assert teacher.status_code == 200 and teacher.text.count(f'data-mistake="{MISTAKE}"') == 1
     assert teacher.text.count(hint.split(".")[0]) == 1
@@ -334,7 +334,7 @@ def test_charts_not_drawn_with_the_result_are_drawn_when_the_student_or_the_teac
         assert _diagnostics_status(engine, sid) == "wanted"
         # The teacher's drill-down: opening it asks too; after a failed run, its button asks again.
         set_status("available")
-        client.post("/scoreboard/login", data={"token": TEACHER}, follow_redirects=False)
+        page_sign_in(client, TEACHER)
         marker = client.get("/scoreboard/state").json()["marker"]
         teacher = client.get(f"/scoreboard/students/s1?submission={sid}&lang=en")
         assert 'id="charts-pending"' in teacher.text and _diagnostics_status(engine, sid) == "wanted"

@@ -11,13 +11,14 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from helpers import cookie_flags, page_sign_in, set_cookies
 from starlette.testclient import TestClient
 
 from grader.result import Outcome, PartResult, Result, TestResult, Text
 from server.db import create_db_engine
 from server.grading.claims import write_result
 from server.web.leaderboard import pseudonym
-from server.web.routes import _safe_next
+from server.web.signin import safe_next
 
 TEACHER = "teacher-token-for-tests-0123456789"  # tests/conftest.py
 SECRET = "test-seed-secret-0123456789abcdef"
@@ -71,7 +72,7 @@ def board(make_client: Callable[..., TestClient], create_student: Callable[..., 
 
 
 def login(client: TestClient, token: str = TEACHER) -> Any:
-    return client.post("/scoreboard/login", data={"token": token}, follow_redirects=False)
+    return page_sign_in(client, token)
 
 
 def order(html: str) -> list[str]:
@@ -79,24 +80,26 @@ def order(html: str) -> list[str]:
 
 
 # ---------------------------------------------------------------- sign in / out
-def test_sign_in_sets_a_signed_httponly_samesite_cookie_and_sign_out_clears_it(board: Any) -> None:
+def test_sign_in_sets_an_httponly_samesite_session_cookie_and_sign_out_ends_it(board: Any) -> None:
     client = board([("s1", "Ada", [make_result(30)])])
     first = client.get("/scoreboard", follow_redirects=False)
     assert first.status_code == 303 and first.headers["location"] == "/scoreboard/login?next=/scoreboard"
     form = client.get("/scoreboard/login")
     assert form.status_code == 200 and 'name="token"' in form.text and 'type="password"' in form.text
+    assert 'name="csrf"' in form.text and "rnn_grader_session_login" in set_cookies(form)
 
     signed_in = login(client)
     assert signed_in.status_code == 303 and signed_in.headers["location"] == "/scoreboard"
-    cookie = signed_in.headers["set-cookie"]
-    assert cookie.startswith("rnn_grader_session=")
-    flags = {part.strip().split("=")[0].lower(): part for part in cookie.split(";")}
-    assert "httponly" in flags and flags["samesite"].strip().lower() == "samesite=lax"
-    assert flags["path"].strip() == "Path=/scoreboard" and "max-age" in flags
-    assert TEACHER not in cookie  # signed role + fingerprint, never the token
+    cookie = set_cookies(signed_in)["rnn_grader_session"]
+    flags = cookie_flags(cookie)
+    assert "httponly" in flags and flags["samesite"].lower() == "samesite=lax"
+    assert flags["path"] == "Path=/scoreboard" and "max-age" in flags
+    assert "secure" not in flags  # plain HTTP here (RNN_GRADER_COOKIE_SECURE=auto)
+    assert TEACHER not in cookie  # a random session id, never the token
 
     page = client.get("/scoreboard")
     assert page.status_code == 200 and order(page.text) == ["s1"]
+    assert 'id="signed-in"' in page.text and "admin" in page.text  # who is signed in: the bootstrap instructor
     assert "script-src 'self'" in page.headers["content-security-policy"]
     assert page.headers["cache-control"] == "no-store"
     csrf = re.search(r'name="csrf" value="([^"]+)"', page.text)
@@ -106,7 +109,7 @@ def test_sign_in_sets_a_signed_httponly_samesite_cookie_and_sign_out_clears_it(b
     assert forged.status_code == 303 and "set-cookie" not in forged.headers  # a cross-site form cannot sign out
     out = client.post("/scoreboard/logout", data={"csrf": csrf.group(1)}, follow_redirects=False)
     assert out.status_code == 303 and out.headers["location"] == "/scoreboard/login?bye=1"
-    assert "rnn_grader_session=" in out.headers["set-cookie"] and "Max-Age=0" in out.headers["set-cookie"]
+    assert "Max-Age=0" in set_cookies(out)["rnn_grader_session"]
     assert client.get("/scoreboard", follow_redirects=False).status_code == 303
     assert "signed out" in client.get("/scoreboard/login?bye=1").text
 
@@ -114,7 +117,7 @@ def test_sign_in_sets_a_signed_httponly_samesite_cookie_and_sign_out_clears_it(b
 def test_a_student_token_or_a_wrong_token_cannot_sign_in(board: Any) -> None:
     client = board([("s1", "Ada", [])])
     refused = login(client, client.tokens["s1"])
-    assert refused.status_code == 403 and "set-cookie" not in refused.headers
+    assert refused.status_code == 403 and "rnn_grader_session" not in set_cookies(refused)
     assert "This is a student token" in refused.text and 'id="login-error"' in refused.text
     unknown = login(client, "not-a-token-at-all-0123456789")
     assert unknown.status_code == 401 and "not valid" in unknown.text
@@ -132,7 +135,7 @@ def test_tampered_cookies_and_a_changed_teacher_token_sign_out(board: Any, make_
     assert login(client).status_code == 303
     cookie = client.cookies.get("rnn_grader_session", path="/scoreboard")
     assert cookie
-    other = make_client(admin_token="another-teacher-token-0123456789")  # same data dir: same session secret
+    other = make_client(admin_token="another-teacher-token-0123456789")  # same database, another admin token
     other.cookies.set("rnn_grader_session", cookie, path="/scoreboard")
     assert other.get("/scoreboard", follow_redirects=False).status_code == 303
     client.cookies.set("rnn_grader_session", cookie[:-3] + "AAA", path="/scoreboard")
@@ -146,9 +149,11 @@ def test_tampered_cookies_and_a_changed_teacher_token_sign_out(board: Any, make_
     ("/api/v1/scoreboard", "/scoreboard"),
     ("/scoreboard/logout", "/scoreboard"),
     ("", "/scoreboard"),
+    ("/scoreboardx", "/scoreboard"),
+    ("/student/submissions/3", "/scoreboard"),
 ])
 def test_sign_in_returns_only_to_this_sites_pages(given: str, expected: str) -> None:
-    assert _safe_next(given) == expected
+    assert safe_next("/scoreboard", given) == expected
 
 
 def test_sign_in_goes_back_to_the_page_asked_for(board: Any) -> None:
@@ -157,8 +162,7 @@ def test_sign_in_goes_back_to_the_page_asked_for(board: Any) -> None:
     assert asked == "/scoreboard/login?next=/scoreboard/students/s1%3Flang%3Den"
     form = client.get(asked).text
     assert 'name="next" value="/scoreboard/students/s1?lang=en"' in form
-    back = client.post("/scoreboard/login", data={"token": TEACHER, "next": "/scoreboard/students/s1?lang=en"},
-                       follow_redirects=False)
+    back = page_sign_in(client, TEACHER, next="/scoreboard/students/s1?lang=en")
     assert back.headers["location"] == "/scoreboard/students/s1?lang=en"
 
 

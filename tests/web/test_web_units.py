@@ -210,23 +210,16 @@ def test_the_real_exercise_catalogue_labels_its_misconceptions(real_exercises: d
     assert titles and all(name and title for name, title in titles.items())
 
 
-def test_the_session_secret_is_generated_0600_or_derived_on_postgres(tmp_path: object) -> None:
+def test_sessions_need_no_secret_and_an_old_session_secret_setting_is_ignored(
+        tmp_path: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Browser sessions are random ids kept server-side (server.auth.sessions): nothing signs them, so no host
+    (a grader running student code included) holds a secret that could mint one."""
     from pathlib import Path
 
     from server.config import Settings, with_generated_secrets
 
     data = Path(str(tmp_path)) / "d"
-    first = with_generated_secrets(Settings(data_dir=data))
-    assert first.session_secret is not None and (data / "session-secret").stat().st_mode & 0o777 == 0o600
-    assert with_generated_secrets(Settings(data_dir=data)).session_secret == first.session_secret  # kept
-    given = with_generated_secrets(Settings(data_dir=data, session_secret="a-real-session-secret-0123"))
-    assert given.session_secret is not None and given.session_secret.get_secret_value() == "a-real-session-secret-0123"
-    with pytest.raises(ValueError, match="SESSION_SECRET"):
-        Settings(session_secret="change-me")
-    pg = "postgresql+psycopg://u@h/db"
-    a = with_generated_secrets(Settings(data_dir=data, database_url=pg, secret="one-real-seed-secret-0123",
-                                        admin_token="a-real-teacher-token-0123"))
-    b = with_generated_secrets(Settings(data_dir=data, database_url=pg, secret="one-real-seed-secret-0123",
-                                        admin_token="a-real-teacher-token-0123"))
-    assert a.session_secret == b.session_secret != first.session_secret  # every replica agrees
-    assert a.session_secret is not None and "one-real-seed-secret" not in a.session_secret.get_secret_value()
+    with_generated_secrets(Settings(data_dir=data))
+    assert sorted(p.name for p in data.iterdir()) == ["admin-token", "secret"]
+    monkeypatch.setenv("RNN_GRADER_SESSION_SECRET", "an-old-deployments-session-secret")
+    assert not hasattr(Settings(data_dir=data), "session_secret")

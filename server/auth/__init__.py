@@ -1,0 +1,8 @@
+"""Who is calling and what they may do: staff accounts (instructor, TA) and students, their bearer tokens,
+the browser sessions of both (one module: server.auth.sessions) and the permission of every route.
+
+- `models`: the `staff` and `web_sessions` tables.
+- `principal`: a bearer token (or a session) -> a Principal (staff with a role, or a student).
+- `permissions`: what each role may do; the one place routes, pages and the ingress guard ask.
+- `sessions`: the teacher's and the students' browser sessions (cookie, CSRF, expiry, sign-out).
+"""
