@@ -377,6 +377,11 @@ if importlib.util.find_spec("server") is not None and importlib.util.find_spec("
     app.add_typer(regrades.regrades_app, name="regrades")
     regrade_requests.requests_app.command("resolve")(regrades.resolve)
     app.add_typer(policies.extensions_app, name="extensions")
+    # Versions, backups and restores (docs/operations.md).
+    from cli import operations
+
+    for _command in (operations.version, operations.backup, operations.restore):
+        app.command()(_command)
     app.info.help = f"{app.info.help} Teachers also run the server and read the scores."
 
 
