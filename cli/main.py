@@ -380,8 +380,9 @@ if importlib.util.find_spec("server") is not None and importlib.util.find_spec("
     # Versions, backups and restores (docs/operations.md).
     from cli import operations
 
-    for _command in (operations.version, operations.backup, operations.restore):
-        app.command()(_command)
+    app.command()(operations.version)
+    app.command()(operations.backup)
+    app.command()(operations.restore)
     app.info.help = f"{app.info.help} Teachers also run the server and read the scores."
 
 
