@@ -23,7 +23,7 @@ from server.config import Settings
 
 log = logging.getLogger("rnn_grader.backup")
 
-FIRST_DELAY_S = 60.0
+FIRST_DELAY_S = 5.0
 RETRY_S = 300.0
 AUTOMATIC = re.compile(r"^rnn-grader-\d{8}T\d{6}Z\.db$")
 
