@@ -211,15 +211,12 @@ class DatabaseUnavailable(AppError):
         super().__init__(None, {"Retry-After": str(self.retry_after_s)})
 
 
-class StorageFull(AppError):
+class StorageFull(DatabaseUnavailable):
     """The server's disk is full: nothing of the request was stored (its transaction rolled back)."""
 
     status_code = 507
     default_detail = "the server's storage is full, so nothing was stored; try again later (the teacher is told)"
-    retry_after_s: ClassVar[int] = 60
-
-    def __init__(self) -> None:
-        super().__init__(None, {"Retry-After": str(self.retry_after_s)})
+    retry_after_s = 60
 
 
 def is_storage_full(exc: BaseException) -> bool:
