@@ -56,6 +56,6 @@ def sqlite_version() -> str:
 
 
 def describe() -> str:
-    """e.g. "SQLite 3.53.4 (pysqlite3)", for the start-up banner and `rnn-grader version`."""
+    """e.g. "SQLite 3.53.4 via pysqlite3", for the start-up banner and `rnn-grader version`."""
     module = sqlite_module()
-    return f"SQLite {module.sqlite_version} ({module.__name__.split('.')[0]})"
+    return f"SQLite {module.sqlite_version} via {module.__name__.split('.')[0]}"

@@ -99,6 +99,13 @@ def clean_env(tmp_path: Path) -> dict[str, str]:
     return env
 
 
+def run_cli(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """`rnn-grader ARGS` of the full install in a fresh process, from the repository root."""
+    return subprocess.run([sys.executable, "-c", "from cli.main import app; app()", *args],
+                          cwd=Path(__file__).resolve().parents[1], env=env, capture_output=True, text=True,
+                          timeout=300, check=False)
+
+
 @contextlib.contextmanager
 def running_server(tmp_path: Path, teacher_token: str, **settings: str) -> Iterator[str]:
     """A real `rnn-grader serve` process on a free port with a data dir under tmp_path; yields its URL once

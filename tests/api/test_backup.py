@@ -5,8 +5,6 @@ what is not a backup, and the embedded default's automatic backups."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -15,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import SharedGrader, clean_env, wait_for
+from helpers import SharedGrader, clean_env, run_cli, wait_for
 from solutions.slow import slow_correct_source
 
 from server.backup import BackupError, backup, restore
@@ -25,7 +23,6 @@ from server.backup.sqlite_backup import MANIFEST_TABLE, backup_sqlite
 from server.config import Settings
 from server.sqlite_library import sqlite_module
 
-ROOT = Path(__file__).resolve().parents[2]
 Rows = dict[str, tuple[list[str], list[tuple[Any, ...]]]]  # table -> (columns, rows)
 
 
@@ -148,11 +145,6 @@ def test_backup_and_restore_through_the_cli(database_url: str, empty_database_ur
     again = run_cli(["restore", str(out), "--database-url", empty_database_url], env)
     assert again.returncode == 1 and again.stderr.startswith("error: ") and "fresh database" in again.stderr
     assert "Traceback" not in again.stderr
-
-
-def run_cli(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-c", "from cli.main import app; app()", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=300, check=False)
 
 
 def test_what_is_not_a_backup_is_refused(tmp_path: Path) -> None:
