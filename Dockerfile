@@ -11,9 +11,13 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
-# libseccomp2: the sandbox's seccomp filter (pyseccomp loads it). Nothing else from apt.
+# libseccomp2: the sandbox's seccomp filter (pyseccomp loads it). PG_CLIENT_PACKAGE: pg_dump and pg_restore for
+# `rnn-grader backup` / `restore` (docs/operations.md); pg_dump must be at least the server's major version, and
+# Debian bookworm's postgresql-client is 15: against postgres:16 pass a newer client (e.g. postgresql-client-16
+# from PostgreSQL's own apt repository) or run the database on 15. Nothing else from apt.
+ARG PG_CLIENT_PACKAGE=postgresql-client
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends libseccomp2 \
+    && apt-get install -y --no-install-recommends libseccomp2 ${PG_CLIENT_PACKAGE} \
     && rm -rf /var/lib/apt/lists/*
 
 # A fixed, unprivileged uid with no login shell; the code is root-owned and read-only to it.
@@ -44,7 +48,9 @@ COPY client ./client
 RUN --mount=type=secret,id=pip_ca \
     if [ -s /run/secrets/pip_ca ]; then export PIP_CERT=/run/secrets/pip_ca; fi; \
     pip install --no-cache-dir --no-deps . \
-    && python -c "import server.app, grader.sandbox.zygote, pyseccomp, procrastinate"
+    && python -c "import server.app, grader.sandbox.zygote, pyseccomp, procrastinate" \
+    && python -c "from server.sqlite_library import sqlite_version; print('SQLite', sqlite_version())" \
+    && pg_dump --version
 
 USER grader
 ENV RNN_GRADER_HOST=0.0.0.0 \
