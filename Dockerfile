@@ -11,13 +11,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
-# libseccomp2: the sandbox's seccomp filter (pyseccomp loads it). PG_CLIENT_PACKAGE: pg_dump and pg_restore for
-# `rnn-grader backup` / `restore` (docs/operations.md); pg_dump must be at least the server's major version, and
-# Debian bookworm's postgresql-client is 15: against postgres:16 pass a newer client (e.g. postgresql-client-16
-# from PostgreSQL's own apt repository) or run the database on 15. Nothing else from apt.
-ARG PG_CLIENT_PACKAGE=postgresql-client
+# libseccomp2: the sandbox's seccomp filter (pyseccomp loads it). postgresql-client: pg_dump and pg_restore for
+# `rnn-grader backup` / `restore` (docs/operations.md). pg_dump must be at least the server's major version and
+# Debian bookworm's is 15: against postgres:16, install postgresql-client-16 from PostgreSQL's own apt repository
+# here instead, or run the database on 15. Nothing else from apt.
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends libseccomp2 ${PG_CLIENT_PACKAGE} \
+    && apt-get install -y --no-install-recommends libseccomp2 postgresql-client \
     && rm -rf /var/lib/apt/lists/*
 
 # A fixed, unprivileged uid with no login shell; the code is root-owned and read-only to it.
