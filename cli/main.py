@@ -383,6 +383,7 @@ if importlib.util.find_spec("server") is not None and importlib.util.find_spec("
     app.command()(operations.version)
     app.command()(operations.backup)
     app.command()(operations.restore)
+    app.command("migrate-data")(operations.migrate_data)
     app.info.help = f"{app.info.help} Teachers also run the server and read the scores."
 
 

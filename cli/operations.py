@@ -112,3 +112,24 @@ def restore(
     except OSError as exc:
         fail(f"cannot restore {file}: {exc.strerror or exc}")
     note(f"restored {file} into {_shown(url)}: {what}")
+
+
+@handle_errors
+def migrate_data(
+    from_url: Annotated[str, typer.Option("--from", help="Where the course is, e.g. sqlite:///data/rnn-grader.db or "
+                                          "a file made by `rnn-grader backup`.")],
+    to_url: Annotated[str, typer.Option("--to", help="An empty database, e.g. postgresql+psycopg://...")],
+) -> None:
+    """Copy a course into an empty database (SQLite to PostgreSQL): every row, one transaction, then checked."""
+    import sqlalchemy as sa
+
+    from server.backup import BackupError
+    from server.backup.migrate_data import migrate_data as copy_course
+
+    try:
+        copied = copy_course(from_url, to_url)
+    except BackupError as exc:
+        fail(str(exc))
+    except sa.exc.SQLAlchemyError as exc:
+        fail(f"cannot copy: {str(exc).strip().splitlines()[0]}")
+    note(f"copied {sum(copied.values())} rows in {len(copied)} tables from {_shown(from_url)} to {_shown(to_url)}")
