@@ -9,9 +9,11 @@ A restore goes into a fresh database only: it never overwrites one.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +22,7 @@ from sqlalchemy.engine.url import make_url
 from server.backup.files import BackupError
 from server.backup.postgres_backup import backup_postgres, is_pg_dump_file, restore_postgres
 from server.backup.sqlite_backup import backup_sqlite, is_sqlite_file, restore_sqlite
+from server.sqlite_library import sqlite_module
 
 __all__ = ["BackupError", "BackupReport", "backup", "database_url_from_environment", "default_backup_name", "restore"]
 
@@ -57,6 +60,15 @@ def _sqlite_path(url: str) -> Path:
     return Path(database)
 
 
+@contextlib.contextmanager
+def _sqlite_errors(what: str) -> Iterator[None]:
+    """SQLite's own errors (a full disk, a locked or damaged file) as one line for the operator."""
+    try:
+        yield
+    except sqlite_module().Error as exc:
+        raise BackupError(f"{what}: SQLite says {exc}") from None
+
+
 def default_backup_name(url: str, now: dt.datetime | None = None) -> str:
     """rnn-grader-20261206T131751Z.db (SQLite) or .dump (pg_dump archive): sortable by time."""
     stamp = (now or dt.datetime.now(dt.UTC)).strftime("%Y%m%dT%H%M%SZ")
@@ -69,7 +81,8 @@ def backup(url: str, out: Path, *, snapshot: str | None = None) -> BackupReport:
     started = time.monotonic()
     rows = None
     if backend == "sqlite":
-        rows = backup_sqlite(_sqlite_path(url), out).rows
+        with _sqlite_errors(f"backing up {url}"):
+            rows = backup_sqlite(_sqlite_path(url), out).rows
     else:
         backup_postgres(url, out, snapshot=snapshot)
     return BackupReport(out, backend, out.stat().st_size, time.monotonic() - started, rows)
@@ -93,7 +106,8 @@ def restore(backup_file: Path, url: str) -> str:
         if backend != "sqlite":
             raise BackupError(f"{backup_file} is a SQLite backup: to move it to PostgreSQL, run "
                               f"`rnn-grader migrate-data --from sqlite:///{backup_file.resolve()} --to URL`")
-        manifest = restore_sqlite(backup_file, _sqlite_path(url), known_revisions())
+        with _sqlite_errors(f"restoring {backup_file}"):
+            manifest = restore_sqlite(backup_file, _sqlite_path(url), known_revisions())
         return (f"{sum(manifest.rows.values())} rows in {len(manifest.rows)} tables, backed up at "
                 f"{manifest.created_at} (schema {manifest.revision})")
     if is_pg_dump_file(backup_file):

@@ -240,3 +240,21 @@ def test_a_copy_of_the_live_database_is_never_a_backup(tmp_path: Path, correct_s
     restored = run_cli(["restore", str(tmp_path / "real.db"), "--database-url",
                         f"sqlite:///{tmp_path / 'from-backup.db'}"], env)
     assert restored.returncode == 0, restored.stderr
+
+
+def test_a_backup_onto_a_full_disk_fails_cleanly_and_keeps_the_last_one(tmp_path: Path, sqlite_template: Path) -> None:
+    source = tmp_path / "rnn-grader.db"
+    source.write_bytes(sqlite_template.read_bytes())
+    env = {**os.environ, "RNN_GRADER_DATABASE_URL": f"sqlite:///{source}"}
+    with small_filesystem(tmp_path / "backups", 2) as backups:
+        first = run_cli(["backup", "--out", str(backups / "first.db")], env)
+        assert first.returncode == 0, first.stderr
+        fill(backups)
+        second = run_cli(["backup", "--out", str(backups / "first.db")], env)  # would replace the first one
+        assert second.returncode == 1 and second.stderr.startswith("error: "), second.stderr
+        assert "Traceback" not in second.stderr
+        assert sorted(p.name for p in backups.iterdir()) == ["filler", "first.db"]  # no partial file left
+        (backups / "filler").unlink()
+        restored = run_cli(["restore", str(backups / "first.db"), "--database-url",
+                            f"sqlite:///{tmp_path / 'restored.db'}"], env)
+        assert restored.returncode == 0, restored.stderr
