@@ -15,7 +15,6 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.engine.url import make_url
-from sqlmodel import SQLModel
 
 from server.backup.files import BackupError
 from server.db import alembic_config, create_db_engine
@@ -29,11 +28,10 @@ NOT_COPIED = frozenset({"alembic_version", "rnn_grader_backup"})
 
 
 def course_tables() -> list[sa.Table]:
-    import server.audit  # noqa: F401  (registers every table model on SQLModel.metadata)
-    import server.models  # noqa: F401
-    import server.regrades.models  # noqa: F401
+    """Every table of rnn-grader, parents before children."""
+    from server.table_models import metadata
 
-    return list(SQLModel.metadata.sorted_tables)
+    return list(metadata.sorted_tables)
 
 
 def _source_engine(url: str) -> Engine:
