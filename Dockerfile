@@ -11,9 +11,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
-# libseccomp2: the sandbox's seccomp filter (pyseccomp loads it). Nothing else from apt.
+# libseccomp2: the sandbox's seccomp filter (pyseccomp loads it). postgresql-client: pg_dump and pg_restore for
+# `rnn-grader backup` / `restore` (docs/operations.md). pg_dump must be at least the server's major version and
+# Debian bookworm's is 15: against postgres:16, install postgresql-client-16 from PostgreSQL's own apt repository
+# here instead, or run the database on 15. Nothing else from apt.
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends libseccomp2 \
+    && apt-get install -y --no-install-recommends libseccomp2 postgresql-client \
     && rm -rf /var/lib/apt/lists/*
 
 # A fixed, unprivileged uid with no login shell; the code is root-owned and read-only to it.
@@ -44,7 +47,10 @@ COPY client ./client
 RUN --mount=type=secret,id=pip_ca \
     if [ -s /run/secrets/pip_ca ]; then export PIP_CERT=/run/secrets/pip_ca; fi; \
     pip install --no-cache-dir --no-deps . \
-    && python -c "import server.app, grader.sandbox.zygote, pyseccomp, procrastinate"
+    && python -c "import server.app, grader.sandbox.zygote, pyseccomp, procrastinate" \
+    && (python -c "from server.sqlite_library import describe; print(describe())" \
+        || echo "no SQLite with the WAL-reset fix (no pysqlite3 wheel here): this image serves PostgreSQL only") \
+    && pg_dump --version
 
 USER grader
 ENV RNN_GRADER_HOST=0.0.0.0 \

@@ -377,6 +377,13 @@ if importlib.util.find_spec("server") is not None and importlib.util.find_spec("
     app.add_typer(regrades.regrades_app, name="regrades")
     regrade_requests.requests_app.command("resolve")(regrades.resolve)
     app.add_typer(policies.extensions_app, name="extensions")
+    # Versions, backups and restores (docs/operations.md).
+    from cli import operations
+
+    app.command()(operations.version)
+    app.command()(operations.backup)
+    app.command()(operations.restore)
+    app.command("migrate-data")(operations.migrate_data)
     app.info.help = f"{app.info.help} Teachers also run the server and read the scores."
 
 

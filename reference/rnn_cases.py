@@ -7,12 +7,15 @@ non-square sizes (I, H, O all different, so a transposed weight cannot pass by a
 at its threshold. Descriptions and facts carry sizes and kinds only, never input values.
 
 All arrays are float64 and C-contiguous; the only randomness is `np.random.default_rng(seed)` (and, for the
-cases added later, `np.random.default_rng([seed, EXTRA_STREAM])`).
+cases added later, `np.random.default_rng([seed, EXTRA_STREAM])`). Every value is computed with
+`reference.portable` (never BLAS, LAPACK or NumPy's per-CPU tanh), so a seed gives the same bits on every
+machine: W_hh gets its spectral radius by construction, and the hidden states that backward cases receive come
+from `hidden_states`, this module's own forward in portable arithmetic.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,9 +24,9 @@ from numpy.typing import NDArray
 
 from grader.exercise import Case
 from grader.result import Text
+from reference import portable
 
 Array = NDArray[np.float64]
-Forward = Callable[..., tuple[Array, Array]]
 
 PUBLIC_SEED = 20_260_402
 # Each clip case gets a different one, so every seed has several thresholds besides the usual 5.0.
@@ -115,16 +118,29 @@ def _draw_rnn_inputs(rng: np.random.Generator, kind: RnnKind, s: Sizes) -> tuple
     x = rng.standard_normal((s.T, s.B, s.I))
     h0 = np.zeros((s.B, s.H)) if kind.zero_h0 else rng.uniform(-0.9, 0.9, (s.B, s.H))
     W_xh = rng.standard_normal((s.H, s.I)) * (kind.x_scale / np.sqrt(s.I))
-    W_hh = rng.standard_normal((s.H, s.H)) * (0.9 / np.sqrt(s.H))
     radius = 0.0
-    if kind.radius is not None:
+    if kind.radius is None:
+        W_hh = rng.standard_normal((s.H, s.H)) * (0.9 / np.sqrt(s.H))
+    else:
         radius = round(float(rng.uniform(*kind.radius)), 2)
-        W_hh *= radius / np.max(np.abs(np.linalg.eigvals(W_hh)))
+        W_hh = portable.with_spectral_radius(rng, s.H, radius)
         h0 *= 0.1
     b_h = rng.standard_normal(s.H) * (0.1 * kind.x_scale)
     W_hy = rng.standard_normal((s.O, s.H)) / np.sqrt(s.H)
     b_y = rng.standard_normal(s.O)
     return (x, h0, W_xh, W_hh, b_h, W_hy, b_y), radius
+
+
+def hidden_states(x: Array, h0: Array, W_xh: Array, W_hh: Array, b_h: Array) -> Array:
+    """The forward's h (T, B, H), h_t = tanh(W_xh x_t + W_hh h_{t-1} + b_h), in portable arithmetic: within a few
+    units in the last place of the reference's, and the same bits on every machine."""
+    a_in = portable.matmul(x, W_xh.T) + b_h
+    recurrent = portable.linear(W_hh)
+    h = np.empty(a_in.shape)
+    prev = h0
+    for t in range(x.shape[0]):
+        prev = h[t] = portable.tanh(a_in[t] + recurrent(prev))
+    return h
 
 
 def growth(W_hh: Array, h: Array) -> Array:
@@ -137,39 +153,62 @@ def growth(W_hh: Array, h: Array) -> Array:
     slope = 1.0 - h * h
     v = np.empty_like(h)
     prev = np.ones(h.shape[1:])
+    recurrent = portable.linear(W_hh)
     for t in range(h.shape[0]):
-        prev = v[t] = slope[t] * (prev @ W_hh.T)
+        prev = v[t] = slope[t] * recurrent(prev)
     out: Array = np.max(np.abs(v), axis=(1, 2))
     return out
 
 
-def _rnn_inputs(
-    rng: np.random.Generator, kind: RnnKind, s: Sizes, forward: Forward
-) -> tuple[tuple[Array, ...], float, Array | None]:
+def _rnn_inputs(rng: np.random.Generator, kind: RnnKind, s: Sizes) -> tuple[tuple[Array, ...], float, Array | None]:
     """A draw of `kind`, its radius, and its forward h if computing it was needed to accept the draw.
 
-    A radius above 1 can land near the edge of chaos: measured over 2000 draws of `long_exploding`, the median
-    growth is 8, 6% exceed 100 and the worst reach 3e3, where two correct float64 implementations start to
-    differ by ~1e-12, too close to the tolerances. It can also land where tanh saturates enough that nothing
-    reaches back (growth at the end ~1e-6 in 1% of draws), which would not test long-range BPTT. About 2 in 3
-    draws fall within [MIN_END_GROWTH, MAX_GROWTH]; redrawing keeps the case a function of the seed.
+    A radius above 1 can land near the edge of chaos: measured over 2000 draws of `long_exploding` (W_hh from
+    portable.with_spectral_radius), the median growth is 10, 11% exceed 100 and the worst reach 7e3, where two
+    correct float64 implementations start to differ by ~1e-12, too close to the tolerances. It can also land
+    where tanh saturates enough that little reaches back (16% of draws end below MIN_END_GROWTH, the worst at
+    ~1e-6), which would not test long-range BPTT. About 3 in 4 draws fall within [MIN_END_GROWTH, MAX_GROWTH]
+    (every `long_vanishing` draw does: median 1.3, worst 3.3); redrawing keeps the case a function of the seed.
     """
     for _ in range(MAX_DRAWS):
         args, radius = _draw_rnn_inputs(rng, kind, s)
         if kind.radius is None:
             return args, radius, None
-        h = forward(*args)[1]
+        h = hidden_states(*args[:5])
         g = growth(args[3], h)
         if g.max() <= MAX_GROWTH and g[-1] >= kind.min_end_growth:
             return args, radius, h
     raise RuntimeError(f"no well-conditioned {kind.name} case in {MAX_DRAWS} draws")
 
 
-def _rnn_case(
-    rng: np.random.Generator, part: str, kind: RnnKind, forward: Forward, *, label: str, public: bool
-) -> Case:
+@dataclass(frozen=True)
+class _Sequence:
+    """One draw of an RNN case's sizes and inputs (and its forward h, when accepting it needed one)."""
+
+    sizes: Sizes
+    args: tuple[Array, ...]
+    radius: float
+    h: Array | None
+
+
+def _sequence(rng: np.random.Generator, kind: RnnKind, public: bool) -> _Sequence:
     s = _sizes(rng, kind, public)
-    (x, h0, W_xh, W_hh, b_h, W_hy, b_y), radius, h = _rnn_inputs(rng, kind, s, forward)
+    args, radius, h = _rnn_inputs(rng, kind, s)
+    return _Sequence(s, args, radius, h)
+
+
+def _rnn_case(rng: np.random.Generator, part: str, kind: RnnKind, *, label: str, public: bool,
+              long_sequences: dict[str, _Sequence]) -> Case:
+    """A case of `kind` for `part`. A long sequence is drawn once and serves both parts (its forward pass,
+    which decides whether the draw is accepted, is the costly step of making cases)."""
+    if kind.radius is None:
+        seq = _sequence(rng, kind, public)
+    else:
+        if label not in long_sequences:
+            long_sequences[label] = _sequence(rng, kind, public)
+        seq = long_sequences[label]
+    s, radius, h = seq.sizes, seq.radius, seq.h
+    x, h0, W_xh, W_hh, b_h, W_hy, b_y = seq.args
     facts: dict[str, Any] = {"kind": kind.name, **s.facts()}
     r = ""
     if kind.radius is not None:
@@ -180,9 +219,9 @@ def _rnn_case(
     if part == "forward":
         args = (x, h0, W_xh, W_hh, b_h, W_hy, b_y)
     else:
-        # Backward gets the reference forward's h, so a wrong forward costs no backward points.
+        # Backward gets the forward's h, so a wrong forward costs no backward points.
         if h is None:
-            h = forward(x, h0, W_xh, W_hh, b_h, W_hy, b_y)[1]
+            h = hidden_states(x, h0, W_xh, W_hh, b_h)
         dy = rng.standard_normal((s.T, s.B, s.O))
         args = (dy, x, h0, h, W_xh, W_hh, W_hy)
     return Case(part=part, name=f"{part}/{label}", description=description, args=_contiguous(args), facts=facts)
@@ -239,7 +278,7 @@ def _clip_case(rng: np.random.Generator, kind: ClipKind, max_norm: float, *, lab
     grads = _clip_arrays(rng, kind.layout, public)
     lo, hi = kind.ratio
     ratio = lo if lo == hi else round(float(rng.uniform(lo, hi)), 3)
-    total = np.sqrt(sum(float(np.vdot(g, g)) for g in grads.values()))
+    total = math.sqrt(portable.sum_of_squares(list(grads.values())))
     grads = {k: g * (ratio * max_norm / total) for k, g in grads.items()}
     return Case(
         part="clip",
@@ -278,11 +317,12 @@ PUBLIC_RNN_KINDS = ((SINGLE, "example_single_step"), (RANDOM, "example_small"), 
 PUBLIC_CLIP_KINDS = ("far_below", "just_above", "mixed_shapes")
 
 
-def build_hidden_cases(seed: int, forward: Forward) -> list[Case]:
-    """23 cases: 9 forward, 8 backward (the same kinds but `extreme`), 6 clip. `forward` supplies backward's h."""
+def build_hidden_cases(seed: int) -> list[Case]:
+    """23 cases: 9 forward, 8 backward (the same kinds but `extreme`), 6 clip."""
     rng = np.random.default_rng(seed)
+    long_sequences: dict[str, _Sequence] = {}
     cases = [
-        _rnn_case(rng, part, kind, forward, label=label, public=False)
+        _rnn_case(rng, part, kind, label=label, public=False, long_sequences=long_sequences)
         for part in ("forward", "backward")
         for kind, label in HIDDEN_RNN_KINDS
     ]
@@ -293,16 +333,17 @@ def build_hidden_cases(seed: int, forward: Forward) -> list[Case]:
     ]
     extra = np.random.default_rng([seed, EXTRA_STREAM])
     cases[len(HIDDEN_RNN_KINDS):len(HIDDEN_RNN_KINDS)] = [
-        _rnn_case(extra, "forward", kind, forward, label=label, public=False) for kind, label in EXTRA_FORWARD_KINDS
+        _rnn_case(extra, "forward", kind, label=label, public=False, long_sequences={})
+        for kind, label in EXTRA_FORWARD_KINDS
     ]
     return cases
 
 
-def build_public_cases(forward: Forward) -> list[Case]:
+def build_public_cases() -> list[Case]:
     """A small fixed set, 3 per part, for public_examples.npz and students' own checks."""
     rng = np.random.default_rng(PUBLIC_SEED)
     cases = [
-        _rnn_case(rng, part, kind, forward, label=label, public=True)
+        _rnn_case(rng, part, kind, label=label, public=True, long_sequences={})
         for part in ("forward", "backward")
         for kind, label in PUBLIC_RNN_KINDS
     ]

@@ -21,7 +21,8 @@ from grader.diagnostics import Chart, Diagnostics, Panel
 from grader.diagnostics import Series as ChartSeries
 from grader.exercise import Case
 from grader.result import Text
-from reference.rnn import rnn_forward
+from reference import portable
+from reference.rnn_cases import hidden_states
 
 Array = NDArray[np.float64]
 
@@ -57,12 +58,12 @@ def public_sequence(k: int) -> dict[str, Array]:
     x = rng.standard_normal((T, B, I))
     h0 = rng.uniform(-0.9, 0.9, (B, H)) * s.h0_scale
     W_xh = rng.standard_normal((H, I)) * (s.x_scale / np.sqrt(I))
-    q, _ = np.linalg.qr(rng.standard_normal((H, H)))
-    W_hh = q * s.radius
+    # Portable arithmetic (no LAPACK QR, no BLAS forward), like the hidden cases: the same chart on every machine.
+    W_hh = portable.orthogonal(rng, H) * s.radius
     b_h = rng.standard_normal(H) * (0.1 * s.x_scale)
     W_hy = rng.standard_normal((O, H)) / np.sqrt(H)
     b_y = rng.standard_normal(O)
-    _, h = rnn_forward(x, h0, W_xh, W_hh, b_h, W_hy, b_y)
+    h = hidden_states(x, h0, W_xh, W_hh, b_h)
     dy = np.zeros((T, B, O))
     dy[-1] = rng.standard_normal((B, O))
     return {"x": x, "h0": h0, "W_xh": W_xh, "W_hh": W_hh, "b_h": b_h, "W_hy": W_hy, "b_y": b_y, "h": h, "dy": dy}

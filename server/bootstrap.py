@@ -9,10 +9,12 @@ from pydantic import ValidationError
 from sqlalchemy.engine import Engine
 from sqlalchemy.engine.url import make_url
 
+from server import sqlite_library
 from server.config import ConfigError, Settings, get_settings, with_generated_secrets
 from server.db import create_db_engine, run_migrations
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+log = logging.getLogger("rnn_grader.bootstrap")
 
 
 def configure_logging(level: str) -> None:
@@ -32,8 +34,9 @@ def load_settings() -> tuple[Settings, Settings]:
 def describe(configured: Settings, settings: Settings) -> list[str]:
     """Where things are, for the start-up banner. Never prints a token or a secret."""
     url = make_url(settings.database_url)
+    library = f" ({sqlite_library.describe()})" if url.get_backend_name() == "sqlite" else ""
     lines = [
-        f"database: {url.render_as_string(hide_password=True)}",
+        f"database: {url.render_as_string(hide_password=True)}{library}",
         f"data directory: {settings.data_dir.resolve()}",
         "teacher token: "
         + ("from RNN_GRADER_ADMIN_TOKEN" if configured.admin_token is not None
@@ -46,12 +49,21 @@ def describe(configured: Settings, settings: Settings) -> list[str]:
          else f"grading threads in this process: {settings.workers}") + f" (queue: {settings.queue})",
         f"API: http://{settings.host}:{settings.port}/api/v1  docs: http://{settings.host}:{settings.port}/docs",
     ]
+    if url.get_backend_name() == "sqlite":
+        every = settings.backup_interval
+        lines.insert(2, f"automatic backups: every {every} into {settings.backups_path.resolve()} (keeping "
+                        f"{settings.backup_keep})" if every.total_seconds() > 0
+                     else "automatic backups: off (RNN_GRADER_BACKUP_INTERVAL=0); see docs/operations.md")
     return lines
 
 
 def migrated_engine(settings: Settings) -> Engine:
     """The settings' database, migrated to the latest revision (migrations serialise on a lock)."""
     engine = create_db_engine(settings.database_url)
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as connection:
+            version = connection.exec_driver_sql("SELECT sqlite_version()").scalar()
+        log.info("SQLite library: %s (the engine's: %s)", sqlite_library.describe(), version)
     try:
         run_migrations(engine)
     except BaseException:

@@ -123,11 +123,42 @@ class Settings(BaseSettings):
     metrics_port: int | None = Field(
         default=None, ge=1, le=65535, description="`rnn-grader worker`: serve Prometheus /metrics on this port."
     )
+    # Automatic backups of the embedded default (server/backup/, docs/operations.md).
+    backup_interval: dt.timedelta = Field(
+        default=dt.timedelta(days=1),
+        description="SQLite: the server backs the database up this often (1d, 6h, 30m, seconds, or ISO 8601); "
+        "0 or off = never.",
+    )
+    backup_keep: int = Field(default=14, ge=1, description="Automatic backups kept; the oldest go first.")
+    backup_dir: Path | None = Field(
+        default=None, description="Where automatic backups go (default <data_dir>/backups); best on another disk."
+    )
     sandbox_required: str | None = Field(
         default=None,
         description="Comma-separated sandbox layers without which grading refuses to run; default: the "
         "sandbox's own list (rlimits, no_new_privs, seccomp, landlock).",
     )
+
+    @field_validator("backup_interval", mode="before")
+    @classmethod
+    def _interval(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            text = value.strip().lower()
+            if text in ("off", "never"):
+                return dt.timedelta(0)
+            if text.replace(".", "", 1).isdigit():
+                return dt.timedelta(seconds=float(text))
+            unit = {"s": 1, "m": 60, "h": 3600, "d": 86400}.get(text[-1:])
+            if unit is not None and text[:-1].replace(".", "", 1).isdigit():
+                return dt.timedelta(seconds=float(text[:-1]) * unit)
+        return value
+
+    @field_validator("backup_interval")
+    @classmethod
+    def _no_negative_interval(cls, value: dt.timedelta) -> dt.timedelta:
+        if value < dt.timedelta(0):
+            raise ValueError("RNN_GRADER_BACKUP_INTERVAL cannot be negative")
+        return value
 
     @field_validator("deadlines")
     @classmethod
@@ -173,6 +204,10 @@ class Settings(BaseSettings):
     def secret_path(self) -> Path:
         return self.data_dir / SECRET_FILE
 
+
+    @property
+    def backups_path(self) -> Path:
+        return self.backup_dir if self.backup_dir is not None else self.data_dir / "backups"
 
 
 def _read_or_create(path: Path) -> str:

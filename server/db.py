@@ -1,4 +1,5 @@
-"""Engine, column types and migrations. SQLite by default (WAL, busy timeout), PostgreSQL via psycopg."""
+"""Engine, column types and migrations. SQLite by default (WAL, busy timeout, a library with the WAL-reset fix:
+server/sqlite_library.py), PostgreSQL via psycopg."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.engine.url import make_url
+
+from server.sqlite_library import sqlite_module
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -61,6 +64,7 @@ def create_db_engine(url: str) -> Engine:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = sa.create_engine(
             parsed,
+            module=sqlite_module(),  # a SQLite with the WAL-reset fix (server/sqlite_library.py)
             connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
             pool_size=20,
             max_overflow=30,

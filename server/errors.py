@@ -8,6 +8,7 @@ logged and becomes a 500 with no internals in the body.
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import logging
 from collections.abc import Mapping
 from typing import Any, ClassVar
@@ -210,6 +211,24 @@ class DatabaseUnavailable(AppError):
         super().__init__(None, {"Retry-After": str(self.retry_after_s)})
 
 
+class StorageFull(DatabaseUnavailable):
+    """The server's disk is full: nothing of the request was stored (its transaction rolled back)."""
+
+    status_code = 507
+    default_detail = "the server's storage is full, so nothing was stored; try again later (the teacher is told)"
+    retry_after_s = 60
+
+
+def is_storage_full(exc: BaseException) -> bool:
+    """SQLite's SQLITE_FULL, PostgreSQL's disk_full (53100), or ENOSPC from the operating system."""
+    original = getattr(exc, "orig", exc)
+    if isinstance(original, OSError) and original.errno == errno.ENOSPC:
+        return True
+    if getattr(original, "sqlstate", None) == "53100":
+        return True
+    return "database or disk is full" in str(original) or "No space left on device" in str(original)
+
+
 # Connection-level failures. A request that hits one while PostgreSQL restarts gets a 503 with
 # Retry-After; the next request gets a fresh connection (pool_pre_ping).
 DATABASE_DOWN_ERRORS: tuple[type[Exception], ...] = (
@@ -287,9 +306,14 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(_body(name, str(exc.detail)), exc.status_code, headers=exc.headers)
 
     async def _database_down(request: Request, exc: Exception) -> JSONResponse:
-        log.warning("database unavailable on %s %s: %s", request.method, request.url.path,
-                    str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
-        err = DatabaseUnavailable()
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        err: AppError
+        if is_storage_full(exc):
+            log.error("storage full on %s %s (nothing stored): %s", request.method, request.url.path, reason)
+            err = StorageFull()
+        else:
+            log.warning("database unavailable on %s %s: %s", request.method, request.url.path, reason)
+            err = DatabaseUnavailable()
         return JSONResponse(_body(err.error, err.detail), err.status_code, headers=err.headers)
 
     for error_class in DATABASE_DOWN_ERRORS:

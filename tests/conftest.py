@@ -114,6 +114,21 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         _pg_execute(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+@pytest.fixture
+def empty_database_url(database_url: str, tmp_path: Path) -> Iterator[str]:
+    """A second database on the same backend as `database_url`, empty (not migrated): where restores go."""
+    if database_url.startswith("sqlite"):
+        yield f"sqlite:///{tmp_path / 'restored' / 'rnn-grader.db'}"
+        return
+    admin_url = _pg_admin_url()
+    name = f"rnn_grader_empty_{uuid.uuid4().hex[:12]}"
+    _pg_execute(admin_url, f'CREATE DATABASE "{name}"')
+    try:
+        yield _pg_url_for(admin_url, name)
+    finally:
+        _pg_execute(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 # ---------------------------------------------------------------- exercises and the app
 @pytest.fixture(scope="session")
 def real_exercises() -> dict[str, Any]:

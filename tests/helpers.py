@@ -99,10 +99,26 @@ def clean_env(tmp_path: Path) -> dict[str, str]:
     return env
 
 
+def run_cli(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """`rnn-grader ARGS` of the full install in a fresh process, from the repository root."""
+    return subprocess.run([sys.executable, "-c", "from cli.main import app; app()", *args],
+                          cwd=Path(__file__).resolve().parents[1], env=env, capture_output=True, text=True,
+                          timeout=300, check=False)
+
+
 @contextlib.contextmanager
 def running_server(tmp_path: Path, teacher_token: str, **settings: str) -> Iterator[str]:
     """A real `rnn-grader serve` process on a free port with a data dir under tmp_path; yields its URL once
     /readyz answers, and stops it (SIGINT, then SIGKILL) afterwards."""
+    with server_process(tmp_path, teacher_token, **settings) as (url, _process):
+        yield url
+
+
+@contextlib.contextmanager
+def server_process(tmp_path: Path, teacher_token: str, log_name: str = "server.log",
+                   **settings: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """running_server, also yielding the process (the API process: its grading processes are its children),
+    logging to tmp_path / log_name."""
     script = Path(sys.executable).with_name("rnn-grader")
     assert script.exists(), f"{script} is missing: install the project (pip install -e .)"
     port = free_port()
@@ -110,7 +126,7 @@ def running_server(tmp_path: Path, teacher_token: str, **settings: str) -> Itera
     env.update(RNN_GRADER_DATA_DIR=str(tmp_path / "data"), RNN_GRADER_ADMIN_TOKEN=teacher_token,
                RNN_GRADER_WORKERS="1", RNN_GRADER_RATE_LIMIT_PER_MINUTE="0", RNN_GRADER_LOG_LEVEL="WARNING")
     env.update({f"RNN_GRADER_{k.upper()}": v for k, v in settings.items()})
-    log_path = tmp_path / "server.log"
+    log_path = tmp_path / log_name
     with log_path.open("wb") as log:
         proc = subprocess.Popen([str(script), "serve", "--host", "127.0.0.1", "--port", str(port)],
                                 env=env, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT)
@@ -126,7 +142,7 @@ def running_server(tmp_path: Path, teacher_token: str, **settings: str) -> Itera
                 if time.monotonic() > deadline:
                     raise AssertionError(f"the server did not start:\n{log_path.read_text()}")
                 time.sleep(0.1)
-            yield url
+            yield url, proc
         finally:
             proc.send_signal(signal.SIGINT)
             try:

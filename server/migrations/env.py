@@ -5,18 +5,14 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import context
-from sqlmodel import SQLModel
 
-import server.audit  # noqa: F401  (registers the tables on SQLModel.metadata)
-import server.auth.models  # noqa: F401
-import server.models  # noqa: F401
-import server.regrades.models  # noqa: F401
+from server.table_models import metadata
 
 # Any fixed 64-bit number: concurrent starts (api + workers) on PostgreSQL migrate one at a time.
 MIGRATION_LOCK_ID = 0x726E6E5F67726472
 
 config = context.config
-target_metadata = SQLModel.metadata
+target_metadata = metadata
 
 
 def _run(connection: sa.Connection) -> None:

@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 from helpers import EXPERIMENT_IMPORTS, TRAINING_CELL, assert_error, notebook_bytes, page_sign_in
-from sqlmodel import Session, create_engine
+from sqlmodel import Session
 from starlette.testclient import TestClient
 
+from server.db import create_db_engine
 from server.models import Submission
 
 URL = "/api/v1/submissions"
@@ -48,7 +49,7 @@ def test_a_notebook_with_plots_and_training_below_correct_functions_gets_full_ma
     assert "第 2 个单元格" in zh["feedback"] and "matplotlib.pyplot" in zh["notebook"]["skipped"][0]["message"]
 
     # Stored: the extracted definitions as the source, the report beside it; the teacher sees both.
-    engine = create_engine(database_url)
+    engine = create_db_engine(database_url)
     with Session(engine) as session:
         row = session.get(Submission, body["id"])
         assert row is not None and row.notebook is not None

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from cli.main import app
 from server.config import get_settings
+from server.db import create_db_engine
 
 
 @pytest.fixture(autouse=True)
@@ -33,7 +34,7 @@ def test_migrate_creates_every_table_and_is_idempotent(tmp_path: Path, monkeypat
         result = CliRunner().invoke(app, ["migrate"])
         assert result.exit_code == 0, result.output
         assert "latest migration" in result.output
-    engine = sa.create_engine(f"sqlite:///{tmp_path / 'rnn-grader.db'}")
+    engine = create_db_engine(f"sqlite:///{tmp_path / 'rnn-grader.db'}")  # the project's SQLite library
     tables = set(sa.inspect(engine).get_table_names())
     engine.dispose()
     assert {"students", "submissions", "alembic_version"} <= tables

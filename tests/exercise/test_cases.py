@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from collections import Counter
@@ -11,6 +10,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from grader.blas_kernels import fingerprint
 from grader.exercise import Case, copy_value
 from reference import rnn, rnn_cases
 
@@ -173,29 +173,45 @@ def test_growth_is_the_sensitivity_of_the_forward_map() -> None:
     np.testing.assert_allclose(rnn_cases.growth(W_hh, h), finite_difference, rtol=1e-3)
 
 
-def test_backward_gets_the_reference_forwards_h() -> None:
+def test_backward_gets_the_forwards_h(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Backward's h is the forward's hidden states of its own inputs: computed by the generator in portable
+    arithmetic (the same bits everywhere), within a few units in the last place of the reference forward's."""
     calls: list[tuple[tuple[np.ndarray, ...], np.ndarray]] = []
+    portable_forward = rnn_cases.hidden_states
 
-    def spy(*args: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        y, h = rnn.rnn_forward(*args)
+    def spy(*args: np.ndarray) -> np.ndarray:
+        h = portable_forward(*args)
         calls.append((args, h))
-        return y, h
+        return h
 
+    monkeypatch.setattr(rnn_cases, "hidden_states", spy)
     seed = 5
-    spied = rnn_cases.build_hidden_cases(seed, spy)
+    spied = rnn_cases.build_hidden_cases(seed)
+    monkeypatch.undo()
     assert all(same_tree(a.args, b.args) for a, b in zip(spied, rnn.hidden_cases(seed), strict=True))
-    for case in spied:
-        if case.part != "backward":
-            continue
+    backward = [case for case in spied if case.part == "backward"]
+    assert len(backward) == 8
+    for case in backward:
         dy, x, h0, h, W_xh, W_hh, W_hy = case.args
         matching = [
             (args, out) for args, out in calls
             if all(np.array_equal(a, b) for a, b in zip((x, h0, W_xh, W_hh), args[:4], strict=True))
-            and np.array_equal(W_hy, args[5])
         ]
         assert matching, case.name
-        args, out = matching[-1]
-        assert np.array_equal(h, out) and np.array_equal(h, rnn.rnn_forward(*args)[1]), case.name
+        (_, _, _, _, b_h), out = matching[-1]
+        assert np.array_equal(h, out), case.name
+        reference_h = rnn.rnn_forward(x, h0, W_xh, W_hh, b_h, W_hy, np.zeros(W_hy.shape[0]))[1]
+        np.testing.assert_allclose(h, reference_h, rtol=0, atol=1e-14, err_msg=case.name)
+
+
+def test_long_sequences_serve_both_parts(hidden: dict[str, Case]) -> None:
+    """A long sequence is drawn once (its forward pass decides whether the draw is kept) for both parts."""
+    for kind in ("long_vanishing", "long_exploding"):
+        x, h0, W_xh, W_hh, b_h, W_hy, b_y = hidden[f"forward/{kind}"].args
+        dy, x_b, h0_b, h, W_xh_b, W_hh_b, W_hy_b = hidden[f"backward/{kind}"].args
+        assert all(np.array_equal(a, b) for a, b in ((x, x_b), (h0, h0_b), (W_xh, W_xh_b), (W_hh, W_hh_b),
+                                                     (W_hy, W_hy_b)))
+        assert np.array_equal(h, rnn_cases.hidden_states(x, h0, W_xh, W_hh, b_h))
 
 
 def test_clip_cases_sit_where_they_claim(hidden: dict[str, Case]) -> None:
@@ -244,38 +260,31 @@ def test_references_never_write_to_their_inputs(hidden: dict[str, Case]) -> None
         assert not any(id(leaf) in inputs for leaf in leaves(outputs)), case.name  # fresh arrays only
 
 
-# sha256 of every case name and argument of these seeds before the `extreme` kind was added (see fingerprint).
-CASES_BEFORE_EXTREME = {
-    7: "56587e4935afc3f22037f1c4fc2c4ba112b8df0e3e411e7cb4b97b8d706f333b",
-    2**63 + 11: "56590620d12afccbaf3146b00e30e3b82ea1c89acaccceb5605b4a9ad236f92e",
+# blas_kernels.fingerprint of every hidden case of these seeds: a seed names these bits on every machine (the
+# generator uses reference.portable only; tests/exercise/test_same_cases_everywhere.py runs it under each BLAS
+# kernel). A change here changes the cases of every stored submission: say so in CHANGELOG.md and bump
+# grader.grade.GRADER_VERSION.
+CASES_OF_SEED = {
+    7: "c601d0e96c65e49cc98ac5c40ca0a472d9821c56fd7f2420ad2d155d65f907ec",
+    2**63 + 11: "b862aadd54f6bab5df555547063b66ce30df426192e56040e91cdccfe9eeeb22",
 }
+PUBLIC_CASES = "59d905fcbe640d873edcfdee684ae7bcc9f77b82e689b034e721a4d773f7940e"
 
 
-def fingerprint(cases: list[Case]) -> str:
-    digest = hashlib.sha256()
-
-    def feed(value: Any) -> None:
-        if isinstance(value, dict):
-            for k, v in value.items():
-                digest.update(k.encode())
-                feed(v)
-        elif isinstance(value, tuple):
-            for v in value:
-                feed(v)
-        elif isinstance(value, np.ndarray):
-            digest.update(value.tobytes())
-        else:
-            digest.update(repr(value).encode())
-
-    for case in cases:
-        digest.update(case.name.encode())
-        feed(case.args)
-    return digest.hexdigest()
+@pytest.mark.parametrize("seed", sorted(CASES_OF_SEED))
+def test_a_seed_names_these_exact_cases(seed: int) -> None:
+    assert fingerprint(rnn.hidden_cases(seed)) == CASES_OF_SEED[seed]
 
 
-@pytest.mark.parametrize("seed", sorted(CASES_BEFORE_EXTREME))
-def test_the_extreme_case_only_adds_to_a_seeds_cases(seed: int) -> None:
-    """Submissions graded before keep every hidden case they had: the new kind comes from its own stream."""
+def test_the_public_cases_are_these_exact_cases() -> None:
+    assert fingerprint(rnn.public_cases()) == PUBLIC_CASES
+
+
+@pytest.mark.parametrize("seed", sorted(CASES_OF_SEED))
+def test_the_extreme_case_comes_from_its_own_stream(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Adding a forward-only kind left every other case of a seed as it was: it draws from its own stream."""
     cases = rnn.hidden_cases(seed)
     assert [c.name for c in cases if c.facts["kind"] == "extreme"] == ["forward/extreme"]
-    assert fingerprint([c for c in cases if c.facts["kind"] != "extreme"]) == CASES_BEFORE_EXTREME[seed]
+    monkeypatch.setattr(rnn_cases, "EXTRA_FORWARD_KINDS", ())
+    without = rnn.hidden_cases(seed)
+    assert fingerprint(without) == fingerprint([c for c in cases if c.facts["kind"] != "extreme"])
