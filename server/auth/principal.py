@@ -11,11 +11,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from server.auth.models import BOOTSTRAP_STAFF_ID, ActorRole, Role, Staff
 from server.models import Student
 from server.security import hash_token, same_token
+from server.tables import table_of
 
 
 @dataclass(frozen=True)
@@ -74,8 +76,10 @@ def student_principal(student: Student) -> Principal:
 
 
 def bootstrap_retired(db: Session, admin_token: str) -> bool:
-    """Whether this value of the bootstrap token was retired (a disabled `admin` row with its hash)."""
-    row = db.get(Staff, BOOTSTRAP_STAFF_ID)
+    """Whether this value of the bootstrap token was retired (a disabled `admin` row with its hash). Read
+    from the database each time (never a session's cached row): a retirement may be under way in `db`."""
+    staff = table_of(Staff).c
+    row = db.execute(sa.select(staff.token_hash, staff.disabled_at).where(staff.staff_id == BOOTSTRAP_STAFF_ID)).first()
     return row is not None and row.disabled_at is not None and same_token(row.token_hash, hash_token(admin_token))
 
 

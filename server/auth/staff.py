@@ -67,10 +67,12 @@ class BootstrapAccount(AppError):
 
 
 def _bootstrap_public(db: Session, admin_token: str) -> StaffPublic:
-    row = db.get(Staff, BOOTSTRAP_STAFF_ID)
-    retired = bootstrap_retired(db, admin_token)
+    disabled_at = None
+    if bootstrap_retired(db, admin_token):
+        disabled_at = db.execute(sa.select(staff_t.c.disabled_at)
+                                 .where(staff_t.c.staff_id == BOOTSTRAP_STAFF_ID)).scalar_one()
     return StaffPublic(staff_id=BOOTSTRAP_STAFF_ID, name=BOOTSTRAP_STAFF_ID, role=Role.instructor,
-                       disabled_at=row.disabled_at if retired and row is not None else None, bootstrap=True)
+                       disabled_at=disabled_at, bootstrap=True)
 
 
 def _public(row: Staff) -> StaffPublic:
@@ -97,9 +99,9 @@ def add_staff(db: Session, body: StaffCreate, by: Principal) -> StaffCreated:
     row = Staff(staff_id=body.staff_id, name=body.name, email=body.email, role=body.role.value,
                 token_hash=hash_token(token), created_at=utcnow())
     db.add(row)
-    record(db, by=by, action="staff.add", target=f"staff:{row.staff_id}",
-           detail={"name": row.name, "role": row.role, **({"email": row.email} if row.email else {})})
-    try:
+    try:  # a flush may meet the row of a concurrent request with the same id
+        record(db, by=by, action="staff.add", target=f"staff:{row.staff_id}",
+               detail={"name": row.name, "role": row.role, **({"email": row.email} if row.email else {})})
         db.commit()
     except IntegrityError:  # created by a concurrent request
         db.rollback()

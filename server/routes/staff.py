@@ -34,7 +34,6 @@ def add_staff(instructor: InstructorAuth, session: SessionDep, body: StaffCreate
 @router.get(
     "",
     response_model=list[StaffPublic],
-    response_model_exclude_none=True,
     summary="Staff members: the bootstrap instructor `admin` first, then by id, disabled ones included",
     responses=error_responses(*DENIED),
 )
@@ -45,7 +44,6 @@ def list_staff(_instructor: InstructorAuth, session: SessionDep, ctx: ContextDep
 @router.post(
     "/{staff_id}/disable",
     response_model=StaffPublic,
-    response_model_exclude_none=True,
     summary="Disable a staff member (their token and browser sessions stop working); `admin` retires the "
     "bootstrap token. Refused for the last enabled instructor",
     responses=error_responses(*DENIED, staff.StaffNotFound, staff.LastInstructor),

@@ -156,9 +156,17 @@ def test_the_course_keeps_an_instructor_and_the_bootstrap_token_can_be_retired(
     # Whoever runs the server brings `admin` back with a new RNN_GRADER_ADMIN_TOKEN (the way out of a lock-out).
     renewed = make_client(admin_token="a-new-bootstrap-token-0123456789")
     assert whoami(renewed, "a-new-bootstrap-token-0123456789") == 200 and whoami(renewed, TEACHER) == 401
-    assert [(e["action"], e["actor"], e["role"]) for e in client.get(
-        "/api/v1/audit", params={"target": "staff:admin"}, headers=bearer(second["token"])).json()] == [
-        ("staff.disable", "prof-a", "instructor")]
+    admin = bearer("a-new-bootstrap-token-0123456789")
+    assert not renewed.get(URL, headers=admin).json()[0]["disabled_at"]
+    assert renewed.post(f"{URL}/prof-b/disable", headers=admin).status_code == 200  # `admin` counts again
+    assert_error(renewed.post(f"{URL}/admin/disable", headers=admin), 409, "LastInstructor")
+    assert [(e["action"], e["actor"], e["role"]) for e in renewed.get(
+        "/api/v1/audit", params={"target": "staff:"}, headers=admin).json()] == []  # exact targets only
+    assert [(e["action"], e["actor"], e["target"]) for e in renewed.get(
+        "/api/v1/audit", params={"action": "staff.disable"}, headers=admin).json()] == [
+        ("staff.disable", "admin", "staff:prof-b"), ("staff.disable", "prof-b", "staff:ta1"),
+        ("staff.disable", "prof-b", "staff:prof-a"), ("staff.disable", "prof-a", "staff:admin"),
+        ("staff.disable", "admin", "staff:prof-a")]
 
 
 def test_two_instructors_disabling_each_other_at_once_leave_one(
