@@ -7,6 +7,7 @@ looked up at call time: those two names are the override points for tests.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import functools
 import os
 from collections.abc import Callable, Iterator, Mapping
@@ -105,6 +106,17 @@ def session(lang: str, *, need_token: bool = True, server: str | None = None,
         yield ApiClient(http, token, lang=lang, sleep=transport.sleep, on_retry=on_retry, on_notice=note)
     finally:
         http.close()
+
+
+def iso_datetime(text: str) -> str:
+    """Refuse here what the server would refuse, with a hint: ISO 8601 with a UTC offset."""
+    try:
+        value = dt.datetime.fromisoformat(text)
+    except ValueError:
+        fail(f"not an ISO 8601 date and time: {text!r} (e.g. 2026-12-27T23:59:00+08:00)")
+    if value.tzinfo is None:
+        fail(f"{text!r} has no UTC offset; add one, e.g. {text}+08:00 or {text}Z")
+    return text
 
 
 def write_private(path: Path, data: bytes, *, force: bool) -> None:

@@ -372,9 +372,11 @@ class ApiClient:
         return self._object("POST", f"{API}/regrade-requests/{request_id}/resolve", "a regrade request", json=body)
 
     def audit(self, *, action: str | None = None, target: str | None = None, actor: str | None = None,
-              limit: int = 50) -> list[dict[str, Any]]:
-        params: dict[str, Any] = {"limit": limit}
-        for key, value in (("action", action), ("target", target), ("actor", actor)):
+              role: str | None = None, since: str | None = None, until: str | None = None, limit: int = 50,
+              offset: int = 0) -> list[dict[str, Any]]:
+        params: dict[str, Any] = {"limit": limit, "offset": offset}
+        for key, value in (("action", action), ("target", target), ("actor", actor), ("role", role),
+                           ("since", since), ("until", until)):
             if value is not None:
                 params[key] = value
         return self._items(self._json("GET", f"{API}/audit", params=params))

@@ -363,12 +363,13 @@ app.add_typer(regrade_requests.requests_app, name="requests")
 # ====================================================================== teachers
 # Only in the full install: the student client wheel ships neither the server nor the teacher commands.
 if importlib.util.find_spec("server") is not None and importlib.util.find_spec("cli.teacher") is not None:
-    from cli import policies, similarity, teacher
+    from cli import policies, similarity, staff, teacher
 
     for _command in (teacher.serve, teacher.migrate, teacher.worker, teacher.scoreboard, teacher.export,
                      teacher.regrade, similarity.similarity):
         app.command()(_command)
     app.add_typer(teacher.students_app, name="students")
+    app.add_typer(staff.staff_app, name="staff")
     # Regrade batches, overrides, answers to requests and the audit log.
     from cli import regrades
 

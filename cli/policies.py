@@ -3,7 +3,6 @@ Registered on the app by cli.main as `rnn-grader extensions ...`; see docs/polic
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any
@@ -13,20 +12,9 @@ from rich.console import RenderableType
 from rich.table import Table
 
 from cli import render
-from cli.base import JsonOpt, detect_lang, fail, handle_errors, session, stdout_console
+from cli.base import JsonOpt, detect_lang, fail, handle_errors, iso_datetime, session, stdout_console
 
 extensions_app = typer.Typer(help="Teacher: per-student deadlines (extensions).", no_args_is_help=True)
-
-
-def _check_deadline(text: str) -> str:
-    """Refuse here what the server would refuse, with a hint: ISO 8601 with a UTC offset."""
-    try:
-        value = dt.datetime.fromisoformat(text)
-    except ValueError:
-        fail(f"not an ISO 8601 date and time: {text!r} (e.g. 2026-12-27T23:59:00+08:00)")
-    if value.tzinfo is None:
-        fail(f"{text!r} has no UTC offset; add one, e.g. {text}+08:00 or {text}Z")
-    return text
 
 
 def extensions_view(rows: Sequence[Mapping[str, Any]]) -> RenderableType:
@@ -49,7 +37,7 @@ def extensions_set(
 ) -> None:
     """Teacher: give a student their own deadline for an exercise (replaces an earlier one)."""
     with session(detect_lang()) as api:
-        stored = api.set_extension(student_id, exercise, _check_deadline(deadline))
+        stored = api.set_extension(student_id, exercise, iso_datetime(deadline))
     if json_:
         render.print_json(stdout_console(), stored)
     else:

@@ -15,10 +15,16 @@ from rich.console import Group, RenderableType
 from rich.text import Text
 
 from cli import render
-from cli.base import JsonOpt, detect_lang, fail, handle_errors, session, write_private
+from cli.base import JsonOpt, detect_lang, fail, handle_errors, iso_datetime, session, write_private
 from cli.regrade_requests import out
 
 regrades_app = typer.Typer(help="Teacher: regrade batches and their reports.", no_args_is_help=True)
+
+
+class ActorRole(StrEnum):
+    instructor = "instructor"
+    ta = "ta"
+    student = "student"
 
 
 class Action(StrEnum):
@@ -51,10 +57,10 @@ def batches_view(batches: Sequence[Mapping[str, Any]]) -> RenderableType:
 
 
 def audit_view(items: Sequence[Mapping[str, Any]]) -> RenderableType:
-    rows = [(a.get("id"), render.fmt_time(a.get("at")), a.get("actor"), a.get("action"), a.get("target"),
-             a.get("reason") or "", render.dumps(a.get("detail") or {}).replace("\n", " "))
+    rows = [(a.get("id"), render.fmt_time(a.get("at")), a.get("actor"), a.get("role"), a.get("action"),
+             a.get("target"), a.get("reason") or "", render.dumps(a.get("detail") or {}).replace("\n", " "))
             for a in items]
-    return render.simple_table(["#", "When", "Who", "What", "On", "Why", "Detail"], rows, "en")
+    return render.simple_table(["#", "When", "Who", "Role", "What", "On", "Why", "Detail"], rows, "en")
 
 
 # ---------------------------------------------------------------- regrade batches
@@ -130,11 +136,17 @@ def resolve(
 def audit(
     action: Annotated[str | None, typer.Option(help="Only this action (regrade, override, ...).")] = None,
     target: Annotated[str | None, typer.Option(help="Only this target (submission:12, batch:3, ...).")] = None,
-    actor: Annotated[str | None, typer.Option(help="Only this teacher.")] = None,
+    actor: Annotated[str | None, typer.Option(help="Only this person (a staff_id, or a student_id).")] = None,
+    role: Annotated[ActorRole | None, typer.Option(help="Only what people of this role did.")] = None,
+    since: Annotated[str | None, typer.Option(help="From this time on (ISO 8601 with offset).")] = None,
+    until: Annotated[str | None, typer.Option(help="Before this time (ISO 8601 with offset).")] = None,
     limit: Annotated[int, typer.Option(min=1, max=500)] = 50,
+    offset: Annotated[int, typer.Option(min=0, help="Skip this many of the newest entries.")] = 0,
     json_: JsonOpt = False,
 ) -> None:
-    """Teacher: the audit log, newest first: who changed what, when and why."""
+    """Teacher: the audit log, newest first: who (id and role) changed what, when and why."""
+    since, until = (iso_datetime(t) if t is not None else None for t in (since, until))
     with session(detect_lang()) as api:
-        items = api.audit(action=action, target=target, actor=actor, limit=limit)
+        items = api.audit(action=action, target=target, actor=actor, role=role.value if role else None, since=since,
+                          until=until, limit=limit, offset=offset)
     out(items, json_, audit_view(items))

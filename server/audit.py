@@ -1,14 +1,15 @@
-"""The audit log: everything a teacher changes (regrades, overrides, regrade-request answers, and the
-deadline/policy changes of other modules), with who, when, what and why. Append-only.
+"""The audit log: every change a person makes to grades, policies, the roster, staff and tokens (regrades,
+overrides, regrade-request answers, extensions, students and their tokens, staff accounts and theirs), with
+who (the authenticated principal: its id and role), when, what and why. Append-only.
 
-Call `record(conn, actor=..., action=..., target=..., reason=..., detail={...})` inside the transaction
-that makes the change, so the log and the change commit (or roll back) together.
+Call `record(conn, by=principal, action=..., target=..., reason=..., detail={...})` inside the transaction
+that makes the change, so the log and the change commit (or roll back) together. Tokens never enter it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -16,6 +17,8 @@ from pydantic import BaseModel
 from pydantic import Field as PydanticField
 from sqlmodel import Field, Session, SQLModel
 
+from server.auth.models import ActorRole
+from server.auth.principal import Principal
 from server.db import UTCDateTime, utcnow
 from server.models import IdType, JSONType
 from server.tables import table_of
@@ -33,6 +36,7 @@ class AuditEntry(SQLModel, table=True):
     id: int | None = Field(default=None, sa_column=sa.Column(IdType, primary_key=True, autoincrement=True))
     at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
     actor: str = Field(max_length=64)
+    role: str = Field(max_length=16)
     action: str = Field(max_length=64)
     target: str = Field(max_length=200)
     reason: str | None = Field(default=None, sa_type=sa.Text)
@@ -42,7 +46,9 @@ class AuditEntry(SQLModel, table=True):
 class AuditEntryPublic(BaseModel):
     id: int
     at: dt.datetime = PydanticField(description="When (UTC)")
-    actor: str = PydanticField(description="Who: the teacher (or the name sent in X-Actor)")
+    actor: str = PydanticField(description="Who: the authenticated staff_id (or student_id); `admin` is the "
+                                           "bootstrap instructor (RNN_GRADER_ADMIN_TOKEN)")
+    role: ActorRole = PydanticField(description="Their role when they did it")
     action: str = PydanticField(description="What, e.g. regrade, override, regrade_request.resolve")
     target: str = PydanticField(description="On what, e.g. submission:12, batch:3, regrade_request:5")
     reason: str | None = PydanticField(description="Why, as the teacher gave it")
@@ -52,12 +58,21 @@ class AuditEntryPublic(BaseModel):
 audit_t = table_of(AuditEntry)
 
 
-def record(conn: sa.Connection | Session, *, actor: str, action: str, target: str, reason: str | None = None,
+def record(conn: sa.Connection | Session, *, by: Principal, action: str, target: str, reason: str | None = None,
            detail: Mapping[str, Any] | None = None) -> None:
-    """Append one entry, in the caller's transaction (the caller commits)."""
-    conn.execute(
-        sa.insert(audit_t).values(
-            at=utcnow(), actor=actor[:64], action=action[:64], target=target[:200],
-            reason=reason[:MAX_REASON_CHARS] if reason else None, detail=dict(detail or {}),
-        )
-    )
+    """Append one entry for what `by` did, in the caller's transaction (the caller commits)."""
+    record_many(conn, by=by, action=action, reason=reason, entries=[(target, detail or {})])
+
+
+def record_many(conn: sa.Connection | Session, *, by: Principal, action: str,
+                entries: Sequence[tuple[str, Mapping[str, Any]]], reason: str | None = None) -> None:
+    """One entry per (target, detail), all with the same actor, action and reason: an import's rows, in one
+    statement, in the caller's transaction."""
+    if not entries:
+        return
+    at = utcnow()
+    conn.execute(sa.insert(audit_t), [
+        {"at": at, "actor": by.actor[:64], "role": by.role_name.value, "action": action[:64], "target": target[:200],
+         "reason": reason[:MAX_REASON_CHARS] if reason else None, "detail": dict(detail)}
+        for target, detail in entries
+    ])

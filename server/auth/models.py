@@ -12,9 +12,12 @@ import datetime as dt
 from enum import StrEnum
 
 import sqlalchemy as sa
+from pydantic import BaseModel, ConfigDict
+from pydantic import Field as PydanticField
 from sqlmodel import Field, SQLModel
 
 from server.db import UTCDateTime, utcnow
+from server.models import EMAIL_PATTERN, NAME_PATTERN, STUDENT_ID_PATTERN, StorableStr
 
 BOOTSTRAP_STAFF_ID = "admin"
 
@@ -22,6 +25,14 @@ BOOTSTRAP_STAFF_ID = "admin"
 class Role(StrEnum):
     instructor = "instructor"
     ta = "ta"
+
+
+class ActorRole(StrEnum):
+    """Who did something, as the audit log records it: a staff Role, or a student acting on their own work."""
+
+    instructor = "instructor"
+    ta = "ta"
+    student = "student"
 
 
 class Staff(SQLModel, table=True):
@@ -35,6 +46,38 @@ class Staff(SQLModel, table=True):
     token_hash: str = Field(max_length=64)
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
     disabled_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+# Staff ids look like student ids (letters, digits, `_.-`; the audit log's actor column holds either).
+STAFF_ID_PATTERN = STUDENT_ID_PATTERN
+
+
+class StaffCreate(BaseModel):
+    model_config = ConfigDict(str_strip_whitespace=True)
+
+    staff_id: str = PydanticField(pattern=STAFF_ID_PATTERN, examples=["ta-li"])
+    name: StorableStr = PydanticField(min_length=1, max_length=200, pattern=NAME_PATTERN, examples=["Li Ming"])
+    role: Role = PydanticField(description="instructor: runs the course; ta: views, answers requests, grants "
+                                           "extensions, exports (docs/security.md)")
+    email: StorableStr | None = PydanticField(default=None, max_length=254, pattern=EMAIL_PATTERN)
+
+
+class StaffPublic(BaseModel):
+    staff_id: str
+    name: str
+    role: Role
+    email: str | None = None
+    created_at: dt.datetime | None = PydanticField(default=None, description="None for the bootstrap instructor")
+    disabled_at: dt.datetime | None = PydanticField(default=None, description="Set once disabled (or retired)")
+    bootstrap: bool = PydanticField(default=False, description="The instructor `admin` of RNN_GRADER_ADMIN_TOKEN")
+
+
+class StaffCreated(BaseModel):
+    staff_id: str
+    name: str
+    role: Role
+    email: str | None = None
+    token: str = PydanticField(description="Bearer token for this staff member. Shown once; stored hashed.")
 
 
 class SessionKind(StrEnum):

@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from server import audit
+from server.auth.principal import Principal
 from server.catalog import Catalog
 from server.db import utcnow
 from server.errors import ExtensionNotFound, InvalidInput, StudentNotFound
@@ -55,24 +56,24 @@ def _commit(session: Session) -> None:
 
 
 def set_extension(
-    session: Session, catalog: Catalog, student_id: str, exercise: str, deadline: dt.datetime, actor: str
+    session: Session, catalog: Catalog, student_id: str, exercise: str, deadline: dt.datetime, by: Principal
 ) -> ExtensionPublic:
     catalog.get(exercise)  # ExerciseNotFound
     if session.get(Student, student_id) is None:
         raise StudentNotFound(f"no student {student_id!r}")
     row = _upsert(session, student_id, exercise, deadline.astimezone(dt.UTC))
-    audit.record(session, actor=actor, action="extension.set", target=f"{student_id}/{exercise}",
+    audit.record(session, by=by, action="extension.set", target=f"{student_id}/{exercise}",
                  detail={"deadline": deadline.astimezone(dt.UTC).isoformat()})
     _commit(session)
     session.refresh(row)
     return public(row, catalog)
 
 
-def remove_extension(session: Session, student_id: str, exercise: str, actor: str) -> None:
+def remove_extension(session: Session, student_id: str, exercise: str, by: Principal) -> None:
     row = session.get(Extension, (student_id, exercise))
     if row is None:
         raise ExtensionNotFound(f"student {student_id!r} has no extension for {exercise!r}")
-    audit.record(session, actor=actor, action="extension.remove", target=f"{student_id}/{exercise}",
+    audit.record(session, by=by, action="extension.remove", target=f"{student_id}/{exercise}",
                  detail={"deadline": row.deadline.isoformat()})
     session.delete(row)
     session.commit()
@@ -160,14 +161,13 @@ def parse_csv(data: bytes, catalog: Catalog, known_students: set[str]) -> list[I
     return rows
 
 
-def import_csv(session: Session, catalog: Catalog, data: bytes, actor: str) -> list[ExtensionPublic]:
+def import_csv(session: Session, catalog: Catalog, data: bytes, by: Principal) -> list[ExtensionPublic]:
     """All rows or none: each one sets (or replaces) that student's extension."""
     students = set(session.exec(select(Student.student_id)).all())
     rows = parse_csv(data, catalog, students)
     stored = [_upsert(session, r.student_id, r.exercise, r.deadline.astimezone(dt.UTC)) for r in rows]
-    for r in rows:
-        audit.record(session, actor=actor, action="extension.set", target=f"{r.student_id}/{r.exercise}",
-                     reason="CSV import", detail={"deadline": r.deadline.astimezone(dt.UTC).isoformat()})
+    audit.record_many(session, by=by, action="extension.set", reason="CSV import", entries=[
+        (f"{r.student_id}/{r.exercise}", {"deadline": r.deadline.astimezone(dt.UTC).isoformat()}) for r in rows])
     _commit(session)
     return [public(row, catalog) for row in _refreshed(session, stored)]
 

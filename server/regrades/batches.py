@@ -18,6 +18,7 @@ from typing import Any, Literal
 import sqlalchemy as sa
 
 from server.audit import record
+from server.auth.principal import Principal
 from server.models import FINAL_STATUSES, Submission, SubmissionStatus
 from server.regrades.models import (
     RegradeBatchSummary,
@@ -41,7 +42,7 @@ Change = Literal["up", "down", "same", "pending"]
 def start_batch(
     conn: sa.Connection,
     *,
-    actor: str,
+    by: Principal,
     reason: str | None,
     selector: Mapping[str, Any],
     where: Any,
@@ -69,7 +70,7 @@ def start_batch(
     batch_id = int(
         conn.execute(
             sa.insert(regrade_batches_t)
-            .values(actor=actor, reason=reason, selector=dict(selector), policy=policy, total=len(selected))
+            .values(actor=by.actor, reason=reason, selector=dict(selector), policy=policy, total=len(selected))
             .returning(regrade_batches_t.c.id)
         ).scalar_one()
     )
@@ -92,7 +93,7 @@ def start_batch(
         conn.execute(sa.insert(regrade_items_t), items[start : start + CHUNK])
     record(
         conn,
-        actor=actor,
+        by=by,
         action="regrade",
         target=f"batch:{batch_id}",
         reason=reason,

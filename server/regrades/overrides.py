@@ -7,6 +7,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from server.audit import record
+from server.auth.principal import Principal
 from server.db import utcnow
 from server.errors import GradingInProgress, InvalidInput, SubmissionNotFound
 from server.models import FINAL_STATUSES, Submission, SubmissionStatus
@@ -19,7 +20,7 @@ FINAL = [status.value for status in FINAL_STATUSES]
 
 
 def apply_override(
-    conn: sa.Connection, submission_id: int, score: float, reason: str, actor: str, request_id: int | None = None
+    conn: sa.Connection, submission_id: int, score: float, reason: str, by: Principal, request_id: int | None = None
 ) -> int:
     """Give the submission this raw score (0..max_score), inside the caller's transaction. Returns the
     grading id. 404 if there is no such submission, 409 while it is being graded, 422 for a bad score."""
@@ -63,12 +64,12 @@ def apply_override(
             max_score=max_score,
             grader_version=row.grader_version,
             result=row.result,
-            actor=actor,
+            actor=by.actor,
             reason=reason,
         ),
     )
     detail: dict[str, object] = {"before": row.score, "after": score, "grading_id": grading_id}
     if request_id is not None:
         detail["request_id"] = request_id
-    record(conn, actor=actor, action="override", target=f"submission:{submission_id}", reason=reason, detail=detail)
+    record(conn, by=by, action="override", target=f"submission:{submission_id}", reason=reason, detail=detail)
     return grading_id

@@ -128,12 +128,12 @@ def resolve_request(
     if body.action == "override":
         assert body.score is not None
         detail["grading_id"] = apply_override(
-            conn, current.submission_id, body.score, body.comment, actor, request_id=request_id
+            conn, current.submission_id, body.score, body.comment, staff, request_id=request_id
         )
     elif body.action == "regrade":
         batch_id, queued = start_batch(
             conn,
-            actor=actor,
+            by=staff,
             reason=body.comment or f"regrade request {request_id}",
             selector={"submission_id": current.submission_id, "request_id": request_id},
             where=submissions_t.c.id == current.submission_id,
@@ -147,7 +147,7 @@ def resolve_request(
         detail["batch_id"] = batch_id
     record(
         conn,
-        actor=actor,
+        by=staff,
         action="regrade_request.resolve",
         target=f"regrade_request:{request_id}",
         reason=body.comment or None,

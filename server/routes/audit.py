@@ -1,4 +1,4 @@
-"""GET /audit (teacher): everything a teacher changed, newest first, with filters."""
+"""GET /audit (staff): every audited change, newest first, with who (id and role), what, when and why; filters."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Query, Response
 
 from server.audit import AuditEntryPublic, audit_t
+from server.auth.models import ActorRole
 from server.deps import SessionDep, StaffAuth
 from server.errors import TeacherOnly, error_responses
 
@@ -19,6 +20,7 @@ def audit_entries(
     conn: sa.Connection,
     *,
     actor: str | None = None,
+    role: ActorRole | None = None,
     action: str | None = None,
     target: str | None = None,
     since: dt.datetime | None = None,
@@ -29,6 +31,8 @@ def audit_entries(
     conditions = []
     if actor is not None:
         conditions.append(audit_t.c.actor == actor)
+    if role is not None:
+        conditions.append(audit_t.c.role == role.value)
     if action is not None:
         conditions.append(audit_t.c.action == action)
     if target is not None:
@@ -46,6 +50,7 @@ def audit_entries(
             id=int(r.id),
             at=r.at,
             actor=r.actor,
+            role=r.role,
             action=r.action,
             target=r.target,
             reason=r.reason,
@@ -58,14 +63,15 @@ def audit_entries(
 @router.get(
     "/audit",
     response_model=list[AuditEntryPublic],
-    summary="The audit log (teacher), newest first: who changed what, when and why",
+    summary="The audit log (staff), newest first: who (staff_id and role) changed what, when and why",
     responses=error_responses(TeacherOnly),
 )
 def list_audit(
     response: Response,
     _staff: StaffAuth,
     session: SessionDep,
-    actor: Annotated[str | None, Query(max_length=64)] = None,
+    actor: Annotated[str | None, Query(max_length=64, description="A staff_id (or student_id)")] = None,
+    role: Annotated[ActorRole | None, Query(description="instructor, ta or student")] = None,
     action: Annotated[str | None, Query(max_length=64, description="e.g. regrade, override")] = None,
     target: Annotated[str | None, Query(max_length=200, description="e.g. submission:12, batch:3")] = None,
     since: Annotated[dt.datetime | None, Query(description="ISO 8601 with offset")] = None,
@@ -76,6 +82,7 @@ def list_audit(
     total, rows = audit_entries(
         session.connection(),
         actor=actor,
+        role=role,
         action=action,
         target=target,
         since=since,

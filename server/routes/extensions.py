@@ -42,7 +42,7 @@ def put_extension(
     staff: StaffAuth, session: SessionDep, catalog: CatalogDep, student_id: StudentId, exercise: ExerciseId,
     body: ExtensionSet,
 ) -> ExtensionPublic:
-    return extensions.set_extension(session, catalog, student_id, exercise, body.deadline, staff.actor)
+    return extensions.set_extension(session, catalog, student_id, exercise, body.deadline, staff)
 
 
 @router.delete(
@@ -55,7 +55,7 @@ def put_extension(
 def delete_extension(
     staff: StaffAuth, session: SessionDep, student_id: StudentId, exercise: ExerciseId
 ) -> Response:
-    extensions.remove_extension(session, student_id, exercise, staff.actor)
+    extensions.remove_extension(session, student_id, exercise, staff)
     return Response(status_code=204)
 
 
@@ -91,5 +91,5 @@ def import_extensions(
     data = file.file.read(MAX_IMPORT_BYTES + 1)
     if len(data) > MAX_IMPORT_BYTES:
         raise PayloadTooLarge(f"the file may be at most {MAX_IMPORT_BYTES // 1024} KiB")
-    stored = extensions.import_csv(session, catalog, data, staff.actor)
+    stored = extensions.import_csv(session, catalog, data, staff)
     return ExtensionImportResult(imported=len(stored), extensions=stored)

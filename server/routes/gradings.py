@@ -57,7 +57,7 @@ def override(instructor: InstructorAuth, submission: SubmissionOfCurrentUser, se
              body: OverrideCreate) -> GradingPublic:
     assert submission.id is not None
     conn = session.connection()
-    grading_id = apply_override(conn, submission.id, body.score, body.reason, instructor.actor)
+    grading_id = apply_override(conn, submission.id, body.score, body.reason, instructor)
     row = conn.execute(sa.select(gradings_t).where(gradings_t.c.id == grading_id)).one()
     session.commit()
     return _public(row, teacher=True)

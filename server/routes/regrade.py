@@ -61,7 +61,7 @@ def regrade(staff: StaffAuth, ctx: ContextDep, session: SessionDep, body: Regrad
             ctx.queue.enqueue(submission_id, priority=REGRADE_PRIORITY)
 
     with ctx.engine.connect() as conn:
-        batch_id, queued = start_batch(conn, actor=staff.actor, reason=body.reason, selector=selector, where=where,
+        batch_id, queued = start_batch(conn, by=staff, reason=body.reason, selector=selector, where=where,
                                        policy=ctx.settings.score_policy, commit=conn.commit, on_queued=enqueue)
     return RegradeResult(queued=len(queued), batch_id=batch_id)
 

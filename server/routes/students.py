@@ -1,4 +1,5 @@
-"""Students (staff only): an instructor creates one, imports a roster or issues a new token; any staff lists."""
+"""Students (staff only): an instructor creates one, imports a roster or issues a new token (each audited,
+never with the token); any staff lists."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from server.audit import record, record_many
 from server.auth.models import SessionKind
+from server.auth.principal import Principal
 from server.auth.sessions import end_sessions
 from server.deps import InstructorAuth, SessionDep, StaffAuth
 from server.errors import (
@@ -33,7 +36,7 @@ router = APIRouter(prefix="/students", tags=["students"])
 MAX_ROSTER_ROWS = 5000
 
 
-def _insert(session: Session, rows: list[StudentCreate]) -> list[StudentCreated]:
+def _insert(session: Session, rows: list[StudentCreate], by: Principal, action: str) -> list[StudentCreated]:
     ids = [r.student_id for r in rows]
     dupes = sorted({i for i in ids if ids.count(i) > 1})
     if dupes:
@@ -49,6 +52,9 @@ def _insert(session: Session, rows: list[StudentCreate]) -> list[StudentCreated]
         created.append(StudentCreated(student_id=row.student_id, name=row.name, email=row.email, sis_id=row.sis_id,
                                       token=token))
     try:
+        # A flush here may meet the concurrent request's rows too.
+        record_many(session, by=by, action=action,
+                    entries=[(f"student:{row.student_id}", {"name": row.name}) for row in rows])
         session.commit()
     except IntegrityError:  # a concurrent request created one of them
         session.rollback()
@@ -64,8 +70,8 @@ def _insert(session: Session, rows: list[StudentCreate]) -> list[StudentCreated]
     summary="Create a student and issue their token (shown once)",
     responses=error_responses(TeacherOnly, InstructorOnly, StudentExists),
 )
-def create_student(_instructor: InstructorAuth, session: SessionDep, body: StudentCreate) -> StudentCreated:
-    return _insert(session, [body])[0]
+def create_student(instructor: InstructorAuth, session: SessionDep, body: StudentCreate) -> StudentCreated:
+    return _insert(session, [body], instructor, "student.add")[0]
 
 
 def _parse_roster(data: bytes) -> list[StudentCreate]:
@@ -115,14 +121,14 @@ def _parse_roster(data: bytes) -> list[StudentCreate]:
     responses=error_responses(TeacherOnly, InstructorOnly, StudentExists, PayloadTooLarge, InvalidInput),
 )
 def import_students(
-    _instructor: InstructorAuth,
+    instructor: InstructorAuth,
     session: SessionDep,
     file: Annotated[UploadFile, File(description="CSV, UTF-8 (a BOM is fine), header student_id,name")],
 ) -> list[StudentCreated]:
     data = file.file.read(MAX_ROSTER_BYTES + 1)
     if len(data) > MAX_ROSTER_BYTES:
         raise PayloadTooLarge(f"the roster may be at most {MAX_ROSTER_BYTES // 1024} KiB")
-    return _insert(session, _parse_roster(data))
+    return _insert(session, _parse_roster(data), instructor, "student.import")
 
 
 # email and sis_id are left out of a student's JSON when unset, so existing clients see the same keys.
@@ -141,7 +147,7 @@ def list_students(_staff: StaffAuth, session: SessionDep) -> list[StudentPublic]
     responses=error_responses(TeacherOnly, InstructorOnly, StudentNotFound),
 )
 def rotate_token(
-    _instructor: InstructorAuth,
+    instructor: InstructorAuth,
     session: SessionDep,
     student_id: Annotated[str, Path(pattern=STUDENT_ID_PATTERN)],
 ) -> StudentCreated:
@@ -152,6 +158,7 @@ def rotate_token(
     student.token_hash = hash_token(token)
     session.add(student)
     end_sessions(session, SessionKind.student, student.student_id)  # signed out of the pages everywhere
+    record(session, by=instructor, action="student.token", target=f"student:{student_id}")
     session.commit()
     return StudentCreated(student_id=student.student_id, name=student.name, email=student.email,
                           sis_id=student.sis_id, token=token)

@@ -49,6 +49,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "signed_in_staff": {"en": "{name} · {role}", "zh": "{name} · {role}"},
     "role_instructor": {"en": "instructor", "zh": "教师"},
     "role_ta": {"en": "TA", "zh": "助教"},
+    "role_student": {"en": "student", "zh": "学生"},
+    "role": {"en": "Role", "zh": "角色"},
     "signed_out": {"en": "You are signed out.", "zh": "你已退出登录。"},
     "students": {"en": "Students", "zh": "学生"},
     "student": {"en": "Student", "zh": "学生"},

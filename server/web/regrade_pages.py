@@ -3,11 +3,14 @@ a regrade batch's report (HTML and CSV) and the audit log. Same rules as the JSO
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import RedirectResponse
 
+from server.auth.models import ActorRole
 from server.auth.sessions import StaffData, StaffPage, form_is_genuine
 from server.deps import ContextDep, SessionDep
 from server.errors import AppError, InvalidInput
@@ -79,8 +82,35 @@ def report_page(request: Request, batch_id: int, db: SessionDep, session: StaffP
     return render_page(request, "regrade_report.html", lang, session=session, report=report)
 
 
+@dataclass(frozen=True)
+class AuditFilters:
+    """The audit page's filters, as the API's (GET /api/v1/audit): a value that cannot match is no filter."""
+
+    actor: str | None = None
+    role: ActorRole | None = None
+    action: str | None = None
+    target: str | None = None
+
+    @classmethod
+    def of(cls, query: Mapping[str, str]) -> AuditFilters:
+        def text(name: str, limit: int) -> str | None:
+            value = query.get(name, "").strip()
+            return value if value and len(value) <= limit else None
+
+        role = query.get("role", "")
+        return cls(actor=text("actor", 64), role=ActorRole(role) if role in set(ActorRole) else None,
+                   action=text("action", 64), target=text("target", 200))
+
+    @property
+    def any(self) -> bool:
+        return any((self.actor, self.role, self.action, self.target))
+
+
 @router.get("/scoreboard/audit")
 def audit_page(request: Request, db: SessionDep, session: StaffPage) -> Response:
     lang = request_lang(request)
-    total, entries = audit_entries(db.connection(), limit=AUDIT_PAGE_ROWS)
-    return render_page(request, "audit.html", lang, session=session, audit=entries, audit_total=total)
+    filters = AuditFilters.of(request.query_params)
+    total, entries = audit_entries(db.connection(), actor=filters.actor, role=filters.role, action=filters.action,
+                                   target=filters.target, limit=AUDIT_PAGE_ROWS)
+    return render_page(request, "audit.html", lang, session=session, audit=entries, audit_total=total,
+                       filters=filters, roles=list(ActorRole))

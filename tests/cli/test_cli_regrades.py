@@ -80,7 +80,8 @@ def test_regrade_report_requests_and_audit_from_the_command_line(
     overridden = run("override", str(sid), "--score", "90", "--reason", "oral exam")
     assert overridden.exit_code == 0 and "90" in overridden.stdout, overridden.output
     audit = json.loads(run("audit", "--json").stdout)
-    assert [a["action"] for a in audit] == ["override", "regrade", "regrade_request.resolve", "override"]
+    assert [a["action"] for a in audit] == ["override", "regrade", "regrade_request.resolve", "override",
+                                            "student.add"]
     assert "oral exam" in run("audit").stdout
 
     login_as(student["token"])  # the student sees the answer, and cannot read the audit log

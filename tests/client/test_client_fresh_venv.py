@@ -72,7 +72,8 @@ def test_install_from_the_server_then_a_whole_student_session(tmp_path: Path, so
 
         rnn_grader = str(fresh / "bin" / "rnn-grader")
         # isolation: nothing of the server or the answer key, and no teacher commands
-        for module in ("reference", "server", "grader.sandbox", "grader.grade", "grader.mutants", "cli.teacher"):
+        for module in ("reference", "server", "grader.sandbox", "grader.grade", "grader.mutants", "cli.teacher",
+                       "cli.staff"):
             probe = run(str(python), "-c", f"import {module}")
             assert probe.returncode == 1 and "ModuleNotFoundError" in probe.stderr, module
         ok(str(python), "-c", "import cli.main, grader.check, grader.notebook, rnn_grader_client.notebook")
@@ -81,7 +82,7 @@ def test_install_from_the_server_then_a_whole_student_session(tmp_path: Path, so
         commands = set(re.findall(r"^│ (\w+) ", usage, re.MULTILINE))
         assert {"login", "exercises", "fetch", "check", "submit", "status", "history"} <= commands
         teacher_commands = {"serve", "migrate", "worker", "scoreboard", "export", "regrade", "students", "similarity",
-                            "regrades", "override", "audit", "extensions"}
+                            "regrades", "override", "audit", "extensions", "staff"}
         assert not commands & teacher_commands
         assert {"gradings", "requests"} <= commands  # a student asks for a regrade and reads the answer
         request_commands = set(re.findall(r"^│ (\w+) ", ok(rnn_grader, "requests", "--help"), re.MULTILINE))

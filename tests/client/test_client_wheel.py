@@ -37,7 +37,8 @@ def test_the_wheel_holds_only_the_student_side(client_wheel: Path) -> None:
     assert all(n.startswith(CODE_PACKAGES) and n.endswith(".py") for n in code), code
     for forbidden in ("server/", "reference/", "exercises/", "grader/sandbox/", "tests/"):
         assert not any(n.startswith(forbidden) for n in entries), forbidden
-    for forbidden_file in ("grader/grade.py", "grader/mutants.py", "grader/patterns.py", "cli/teacher.py"):
+    for forbidden_file in ("grader/grade.py", "grader/mutants.py", "grader/patterns.py", "cli/teacher.py",
+                           "cli/staff.py"):
         assert forbidden_file not in entries
     assert not any(n.endswith((".npz", ".npy", ".toml")) for n in entries)
     assert {"cli/main.py", "grader/check.py", "grader/notebook.py", "rnn_grader_client/notebook.py"} <= set(code)

@@ -16,6 +16,7 @@ from helpers import WithoutCharts
 from starlette.testclient import TestClient
 
 from grader.result import Outcome, PartResult, Result, TestResult, Text
+from server.auth.principal import bootstrap_instructor
 from server.db import create_db_engine, utcnow
 from server.grading.claims import claim_next, requeue_stale, write_result
 from server.regrades.models import Grading, RegradeItem
@@ -23,6 +24,8 @@ from server.regrades.overrides import apply_override
 
 URL = "/api/v1/submissions"
 HOLD_TIMEOUT_S = 60  # only a safety net: the test never waits this long unless something is broken
+
+INSTRUCTOR = bootstrap_instructor("teacher-token-for-tests")  # who makes the changes this module makes directly
 
 
 def make_result(score: float) -> Result:
@@ -143,7 +146,7 @@ def test_duplicate_delivery_writes_each_grading_once(
     assert write_result(engine, sid, "graded", make_result(99.0)) is False
     assert len(_gradings(engine, sid)) == 2
     with engine.begin() as conn:  # an override while final is one more grading, numbered after the others
-        apply_override(conn, sid, 88.0, "manual check", "teacher")
+        apply_override(conn, sid, 88.0, "manual check", INSTRUCTOR)
     assert [h[:2] for h in _gradings(engine, sid)] == [(1, "submit"), (2, "regrade"), (3, "override")]
 
 
@@ -195,7 +198,7 @@ def test_a_class_regrade_commits_chunk_by_chunk_and_leaves_out_rows_taken_meanwh
                                   .values(status="queued"))
 
         batch_id, queued = batches.start_batch(
-            conn, actor="teacher", reason=None, selector={"all": True}, where=sa.true(), policy="best",
+            conn, by=INSTRUCTOR, reason=None, selector={"all": True}, where=sa.true(), policy="best",
             commit=commit, on_queued=handed.append)
     assert queued == ids[:-1] and handed == [ids[0:2], ids[2:4], []] and len(commits) == 4
     report = api_client.get(f"/api/v1/regrades/{batch_id}", headers=teacher_headers).json()
