@@ -164,6 +164,12 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "; wrong at every time step",
         "zh": "；所有时间步都不正确",
     },
+    "credit_per_output": {
+        "en": "Credit per output: {right} of {total} outputs right ({score} of {max_score} points); wrong: "
+        "{wrong}.",
+        "zh": "按输出计分：{total} 个输出中 {right} 个正确（得 {score} 分，满分 {max_score} 分）；"
+        "错误的输出：{wrong}。",
+    },
     "mutated_input": {
         "en": "{function}() changed its input argument {arg} in place. Work on copies: callers "
         "(and the rest of the backward pass) still need the original.",

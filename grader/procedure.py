@@ -17,11 +17,12 @@ from typing import Any
 
 from grader import harness, wire
 from grader.compare import compare
+from grader.credit import credit_message, credited_share, output_credit
 from grader.exercise import Case, Exercise, ExerciseSpec, Limits, Part, copy_value
 from grader.hooks import NO_ANSWER, Observation
 from grader.messages import msg
 from grader.mistakes import Catalogue, group_mistakes, unrecognised
-from grader.result import Outcome, PartResult, TestResult, Text
+from grader.result import Outcome, OutputCredit, PartResult, TestResult, Text
 from grader.runner import Runner, RunReport, RunStatus
 
 log = logging.getLogger(__name__)
@@ -59,15 +60,22 @@ class RunRecord:
 
 
 def _make_test(case: Case, max_score: float, outcome: Outcome, feedback: list[Text],
-               misconceptions: Sequence[str] = ()) -> TestResult:
+               misconceptions: Sequence[str] = (), credit: Sequence[OutputCredit] = ()) -> TestResult:
+    """A test's result; a wrong answer in a part with credit per output earns the share its right outputs
+    weigh (grader.credit), anything else all or nothing."""
+    if outcome is Outcome.passed:
+        score = max_score
+    else:
+        score = max_score * credited_share(list(credit)) if credit else 0.0
     return TestResult(
         name=case.name,
         description=case.description,
-        score=max_score if outcome is Outcome.passed else 0.0,
+        score=score,
         max_score=max_score,
         outcome=outcome,
         feedback=feedback[:MAX_FEEDBACK_PER_TEST],
         misconceptions=list(misconceptions),
+        credit=list(credit),
     )
 
 
@@ -240,7 +248,7 @@ class Procedure:
                 feedback = self._explain_part(p, indices, cases, resolve(), record)
             parts.append(PartResult(name=p.name, score=round(sum(t.score for t in tests), 6),
                                     max_score=p.points, tests=tests, feedback=feedback,
-                                    mistakes=group_mistakes(tests, self.catalogue)))
+                                    mistakes=group_mistakes(tests, self.catalogue), credit=p.credit.per))
         return parts, record
 
     def _explain_part(self, part: Part, indices: list[int], cases: Sequence[Case], expected: Sequence[Any],
@@ -376,6 +384,7 @@ class Procedure:
         if not case.scored:  # diagnostics only: its value feeds a chart, it earns and explains nothing
             return _make_test(case, max_score, Outcome.passed, [])
         comparison = compare(value, expected, part, dict(case.facts))
+        credit = output_credit(part, comparison, value, expected)
         raw_mutated = header.get("mutated")
         mutated = [k for k in raw_mutated if type(k) is int] if isinstance(raw_mutated, list) else []
         feedback = [m.message for m in comparison.mismatches]
@@ -389,7 +398,7 @@ class Procedure:
         if mutated:
             names.append("mutates_inputs")
         if comparison.ok:
-            return _make_test(case, max_score, Outcome.passed, [msg("passed"), *warnings], names)
+            return _make_test(case, max_score, Outcome.passed, [msg("passed"), *warnings], names, credit)
         feedback.extend(warnings)
         if self.explainer is not None and not explain:
             return None
@@ -400,4 +409,6 @@ class Procedure:
                 names.extend(found)
             except Exception:  # a broken explainer must not cost the student the test result
                 log.exception("explainer failed on %s", case.name)
-        return _make_test(case, max_score, Outcome.wrong_answer, feedback, names)
+        if credit:  # first, so that the cap on a test's feedback never drops it
+            feedback.insert(0, credit_message(credit, max_score * credited_share(credit), max_score))
+        return _make_test(case, max_score, Outcome.wrong_answer, feedback, names, credit)
