@@ -122,3 +122,21 @@ def test_the_scoreboard_says_which_part_gives_credit_per_output(regraded: dict[s
     assert page.count('class="muted credit-note">credit per output</small>') == 1
     assert "Each test of this part earns the share of its points that its right outputs weigh." in page
     assert '<small class="muted credit-note">按输出计分</small>' in client.get("/scoreboard?lang=zh").text
+
+
+def test_a_summary_view_keeps_a_tests_points_but_not_which_outputs_were_right(
+    make_client: Callable[..., TestClient], create_student: Callable[..., dict[str, str]], database_url: str,
+    graders: tuple[Grader, Grader],
+) -> None:
+    client = make_client(visibility={"rnn": {"before_deadline": "summary"}})
+    owner = {"Authorization": create_student(client, "ada", "Ada")["authorization"]}
+    sid = client.post("/api/v1/submissions", json={"exercise": "rnn", "source": ONE_WRONG}, headers=owner).json()["id"]
+    engine = create_db_engine(database_url)
+    try:
+        assert write_result(engine, sid, "graded", graders[1].grade("rnn", ONE_WRONG, SEED))
+    finally:
+        engine.dispose()
+    part = next(p for p in client.get(f"/api/v1/submissions/{sid}", headers=owner).json()["parts"]
+                if p["name"] == "backward")
+    assert part["credit"] == "output" and part["tests"]
+    assert all(t["credit"] == [] and t["score"] == pytest.approx(t["max_score"] * 6 / 7) for t in part["tests"])
