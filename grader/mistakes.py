@@ -93,7 +93,7 @@ def unrecognised(part: Part, failing: Sequence[tuple[Case, TestResult, Any, Any]
                    for case, test, value, expected in failing if test.outcome is Outcome.wrong_answer]
     comparisons = [(case, c) for case, c in comparisons if c.mismatches]
     if not comparisons:
-        return [msg("mistake_not_recognised")]
+        return []  # no answer to describe: each test's own message says what went wrong
     # The first wrong output of the first failing test, preferring one that says where along time it goes
     # wrong (a single-step test cannot).
     case, mismatch = next(((c, m) for c, comparison in comparisons for m in comparison.mismatches[:1] if m.where),

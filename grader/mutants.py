@@ -229,7 +229,7 @@ class MutantMatcher:
         except _OutOfBudget:
             log.warning("explain budget used up on part %s: nothing named", part.name)
             return named
-        for fit in self._choose(part, fits, failing):
+        for fit in self._choose(fits, failing):
             for test, changed in zip(failing, fit.changed, strict=True):
                 if changed:
                     named[test.index].append(fit.misconception.name)
@@ -276,7 +276,7 @@ class MutantMatcher:
         return _Fit(m, variant, tuple(changed), whole, worst)
 
     @staticmethod
-    def _choose(part: Part, fits: list[_Fit], failing: list[_Test]) -> list[_Fit]:
+    def _choose(fits: list[_Fit], failing: list[_Test]) -> list[_Fit]:
         """The fit to name (or two independent ones), or none when the tests cannot tell candidates apart."""
         whole: dict[str, _Fit] = {}
         for fit in sorted((f for f in fits if f.whole), key=lambda f: f.distance):
@@ -286,8 +286,9 @@ class MutantMatcher:
             whole = {name: fit for name, fit in whole.items()
                      if all(t.reproduces(fit.misconception, fit.variant, t.names, factor=1.0) is not None
                             for t in failing)}
-        if whole:
             return list(whole.values()) if len(whole) == 1 else []
+        if whole:
+            return list(whole.values())
         pairs: dict[tuple[str, str], tuple[_Fit, _Fit]] = {}
         exact = [f for f in fits if not f.misconception.loose]
         for a, b in itertools.combinations(exact, 2):

@@ -122,3 +122,12 @@ def test_a_mutant_that_raises_on_a_failing_test_does_not_apply() -> None:
         return x + 1, 2 * x
 
     assert named(MutantMatcher([mistake("p.fragile", fragile)]), observe(SHIFT_A.variants[0].run)) == [[]] * 4
+
+
+def test_of_two_candidates_within_the_wider_tolerance_the_one_within_the_parts_own_is_named() -> None:
+    near = mistake("p.near_a", lambda x: (x + 1 + 5 * PART.rtol * np.abs(x + 1), 2 * x))  # within 10x, not 1x
+    assert named(MutantMatcher([near, SHIFT_A]), observe(SHIFT_A.variants[0].run)) == [["p.shift_a"]] * 4
+    # A student between them fits both at the wider tolerance and neither at the part's own: none is named,
+    # and no pair of partial explanations is tried instead.
+    between = observe(lambda x: (x + 1 + 2.5 * PART.rtol * np.abs(x + 1), 2 * x))
+    assert named(MutantMatcher([near, SHIFT_A, SHIFT_B]), between) == [[]] * 4
