@@ -108,6 +108,8 @@ def result_to_dict(result: Result, lang: str, titles: Mapping[str, str] | None =
                         "max_score": t.max_score,
                         "outcome": t.outcome.value,
                         "feedback": t.feedback_text(lang),
+                        "misconceptions": list(t.misconceptions),
+                        "credit": [c.model_dump() for c in t.credit],
                     }
                     for t in p.tests
                 ],
@@ -115,6 +117,7 @@ def result_to_dict(result: Result, lang: str, titles: Mapping[str, str] | None =
                     {"name": m.name, "message": m.message.get(lang), "hint": m.hint.get(lang), "tests": list(m.tests)}
                     for m in p.mistakes
                 ],
+                "credit": p.credit,
             }
             for p in result.parts
         ],

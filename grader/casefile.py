@@ -5,7 +5,7 @@ the format is deliberately plain. Key "manifest" holds a 0-d unicode array with 
 
     {"format": "rnn-grader-cases", "version": 1, "exercise": id, "limits": {...},
      "parts": {name: {"function", "points", "rtol", "atol", "title": {"en", "zh"}, "outputs", "time_major",
-                      "time_direction", "shapes", "args"}},
+                      "time_direction", "shapes", "args", "credit" (optional): {"per", "weights"}}},
      "cases": [{"part", "name", "function", "description": {"en", "zh"}, "facts", "scored",
                 "args": [node, ...], "expected": node}]}
 
@@ -80,6 +80,8 @@ def _part_entry(p: Part) -> dict[str, Any]:
         "time_direction": p.time_direction,
         "shapes": dict(p.shapes),
         "args": list(p.args),
+        # Only when not the default, so that a case file of a part with credit per test is unchanged.
+        **({"credit": {"per": p.credit.per, "weights": dict(p.credit.weights)}} if p.credit.per != "test" else {}),
     }
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.casefile import load_cases, read_manifest
-from grader.exercise import ExerciseSpec, Limits, Part
+from grader.exercise import ExerciseSpec, Limits, Part, parse_credit
 from grader.notebook import extract_notebook
 from grader.procedure import Procedure
 from grader.result import Result, Text
@@ -32,6 +32,7 @@ def spec_from_manifest(manifest: dict[str, Any], student_file: str) -> ExerciseS
                 time_major=tuple(p.get("time_major", ())),
                 time_direction=str(p.get("time_direction", "forward")),
                 shapes=dict(p.get("shapes", {})),
+                credit=parse_credit(p.get("credit", {})),
             )
         )
     limits = manifest.get("limits")

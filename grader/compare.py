@@ -29,6 +29,8 @@ class Mismatch:
     kind: str  # none | type | length | keys | shape | dtype | non_finite | not_close
     message: Text
     rel_error: float | None = None
+    # For a time-major output: where along time it goes wrong ("first wrong at time step t=3 of T").
+    where: Text | None = None
 
 
 @dataclass
@@ -40,7 +42,8 @@ class Comparison:
         return not self.mismatches
 
 
-def _label(function: str, path: str) -> str:
+def label(function: str, path: str) -> str:
+    """How feedback names one returned value: "rnn_forward() → h", "clip_grad_norm() → clipped['W_xh']"."""
     if not path:
         return f"{function}()"
     head, _, rest = path.partition(".")
@@ -117,7 +120,7 @@ def compare(student: Any, reference: Any, part: Part, facts: dict[str, Any]) -> 
 
 
 def _walk(student: Any, reference: Any, part: Part, facts: dict[str, Any], path: str, out: Comparison) -> None:
-    what = _label(part.function, path)
+    what = label(part.function, path)
     if student is None:
         out.mismatches.append(Mismatch(path, "none", msg("returned_none", what=what)))
         return
@@ -208,13 +211,14 @@ def _compare_leaf(
     if bad.any():
         kind = "NaN" if np.isnan(s[bad]).any() else "inf"
         where = _time_where(np.where(np.isfinite(s), s, np.inf), ref, part) if path in part.time_major else None
-        out.mismatches.append(Mismatch(path, "non_finite", _with_where("non_finite", what, where, kind=kind)))
+        out.mismatches.append(Mismatch(path, "non_finite", _with_where("non_finite", what, where, kind=kind),
+                                       where=where))
         return
     if not allclose(s, ref, part.rtol, part.atol):
         rel = relative_error(s, ref, part.atol)
         where = _time_where(s, ref, part) if path in part.time_major else None
         message = _with_where("not_close", what, where, rel_error=f"{rel:.2e}", rtol=part.rtol, atol=part.atol)
-        out.mismatches.append(Mismatch(path, "not_close", message, rel_error=rel))
+        out.mismatches.append(Mismatch(path, "not_close", message, rel_error=rel, where=where))
 
 
 def _with_where(key: str, what: str, where: Text | None, **params: Any) -> Text:

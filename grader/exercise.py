@@ -58,6 +58,49 @@ class Limits:
         return cls(**data)
 
 
+CREDIT_PER = ("test", "output")
+
+
+@dataclass(frozen=True)
+class Credit:
+    """How one part's tests give credit (`[parts.credit]` in spec.toml). `per = "test"` (the default): a test
+    earns its points only if every compared output is right. `per = "output"`: a test earns the share of its
+    points that its right outputs weigh (the function's tuple items, or the keys of the dict it returns);
+    an output not named in `weights` weighs 1, so the default is equal weights. `why` is the teacher's
+    reason, kept with the spec."""
+
+    per: str = "test"
+    weights: Mapping[str, float] = field(default_factory=dict)
+    why: str = ""
+
+    def weight(self, output: str) -> float:
+        return self.weights.get(output, 1.0)
+
+
+def parse_credit(data: Any) -> Credit:
+    if not isinstance(data, Mapping):
+        raise SpecError(f"credit must be a table, not {data!r}")
+    unknown = set(data) - {"per", "weights", "why"}
+    if unknown:
+        raise SpecError(f"unknown credit keys: {sorted(unknown)}")
+    per = str(data.get("per", "test"))
+    if per not in CREDIT_PER:
+        raise SpecError(f"credit.per must be one of {list(CREDIT_PER)}, not {per!r}")
+    raw = data.get("weights", {})
+    if not isinstance(raw, Mapping):
+        raise SpecError("credit.weights must be a table of output = weight")
+    if raw and per != "output":
+        raise SpecError('credit.weights needs credit.per = "output"')
+    weights: dict[str, float] = {}
+    for output, value in raw.items():
+        if isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0:
+            raise SpecError(f"credit.weights.{output} must be a number >= 0, not {value!r}")
+        weights[str(output)] = float(value)
+    if weights and not any(weights.values()):
+        raise SpecError("credit.weights must not all be 0")
+    return Credit(per=per, weights=weights, why=str(data.get("why", "")).strip())
+
+
 @dataclass(frozen=True)
 class Part:
     name: str
@@ -77,6 +120,7 @@ class Part:
     shapes: Mapping[str, str] = field(default_factory=dict)
     # Parameter names of the function, for feedback such as "changed its input W_hh in place".
     args: tuple[str, ...] = ()
+    credit: Credit = field(default_factory=Credit)
 
 
 @dataclass(frozen=True)
@@ -162,6 +206,7 @@ def load_spec(directory: Path) -> ExerciseSpec:
                 time_direction=str(p.get("time_direction", "forward")),
                 shapes={str(k): str(v) for k, v in p.get("shapes", {}).items()},
                 args=tuple(str(x) for x in p.get("args", ())),
+                credit=parse_credit(p.get("credit", {})),
             )
             for p in data["parts"]
         )
@@ -191,6 +236,10 @@ def load_spec(directory: Path) -> ExerciseSpec:
         raise SpecError(f"{path}: {exc!r}") from exc
     if len({p.name for p in parts}) != len(parts) or not parts:
         raise SpecError(f"{path}: parts must be non-empty with unique names")
+    for part in parts:
+        unknown = set(part.credit.weights) - set(part.outputs)
+        if part.outputs and unknown:
+            raise SpecError(f"{path}: part {part.name}: credit.weights names no output: {sorted(unknown)}")
     return spec
 
 
@@ -241,7 +290,27 @@ def load_exercise(directory: Path) -> Exercise:
     for name in ("hidden_cases", "public_cases"):
         if not callable(getattr(module, name, None)):
             raise SpecError(f"reference {spec.reference} lacks {name}()")
-    return Exercise(spec=spec, module=module, hooks=load_hooks(hooks_module), hooks_module=hooks_module)
+    exercise = Exercise(spec=spec, module=module, hooks=load_hooks(hooks_module), hooks_module=hooks_module)
+    _check_credit_weights(exercise)
+    return exercise
+
+
+def _check_credit_weights(exercise: Exercise) -> None:
+    """Weights of a part that returns a dict must name its keys: read them from the reference's answer to one
+    public case (a typo would otherwise silently weigh 0 extra outputs and leave the real one at 1)."""
+    for part in exercise.spec.parts:
+        if part.outputs or not part.credit.weights:
+            continue
+        case = next((c for c in exercise.public_cases() if c.part == part.name), None)
+        if case is None:
+            continue
+        answer = exercise.reference_function(part)(*copy_value(case.args))
+        names = set(answer) if isinstance(answer, dict) else set()
+        unknown = set(part.credit.weights) - names
+        if unknown:
+            raise SpecError(f"{exercise.id}: part {part.name}: credit.weights names no output: {sorted(unknown)}")
+        if not any(part.credit.weight(n) for n in names):
+            raise SpecError(f"{exercise.id}: part {part.name}: every output weighs 0")
 
 
 def load_hooks(module: ModuleType) -> ExerciseHooks:

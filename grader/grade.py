@@ -71,7 +71,7 @@ class Grader:
         if exercise.id not in self.catalogues:
             self.catalogues[exercise.id] = catalogue_of(hooks)
         return Procedure(exercise.spec, self.runner, self.limits.get(exercise.id), hooks.explain, hooks.explain_part,
-                         self.catalogues[exercise.id])
+                         self.catalogues[exercise.id], hooks.name_mistakes)
 
     def grade(self, exercise_id: str, source: str, seed: int) -> Result:
         """Grade `source` on the hidden cases drawn from `seed`. Student faults never raise. The optional

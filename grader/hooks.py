@@ -9,6 +9,7 @@ name that is there but not callable is a SpecError then, never a surprise during
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -17,8 +18,24 @@ from grader.result import TestResult, Text
 
 if TYPE_CHECKING:  # grader.exercise loads the hooks (load_hooks), so it imports this module, not the reverse
     from grader.exercise import Case, Part
+    from grader.result import Outcome
 
-HOOK_NAMES = ("explain", "explain_part", "chart_cases", "chart", "misconception_catalogue")
+HOOK_NAMES = ("explain", "explain_part", "name_mistakes", "chart_cases", "chart", "misconception_catalogue")
+
+# What `Observation.student` holds when the test has no decoded answer (it crashed, or its answer could not
+# be read back).
+NO_ANSWER: Any = None
+
+
+@dataclass(frozen=True)
+class Observation:
+    """One scored test of a part, as `name_mistakes` sees it: the case, how it ended, the student's decoded
+    answer (NO_ANSWER if there is none) and the reference's."""
+
+    case: Case
+    outcome: Outcome
+    student: Any
+    reference: Any
 
 
 class ExerciseHooks(Protocol):
@@ -28,6 +45,12 @@ class ExerciseHooks(Protocol):
 
     def explain_part(self, part: Part, cases: Sequence[Case], tests: Sequence[TestResult]) -> list[Text]:
         """One part with a wrong answer: messages about patterns across its tests."""
+        ...
+
+    def name_mistakes(self, part: Part, observations: Sequence[Observation]) -> list[list[str]]:
+        """One part with a wrong answer: the names of the catalogued mistakes recognised, per observation (in
+        their order). Precision first: name a mistake only where it explains the whole part
+        (grader.naming)."""
         ...
 
     def chart_cases(self) -> list[Case]:
@@ -52,6 +75,9 @@ class NoHooks:
 
     def explain_part(self, part: Part, cases: Sequence[Case], tests: Sequence[TestResult]) -> list[Text]:
         return []
+
+    def name_mistakes(self, part: Part, observations: Sequence[Observation]) -> list[list[str]]:
+        return [[] for _ in observations]
 
     def chart_cases(self) -> list[Case]:
         return []

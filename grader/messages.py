@@ -37,6 +37,21 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "Likely mistake: {title}.",
         "zh": "可能的错误：{title}。",
     },
+    # ---- wrong answers that no catalogued mistake explains on every failing test (grader.mistakes)
+    "mistake_not_recognised": {
+        "en": "The grader does not recognise this as one of the common mistakes it knows, so it names none "
+        "(a wrong name would mislead you more than none). What the tests show:",
+        "zh": "评测系统没有把它识别为已知的常见错误之一，因此不给出错误名称（错误的名称比没有名称更误导人）。"
+        "测试显示：",
+    },
+    "unrecognised_first": {
+        "en": "The first wrong output: {what}, in test {test}{where}.",
+        "zh": "第一个出错的输出：测试 {test} 中的 {what}{where}。",
+    },
+    "unrecognised_outputs": {
+        "en": "Wrong outputs over the {failing} failing test(s), with how many tests each: {outputs}.",
+        "zh": "在 {failing} 个失败的测试中出错的输出（及出错的测试数）：{outputs}。",
+    },
     # ---- one test
     "passed": {"en": "Correct.", "zh": "正确。"},
     "not_run_import": {
@@ -148,6 +163,12 @@ CATALOG: dict[str, dict[str, str]] = {
     "where_time_all": {
         "en": "; wrong at every time step",
         "zh": "；所有时间步都不正确",
+    },
+    "credit_per_output": {
+        "en": "Credit per output: {right} of {total} outputs right ({score} of {max_score} points); wrong: "
+        "{wrong}.",
+        "zh": "按输出计分：{total} 个输出中 {right} 个正确（得 {score} 分，满分 {max_score} 分）；"
+        "错误的输出：{wrong}。",
     },
     "mutated_input": {
         "en": "{function}() changed its input argument {arg} in place. Work on copies: callers "

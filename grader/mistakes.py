@@ -7,6 +7,10 @@ test knows (which output, relative error, first wrong time step).
 
 The names' titles and hints come from the exercise's optional `misconception_catalogue()` hook (a list of
 dicts with `name`, `title` {en, zh} and `hint` {en, zh}; `title_en`/`title_zh` also read).
+
+A part with wrong answers that no catalogued mistake explains (grader.mutants names precision first) says so,
+and gives what the tests show instead (`unrecognised`): the first wrong output with its time step, and which
+outputs are wrong across the failing tests. The exercise's patterns across tests follow.
 """
 
 from __future__ import annotations
@@ -17,8 +21,10 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
+from grader.compare import compare, label
+from grader.exercise import Case, Part
 from grader.messages import msg
-from grader.result import Mistake, TestResult, Text
+from grader.result import Mistake, Outcome, TestResult, Text
 
 log = logging.getLogger(__name__)
 
@@ -78,3 +84,28 @@ def group_mistakes(tests: Sequence[TestResult], catalogue: Catalogue) -> list[Mi
         out.append(Mistake(name=name, message=msg("mistake", title=described.title),
                            hint=described.hint, tests=explained))
     return out
+
+
+def unrecognised(part: Part, failing: Sequence[tuple[Case, TestResult, Any, Any]]) -> list[Text]:
+    """What to say about a part whose wrong answers no catalogued mistake explains. `failing` holds the
+    part's tests with a wrong answer: (case, result, the student's decoded answer, the reference's)."""
+    comparisons = [(case, compare(value, expected, part, dict(case.facts)))
+                   for case, test, value, expected in failing if test.outcome is Outcome.wrong_answer]
+    comparisons = [(case, c) for case, c in comparisons if c.mismatches]
+    if not comparisons:
+        return []  # no answer to describe: each test's own message says what went wrong
+    # The first wrong output of the first failing test, preferring one that says where along time it goes
+    # wrong (a single-step test cannot).
+    case, mismatch = next(((c, m) for c, comparison in comparisons for m in comparison.mismatches[:1] if m.where),
+                          (comparisons[0][0], comparisons[0][1].mismatches[0]))
+    texts = [msg("mistake_not_recognised"),
+             msg("unrecognised_first", what=label(part.function, mismatch.path), test=case.name,
+                 where=mismatch.where or Text(en="", zh=""))]
+    counts: dict[str, int] = {}  # in the order compare meets them: the reference's order of outputs
+    for _case, comparison in comparisons:
+        for output in dict.fromkeys(m.path.split(".")[0] for m in comparison.mismatches):
+            counts[output] = counts.get(output, 0) + 1
+    shown = [f"{o or part.function + '()'} ({n})" for o, n in counts.items()]
+    texts.append(msg("unrecognised_outputs", failing=len(comparisons),
+                     outputs=Text(en=", ".join(shown), zh="、".join(shown))))
+    return texts

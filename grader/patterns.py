@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from grader.exercise import Case
-from grader.mutants import numeric_leaves
+from grader.outputs import numeric_leaves
 from grader.result import Outcome, TestResult
 
 

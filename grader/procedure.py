@@ -17,10 +17,12 @@ from typing import Any
 
 from grader import harness, wire
 from grader.compare import compare
+from grader.credit import credit_message, credited_share, output_credit
 from grader.exercise import Case, Exercise, ExerciseSpec, Limits, Part, copy_value
+from grader.hooks import NO_ANSWER, Observation
 from grader.messages import msg
-from grader.mistakes import Catalogue, group_mistakes
-from grader.result import Outcome, PartResult, TestResult, Text
+from grader.mistakes import Catalogue, group_mistakes, unrecognised
+from grader.result import Outcome, OutputCredit, PartResult, TestResult, Text
 from grader.runner import Runner, RunReport, RunStatus
 
 log = logging.getLogger(__name__)
@@ -39,6 +41,9 @@ Explainer = Callable[[Part, Case, Any, Any], tuple[list[Text], list[str]]]
 # Optional hook: given one part's cases and their results, return part-level feedback (patterns across
 # tests, e.g. "passes T=1 but fails T>1").
 PartExplainer = Callable[[Part, Sequence[Case], Sequence[TestResult]], list[Text]]
+# Optional hook: given one part's scored tests (grader.hooks.Observation), the names of the catalogued
+# mistakes recognised on each (grader.mutants.MutantMatcher.name_part: only what explains the whole part).
+MistakeNamer = Callable[[Part, Sequence[Observation]], list[list[str]]]
 
 
 @dataclass
@@ -55,15 +60,22 @@ class RunRecord:
 
 
 def _make_test(case: Case, max_score: float, outcome: Outcome, feedback: list[Text],
-               misconceptions: Sequence[str] = ()) -> TestResult:
+               misconceptions: Sequence[str] = (), credit: Sequence[OutputCredit] = ()) -> TestResult:
+    """A test's result; a wrong answer in a part with credit per output earns the share its right outputs
+    weigh (grader.credit), anything else all or nothing."""
+    if outcome is Outcome.passed:
+        score = max_score
+    else:
+        score = max_score * credited_share(list(credit)) if credit else 0.0
     return TestResult(
         name=case.name,
         description=case.description,
-        score=max_score if outcome is Outcome.passed else 0.0,
+        score=score,
         max_score=max_score,
         outcome=outcome,
         feedback=feedback[:MAX_FEEDBACK_PER_TEST],
         misconceptions=list(misconceptions),
+        credit=list(credit),
     )
 
 
@@ -195,12 +207,13 @@ class Procedure:
 
     def __init__(self, spec: ExerciseSpec, runner: Runner, limits: Limits | None = None,
                  explainer: Explainer | None = None, part_explainer: PartExplainer | None = None,
-                 catalogue: Catalogue | None = None) -> None:
+                 catalogue: Catalogue | None = None, namer: MistakeNamer | None = None) -> None:
         self.spec = spec
         self.runner = runner
         self.limits = limits or spec.limits
         self.explainer = explainer
         self.part_explainer = part_explainer
+        self.namer = namer
         # Titles and hints of the named mistakes, said once per part (grader.mistakes).
         self.catalogue: Catalogue = catalogue or {}
 
@@ -227,19 +240,49 @@ class Procedure:
                     pending.remove(i)
         parts = []
         for p in spec.parts:
-            mine = [(c, record.tests[i]) for i, c in enumerate(cases) if c.part == p.name and c.scored]
+            indices = [i for i, c in enumerate(cases) if c.part == p.name and c.scored]
+            mine = [(cases[i], record.tests[i]) for i in indices]
             tests = [t for _, t in mine]
             feedback: list[Text] = []
-            # Patterns across tests explain wrong answers; a part that only crashed has its own messages.
-            if self.part_explainer is not None and any(t.outcome is Outcome.wrong_answer for t in tests):
-                try:
-                    feedback = self.part_explainer(p, [c for c, _ in mine], tests)
-                except Exception:  # never let a diagnostic cost the student their result
-                    log.exception("part explainer failed on %s", p.name)
+            if any(t.outcome is Outcome.wrong_answer for t in tests):
+                feedback = self._explain_part(p, indices, cases, resolve(), record)
             parts.append(PartResult(name=p.name, score=round(sum(t.score for t in tests), 6),
                                     max_score=p.points, tests=tests, feedback=feedback,
-                                    mistakes=group_mistakes(tests, self.catalogue)))
+                                    mistakes=group_mistakes(tests, self.catalogue), credit=p.credit.per))
         return parts, record
+
+    def _explain_part(self, part: Part, indices: list[int], cases: Sequence[Case], expected: Sequence[Any],
+                      record: RunRecord) -> list[Text]:
+        """A part with a wrong answer: name the mistakes that explain it (into its tests' `misconceptions`),
+        or say that none is recognised and what the tests show; then the patterns across its tests."""
+        feedback: list[Text] = []
+        named = False
+        if self.namer is not None:
+            observations = [Observation(cases[i], record.tests[i].outcome, record.values.get(i, NO_ANSWER),
+                                        expected[i]) for i in indices]
+            try:
+                found = self.namer(part, observations)
+            except Exception:  # never let a diagnostic cost the student their result
+                log.exception("mistake namer failed on %s", part.name)
+                found = []
+            for i, names in zip(indices, found, strict=False):
+                test = record.tests[i]
+                for name in names:
+                    named = True
+                    if name not in test.misconceptions:
+                        test.misconceptions.append(name)
+        if self.catalogue and not named:
+            failing = [(cases[i], record.tests[i], record.values[i], expected[i]) for i in indices
+                       if record.tests[i].outcome is Outcome.wrong_answer and i in record.values]
+            feedback.extend(unrecognised(part, failing))
+        # Patterns across tests explain wrong answers; a part that only crashed has its own messages.
+        if self.part_explainer is not None:
+            try:
+                feedback.extend(self.part_explainer(part, [cases[i] for i in indices],
+                                                    [record.tests[i] for i in indices]))
+            except Exception:  # never let a diagnostic cost the student their result
+                log.exception("part explainer failed on %s", part.name)
+        return feedback
 
     def _one_run(self, cases: Sequence[Case], resolve: Callable[[], Sequence[Any]], max_scores: list[float],
                  pending: list[int], source: str, public: bool, record: RunRecord) -> list[int]:
@@ -341,6 +384,7 @@ class Procedure:
         if not case.scored:  # diagnostics only: its value feeds a chart, it earns and explains nothing
             return _make_test(case, max_score, Outcome.passed, [])
         comparison = compare(value, expected, part, dict(case.facts))
+        credit = output_credit(part, comparison, value, expected)
         raw_mutated = header.get("mutated")
         mutated = [k for k in raw_mutated if type(k) is int] if isinstance(raw_mutated, list) else []
         feedback = [m.message for m in comparison.mismatches]
@@ -354,7 +398,7 @@ class Procedure:
         if mutated:
             names.append("mutates_inputs")
         if comparison.ok:
-            return _make_test(case, max_score, Outcome.passed, [msg("passed"), *warnings], names)
+            return _make_test(case, max_score, Outcome.passed, [msg("passed"), *warnings], names, credit)
         feedback.extend(warnings)
         if self.explainer is not None and not explain:
             return None
@@ -365,4 +409,6 @@ class Procedure:
                 names.extend(found)
             except Exception:  # a broken explainer must not cost the student the test result
                 log.exception("explainer failed on %s", case.name)
-        return _make_test(case, max_score, Outcome.wrong_answer, feedback, names)
+        if credit:  # first, so that the cap on a test's feedback never drops it
+            feedback.insert(0, credit_message(credit, max_score * credited_share(credit), max_score))
+        return _make_test(case, max_score, Outcome.wrong_answer, feedback, names, credit)

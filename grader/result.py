@@ -29,6 +29,15 @@ class Text(BaseModel):
         return self.zh if lang.lower().startswith("zh") else self.en
 
 
+class OutputCredit(BaseModel):
+    """One compared output of a test in a part that gives credit per output: its weight and whether it was
+    right. The test's score is its points times the weight of the right outputs over the total weight."""
+
+    name: str
+    weight: float
+    correct: bool
+
+
 class TestResult(BaseModel):
     __test__ = False  # not a pytest class
 
@@ -40,6 +49,9 @@ class TestResult(BaseModel):
     feedback: list[Text] = Field(default_factory=list)
     # Names of catalogued misconceptions the trusted side recognised in this test's output.
     misconceptions: list[str] = Field(default_factory=list)
+    # Per compared output, in a part that gives credit per output (grader.credit); empty otherwise, and for
+    # a test that returned nothing to compare.
+    credit: list[OutputCredit] = Field(default_factory=list)
 
     def feedback_text(self, lang: str) -> str:
         return "\n".join(t.get(lang) for t in self.feedback)
@@ -62,6 +74,8 @@ class PartResult(BaseModel):
     feedback: list[Text] = Field(default_factory=list)
     # The named mistakes grouped over the part's tests (grader.mistakes); results stored before have none.
     mistakes: list[Mistake] = Field(default_factory=list)
+    # How its tests give credit (grader.exercise.Credit.per): "test" (all or nothing) or "output".
+    credit: str = "test"
 
 
 class Result(BaseModel):

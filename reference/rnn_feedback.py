@@ -2,8 +2,10 @@
 matcher (grader.mutants) and part summaries (grader.patterns); what is here is the exercise's own knowledge.
 
 Trusted side only; nothing here is sent into the sandbox.
-  explain(part, case, student, reference)  per failing test: which catalogued mistake (reference.rnn_mutants)
-                                            reproduces the student's output, plus NaN/overflow hints
+  explain(part, case, student, reference)  per failing test: NaN/overflow hints
+  name_mistakes(part, observations)         per part: the catalogued mistake (reference.rnn_mutants) whose
+                                            mutant explains every failing test and passes where the student
+                                            passes (grader.mutants.MutantMatcher), else none
   explain_part(part, cases, tests)          per part: patterns across tests ("passes T=1, fails T>1", ...)
   chart_cases() / chart(...)                the ‖∂L/∂h_t‖ chart on public inputs (reference.rnn_chart)
   misconception_catalogue()                 names, titles and hints, for the teacher view
@@ -17,13 +19,14 @@ from collections.abc import Sequence
 from typing import Any
 
 from grader.exercise import Case, Part
+from grader.hooks import Observation
 from grader.mutants import MutantMatcher
 from grader.patterns import PartSummary, numeric_symptoms
 from grader.result import Outcome, TestResult, Text
 from reference.rnn_chart import chart, chart_cases
 from reference.rnn_mutants import MISCONCEPTIONS, Variant
 
-__all__ = ["CATALOG", "chart", "chart_cases", "explain", "explain_part", "misconception_catalogue"]
+__all__ = ["CATALOG", "chart", "chart_cases", "explain", "explain_part", "misconception_catalogue", "name_mistakes"]
 
 # Matching a failing output to the catalogued mistakes of reference.rnn_mutants (generic: grader.mutants).
 MATCHER = MutantMatcher(MISCONCEPTIONS)
@@ -195,13 +198,18 @@ def _numeric_hints(part: Part, case: Case, student: Any, reference: Any) -> list
 
 
 def explain(part: Part, case: Case, student: Any, reference: Any) -> tuple[list[Text], list[str]]:
-    """grader.procedure.Explainer: the names of the mistakes that reproduce this output, and the numeric
-    hints about this test's values. Each name's title and hint are said once per part by the grader
-    (grader.mistakes, from misconception_catalogue()), not on every test it explains."""
+    """grader.procedure.Explainer: the numeric hints about this test's values. Mistakes are named per part
+    (`name_mistakes`), never from one test alone."""
     if not case.scored:
         return [], []  # chart cases: the chart says it
-    found = MATCHER.diagnose(part, case, student, reference)
-    return _numeric_hints(part, case, student, reference), [m.name for m in found]
+    return _numeric_hints(part, case, student, reference), []
+
+
+def name_mistakes(part: Part, observations: Sequence[Observation]) -> list[list[str]]:
+    """grader.hooks.ExerciseHooks.name_mistakes: the catalogued mistakes whose fingerprint explains the part.
+    Each name's title and hint are said once per part by the grader (grader.mistakes, from
+    misconception_catalogue()), not on every test it explains."""
+    return MATCHER.name_part(part, observations)
 
 
 # ---------------------------------------------------------------- patterns across one part's tests

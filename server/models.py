@@ -206,6 +206,12 @@ class SubmissionReceived(SubmissionCreate):
     notebook: dict[str, Any] | None = None
 
 
+class OutputCreditPublic(BaseModel):
+    name: str
+    weight: float
+    correct: bool
+
+
 class TestPublic(BaseModel):
     __test__ = False  # not a pytest class
 
@@ -216,6 +222,10 @@ class TestPublic(BaseModel):
     outcome: Outcome
     feedback: str
     misconceptions: list[str] = []
+    credit: list[OutputCreditPublic] = PydanticField(
+        default=[], description="In a part with credit per output: each compared output, its weight and whether "
+        "it was right (the test's score is its points times the right outputs' share of the weight)."
+    )
 
 
 class MistakePublic(BaseModel):
@@ -235,6 +245,9 @@ class PartPublic(BaseModel):
     feedback: str
     tests: list[TestPublic]
     mistakes: list[MistakePublic] = []
+    credit: Literal["test", "output"] = PydanticField(
+        default="test", description="How its tests give credit: all or nothing per test, or per compared output."
+    )
 
 
 class SkippedCellPublic(BaseModel):
@@ -322,6 +335,12 @@ class ExercisePartPublic(BaseModel):
     title: str
     function: str
     points: float
+    credit: Literal["test", "output"] = PydanticField(
+        default="test", description="How its tests give credit: all or nothing per test, or per compared output."
+    )
+    credit_weights: dict[str, float] = PydanticField(
+        default={}, description="With credit per output: weights the spec sets (an output not listed weighs 1)."
+    )
 
 
 class LatePolicyPublic(BaseModel):

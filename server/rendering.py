@@ -21,6 +21,7 @@ from server.models import (
     LimitsPublic,
     MistakePublic,
     NotebookPublic,
+    OutputCreditPublic,
     PartPublic,
     SkippedCellPublic,
     Submission,
@@ -103,6 +104,7 @@ def render_submission(sub: Submission, catalog: Catalog, lang: str, teacher: boo
                         outcome=t.outcome,
                         feedback=t.feedback_text(lang),
                         misconceptions=list(t.misconceptions),
+                        credit=[OutputCreditPublic(name=c.name, weight=c.weight, correct=c.correct) for c in t.credit],
                     )
                     for t in p.tests
                 ],
@@ -110,6 +112,7 @@ def render_submission(sub: Submission, catalog: Catalog, lang: str, teacher: boo
                     MistakePublic(name=m.name, message=m.message.get(lang), hint=m.hint.get(lang), tests=list(m.tests))
                     for m in p.mistakes
                 ],
+                credit="output" if p.credit == "output" else "test",
             )
             for p in result.parts
         ]
@@ -163,7 +166,9 @@ def render_exercise(
         title=spec.title.get(lang),
         description=spec.description.get(lang),
         parts=[
-            ExercisePartPublic(name=p.name, title=p.title.get(lang), function=p.function, points=p.points)
+            ExercisePartPublic(name=p.name, title=p.title.get(lang), function=p.function, points=p.points,
+                               credit="output" if p.credit.per == "output" else "test",
+                               credit_weights=dict(p.credit.weights))
             for p in spec.parts
         ],
         max_score=spec.max_score,

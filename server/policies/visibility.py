@@ -63,9 +63,10 @@ def _limit_part(part: PartPublic, level: Visibility, mistakes: Mapping[str, str]
         return part.model_copy(update={"feedback": "", "tests": [], "mistakes": []})
     # The part's grouped mistakes (catalogue title and hint, no numbers) stay; a test's own feedback is the
     # named mistake only when no grouping says it already.
+    # Which outputs were right is feedback too: a test keeps its points, not their breakdown.
     tests = [
         test.model_copy(update={"feedback": "" if part.mistakes else
-                                "\n".join(mistakes.get(m, m) for m in test.misconceptions)})
+                                "\n".join(mistakes.get(m, m) for m in test.misconceptions), "credit": []})
         for test in part.tests
     ]
     return part.model_copy(update={"feedback": "", "tests": tests})

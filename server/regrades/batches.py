@@ -17,12 +17,16 @@ from typing import Any, Literal
 
 import sqlalchemy as sa
 
+from grader.exercise import Exercise
 from server.audit import record
 from server.auth.principal import Principal
 from server.models import FINAL_STATUSES, Submission, SubmissionStatus
+from server.regrades.history import NOTHING_COUNTED, Counted, counted_columns, counted_of
 from server.regrades.models import (
+    CreditPer,
     RegradeBatchSummary,
     RegradeItemPublic,
+    RegradePartTotals,
     RegradeReport,
     RegradeTotals,
     regrade_batches_t,
@@ -82,8 +86,9 @@ def start_batch(
             "exercise": e,
             "submissions": n,
             "pending": n,
-            "before_id": before.get((s, e), (None, None))[0],
-            "before_score": before.get((s, e), (None, None))[1],
+            "before_id": before.get((s, e), NOTHING_COUNTED).id,
+            "before_score": before.get((s, e), NOTHING_COUNTED).score,
+            "before_parts": before.get((s, e), NOTHING_COUNTED).parts,
             "after_id": None,
             "after_score": None,
         }
@@ -156,22 +161,14 @@ def _drop_from_batch(conn: sa.Connection, batch_id: int, pairs: Sequence[tuple[s
     )
 
 
-def _counted_scores(
-    conn: sa.Connection, students: Sequence[str], policy: str
-) -> dict[tuple[str, str], tuple[int | None, float | None]]:
-    prefix = "latest" if policy == "latest" else "best"
-    out: dict[tuple[str, str], tuple[int | None, float | None]] = {}
+def _counted_scores(conn: sa.Connection, students: Sequence[str], policy: str) -> dict[tuple[str, str], Counted]:
+    out: dict[tuple[str, str], Counted] = {}
     for start in range(0, len(students), CHUNK):
         rows = conn.execute(
-            sa.select(
-                scores_t.c.student_id, scores_t.c.exercise, scores_t.c[f"{prefix}_id"], scores_t.c[f"{prefix}_score"]
-            ).where(scores_t.c.student_id.in_(students[start : start + CHUNK]))
+            counted_columns(policy).where(scores_t.c.student_id.in_(students[start : start + CHUNK]))
         ).all()
-        for student_id, exercise, sub_id, score in rows:
-            out[(str(student_id), str(exercise))] = (
-                int(sub_id) if sub_id is not None else None,
-                float(score) if score is not None else None,
-            )
+        for row in rows:
+            out[(str(row.student_id), str(row.exercise))] = counted_of(row)
     return out
 
 
@@ -209,7 +206,10 @@ def _batch_row(conn: sa.Connection, batch_id: int) -> Any:
     return conn.execute(sa.select(regrade_batches_t).where(regrade_batches_t.c.id == batch_id)).first()
 
 
-def batch_report(conn: sa.Connection, batch_id: int) -> RegradeReport | None:
+def batch_report(conn: sa.Connection, batch_id: int,
+                 credit: Mapping[tuple[str, str], CreditPer] | None = None) -> RegradeReport | None:
+    """The batch's report; `credit` ((exercise, part) -> "test" | "output", from the exercises offered now)
+    labels its per-part totals."""
     batch = _batch_row(conn, batch_id)
     if batch is None:
         return None
@@ -222,6 +222,8 @@ def batch_report(conn: sa.Connection, batch_id: int) -> RegradeReport | None:
             regrade_items_t.c.pending,
             regrade_items_t.c.before_score,
             regrade_items_t.c.after_score,
+            regrade_items_t.c.before_parts,
+            regrade_items_t.c.after_parts,
         )
         .select_from(
             regrade_items_t.outerjoin(students_t, students_t.c.student_id == regrade_items_t.c.student_id)
@@ -230,7 +232,7 @@ def batch_report(conn: sa.Connection, batch_id: int) -> RegradeReport | None:
         .order_by(regrade_items_t.c.student_id, regrade_items_t.c.exercise)
     ).all()
     students: list[RegradeItemPublic] = []
-    for student_id, name, exercise, submissions, pending, before, after in rows:
+    for student_id, name, exercise, submissions, pending, before, after, before_parts, after_parts in rows:
         students.append(
             RegradeItemPublic(
                 student_id=str(student_id),
@@ -241,6 +243,8 @@ def batch_report(conn: sa.Connection, batch_id: int) -> RegradeReport | None:
                 before=before,
                 after=after if int(pending) == 0 or after is not None else None,
                 change=change_of(before, after, int(pending)),
+                parts_before=_parts(before_parts),
+                parts_after=_parts(after_parts),
             )
         )
     counts = Counter(item.change for item in students)
@@ -257,8 +261,32 @@ def batch_report(conn: sa.Connection, batch_id: int) -> RegradeReport | None:
         done=summary.done,
         finished=summary.finished,
         totals=RegradeTotals(up=counts["up"], down=counts["down"], same=counts["same"], pending=counts["pending"]),
+        moved=counts["up"] + counts["down"],
         students=students,
+        parts=part_totals(students, credit or {}),
     )
+
+
+def _parts(raw: Any) -> dict[str, float] | None:
+    if not isinstance(raw, dict):
+        return None
+    return {str(k): float(v) for k, v in raw.items() if isinstance(v, int | float)}
+
+
+def part_totals(students: Sequence[RegradeItemPublic],
+                credit: Mapping[tuple[str, str], CreditPer]) -> list[RegradePartTotals]:
+    """Per (exercise, part), over the pairs that are done and have both per-part records: up, down, same.
+    `credit`: how each (exercise, part) gives credit now."""
+    moves: dict[tuple[str, str], Counter[str]] = {}
+    for item in students:
+        if item.pending or item.parts_before is None or item.parts_after is None:
+            continue
+        for part in dict.fromkeys([*item.parts_before, *item.parts_after]):
+            change = change_of(item.parts_before.get(part), item.parts_after.get(part), 0)
+            moves.setdefault((item.exercise, part), Counter())[change] += 1
+    return [RegradePartTotals(exercise=e, part=p, credit=credit.get((e, p)), up=c["up"], down=c["down"],
+                              same=c["same"])
+            for (e, p), c in sorted(moves.items())]
 
 
 def list_batches(conn: sa.Connection, limit: int = 50, offset: int = 0) -> list[RegradeBatchSummary]:
@@ -301,3 +329,9 @@ def report_csv(report: RegradeReport) -> bytes:
 
 def _num(value: float | None) -> str:
     return "" if value is None else spreadsheet_number(value)
+
+
+def credit_rules(exercises: Mapping[str, Exercise]) -> dict[tuple[str, str], CreditPer]:
+    """How each part of the offered exercises gives credit now, for batch_report."""
+    return {(exercise_id, part.name): "output" if part.credit.per == "output" else "test"
+            for exercise_id, exercise in exercises.items() for part in exercise.spec.parts}

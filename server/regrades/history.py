@@ -69,17 +69,41 @@ def record_grading(conn: sa.Connection, grading: NewGrading) -> int:
     return int(grading_id)
 
 
-def counted_now(conn: sa.Connection, student_id: str, exercise: str, policy: str) -> tuple[int | None, float | None]:
-    """(submission id, score) that counts for the pair now, from the maintained scoreboard table."""
+@dataclass(frozen=True)
+class Counted:
+    """The submission that counts for a pair now: its id, score and per-part scores (None: nothing counts)."""
+
+    id: int | None
+    score: float | None
+    parts: dict[str, float] | None
+
+
+NOTHING_COUNTED = Counted(None, None, None)
+
+
+def counted_columns(policy: str) -> sa.Select[Any]:
+    """The pair, and its counted submission's id, score and summary (per-part scores), from the maintained
+    scoreboard table."""
     prefix = "latest" if policy == "latest" else "best"
-    row = conn.execute(
-        sa.select(scores_t.c[f"{prefix}_id"], scores_t.c[f"{prefix}_score"]).where(
-            scores_t.c.student_id == student_id, scores_t.c.exercise == exercise
-        )
-    ).first()
-    if row is None or row[0] is None:
-        return None, None
-    return int(row[0]), float(row[1])
+    return sa.select(scores_t.c.student_id, scores_t.c.exercise, scores_t.c[f"{prefix}_id"].label("counted_id"),
+                     scores_t.c[f"{prefix}_score"].label("counted_score"),
+                     scores_t.c[f"{prefix}_summary"].label("counted_summary"))
+
+
+def counted_of(row: Any) -> Counted:
+    if row is None or row.counted_id is None:
+        return NOTHING_COUNTED
+    summary = row.counted_summary if isinstance(row.counted_summary, dict) else {}
+    parts = summary.get("parts")
+    return Counted(int(row.counted_id), float(row.counted_score) if row.counted_score is not None else None,
+                   {str(k): float(v) for k, v in parts.items()} if isinstance(parts, dict) else None)
+
+
+def counted_now(conn: sa.Connection, student_id: str, exercise: str, policy: str) -> Counted:
+    """What counts for the pair now."""
+    return counted_of(conn.execute(
+        counted_columns(policy).where(scores_t.c.student_id == student_id, scores_t.c.exercise == exercise)
+    ).first())
 
 
 def _update_batch_item(conn: sa.Connection, batch_id: int, student_id: str, exercise: str) -> None:
@@ -88,7 +112,7 @@ def _update_batch_item(conn: sa.Connection, batch_id: int, student_id: str, exer
     ).scalar_one_or_none()
     if policy is None:
         return
-    after_id, after_score = counted_now(conn, student_id, exercise, str(policy))
+    after = counted_now(conn, student_id, exercise, str(policy))
     conn.execute(
         sa.update(regrade_items_t)
         .where(
@@ -98,7 +122,8 @@ def _update_batch_item(conn: sa.Connection, batch_id: int, student_id: str, exer
         )
         .values(
             pending=sa.case((regrade_items_t.c.pending > 0, regrade_items_t.c.pending - 1), else_=0),
-            after_id=after_id,
-            after_score=after_score,
+            after_id=after.id,
+            after_score=after.score,
+            after_parts=after.parts,
         )
     )

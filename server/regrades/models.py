@@ -85,6 +85,9 @@ class RegradeItem(SQLModel, table=True):
     before_score: float | None = None
     after_id: int | None = Field(default=None, sa_type=sa.BigInteger)
     after_score: float | None = None
+    # The counted submission's per-part scores then (migration 0009; NULL in rows written before it).
+    before_parts: dict[str, float] | None = Field(default=None, sa_column=sa.Column(JSONType, nullable=True))
+    after_parts: dict[str, float] | None = Field(default=None, sa_column=sa.Column(JSONType, nullable=True))
 
 
 class RegradeRequestRecord(SQLModel, table=True):
@@ -139,6 +142,10 @@ class RegradeItemPublic(BaseModel):
     before: float | None = PydanticField(description="Counted score when the batch started")
     after: float | None = PydanticField(description="Counted score after the pair's last grading in the batch")
     change: Literal["up", "down", "same", "pending"]
+    parts_before: dict[str, float] | None = PydanticField(
+        default=None, description="The counted submission's score per part when the batch started")
+    parts_after: dict[str, float] | None = PydanticField(
+        default=None, description="The counted submission's score per part after the pair's last grading")
 
 
 class RegradeTotals(BaseModel):
@@ -146,6 +153,21 @@ class RegradeTotals(BaseModel):
     down: int
     same: int
     pending: int
+
+
+CreditPer = Literal["test", "output"]
+
+
+class RegradePartTotals(BaseModel):
+    """One part of one exercise over the batch's finished pairs: how its counted part scores moved."""
+
+    exercise: str
+    part: str
+    credit: CreditPer | None = PydanticField(
+        default=None, description="How the part's tests give credit now (null: an exercise no longer offered)")
+    up: int
+    down: int
+    same: int
 
 
 class RegradeReport(BaseModel):
@@ -159,7 +181,11 @@ class RegradeReport(BaseModel):
     done: int = PydanticField(description="Of those, graded again (or given up on) so far")
     finished: bool
     totals: RegradeTotals = PydanticField(description="Counted scores (per student and exercise) by change")
+    moved: int = PydanticField(default=0, description="Counted scores that moved so far (totals.up + totals.down)")
     students: list[RegradeItemPublic]
+    parts: list[RegradePartTotals] = PydanticField(
+        default=[], description="Per exercise and part, how the finished pairs' counted part scores moved, and "
+        "how the part gives credit now (a part that changed to credit per output moves up)")
 
 
 class RegradeBatchSummary(BaseModel):

@@ -24,7 +24,14 @@ from server.errors import (
     error_responses,
 )
 from server.models import RegradeRequest, RegradeResult, Submission
-from server.regrades.batches import REGRADE_PRIORITY, batch_report, list_batches, report_csv, start_batch
+from server.regrades.batches import (
+    REGRADE_PRIORITY,
+    batch_report,
+    credit_rules,
+    list_batches,
+    report_csv,
+    start_batch,
+)
 from server.regrades.models import RegradeBatchSummary, RegradeReport
 from server.tables import submissions_t
 
@@ -79,8 +86,8 @@ def regrade_batches(
     return list_batches(session.connection(), limit, offset)
 
 
-def _report(session: SessionDep, batch_id: int) -> RegradeReport:
-    report = batch_report(session.connection(), batch_id)
+def _report(session: SessionDep, ctx: ContextDep, batch_id: int) -> RegradeReport:
+    report = batch_report(session.connection(), batch_id, credit_rules(ctx.catalog.exercises))
     if report is None:
         raise RegradeBatchNotFound(f"no regrade batch {batch_id}")
     return report
@@ -97,8 +104,8 @@ def _csv(report: RegradeReport) -> Response:
     response_class=Response,
     responses={200: {"content": {"text/csv": {}}}, **error_responses(TeacherOnly, RegradeBatchNotFound)},
 )
-def regrade_report_csv(_staff: StaffAuth, session: SessionDep, batch_id: BatchId) -> Response:
-    return _csv(_report(session, batch_id))
+def regrade_report_csv(_staff: StaffAuth, session: SessionDep, ctx: ContextDep, batch_id: BatchId) -> Response:
+    return _csv(_report(session, ctx, batch_id))
 
 
 @router.get(
@@ -108,8 +115,8 @@ def regrade_report_csv(_staff: StaffAuth, session: SessionDep, batch_id: BatchId
     responses={200: {"content": {"text/csv": {}}}, **error_responses(TeacherOnly, RegradeBatchNotFound)},
 )
 def regrade_report(
-    _staff: StaffAuth, session: SessionDep, batch_id: BatchId,
+    _staff: StaffAuth, session: SessionDep, ctx: ContextDep, batch_id: BatchId,
     format: Annotated[Literal["json", "csv"], Query(description="csv: the same as /regrades/{id}.csv")] = "json",
 ) -> RegradeReport | Response:
-    report = _report(session, batch_id)
+    report = _report(session, ctx, batch_id)
     return _csv(report) if format == "csv" else report

@@ -35,6 +35,8 @@ class PartInfo:
     name: str
     title: str
     points: float
+    # How its tests give credit (grader.exercise.Credit.per): "test" or "output".
+    credit: str = "test"
 
 
 @dataclass(frozen=True)
@@ -80,7 +82,7 @@ def exercise_infos(catalog: Catalog, lang: str, extra: Sequence[str] = ()) -> li
         infos.append(ExerciseInfo(
             id=exercise_id,
             title=spec.title.get(lang),
-            parts=tuple(PartInfo(p.name, p.title.get(lang), p.points) for p in spec.parts),
+            parts=tuple(PartInfo(p.name, p.title.get(lang), p.points, p.credit.per) for p in spec.parts),
             max_score=spec.max_score,
             deadline=catalog.deadlines.get(exercise_id),
         ))

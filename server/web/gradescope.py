@@ -46,18 +46,26 @@ def get_results_json(
                 output=test.feedback,
                 tags=[part.name],
                 extra_data={"description": test.description, "part": part.title, "outcome": test.outcome.value,
-                            "misconceptions": list(test.misconceptions)},
+                            "misconceptions": list(test.misconceptions),
+                            # Credit per output: which outputs earned the test's (partial) score.
+                            **({"credit": [c.model_dump() for c in test.credit]} if test.credit else {})},
             ))
     assert view.score is not None and view.counted_score is not None
     # Each part's named mistakes once, above the tests (the tests' own output says what is specific to them).
     mistakes = [f"{part.title}: {m.message} {m.hint} ({', '.join(m.tests)})".rstrip()
                 for part in view.parts for m in part.mistakes]
+    # What a part says across its tests (a mistake not recognised, the first wrong output, patterns).
+    mistakes += [f"{part.title}: {part.feedback}" for part in view.parts if part.feedback]
     penalty = {"raw_score": view.score, "late_penalty": view.late_penalty} if view.late_penalty > 0 else {}
+    # The parts whose tests give credit per output (then each such test's extra_data lists its outputs).
+    per_output = [part.name for part in view.parts if part.credit == "output"]
+    credit = {"credit_per_output": per_output} if per_output else {}
     return GradescopeResults(
         score=view.counted_score,
         execution_time=round((submission.grading_ms or 0.0) / 1000, 3),
         output="\n".join(line for line in (view.feedback, *mistakes) if line),
         tests=tests,
         extra_data={"submission_id": view.id, "exercise": view.exercise, "max_score": view.max_score,
-                    "late": view.late, "graded_at": view.graded_at.isoformat() if view.graded_at else None, **penalty},
+                    "late": view.late, "graded_at": view.graded_at.isoformat() if view.graded_at else None, **penalty,
+                    **credit},
     )

@@ -109,6 +109,11 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "misconception": {"en": "Misconception", "zh": "错误类型"},
     "part": {"en": "Part", "zh": "部分"},
+    "credit_per_output": {"en": "credit per output", "zh": "按输出计分"},
+    "credit_per_output_note": {
+        "en": "Each test of this part earns the share of its points that its right outputs weigh.",
+        "zh": "本部分的每个测试按其中正确输出所占的权重得分。",
+    },
     "ever": {"en": "Ever", "zh": "曾出现"},
     "still": {"en": "Still", "zh": "仍存在"},
     "no_misconceptions": {"en": "No misconception recognised yet.", "zh": "尚未识别出常见错误。"},

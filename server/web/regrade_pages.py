@@ -14,7 +14,7 @@ from server.auth.models import ActorRole
 from server.auth.sessions import StaffData, StaffPage, form_is_genuine
 from server.deps import ContextDep, SessionDep
 from server.errors import AppError, InvalidInput
-from server.regrades.batches import REGRADE_PRIORITY, batch_report, report_csv
+from server.regrades.batches import REGRADE_PRIORITY, batch_report, credit_rules, report_csv
 from server.regrades.models import MAX_MESSAGE_CHARS, RegradeRequestResolve
 from server.regrades.requests import resolve_request
 from server.routes.audit import audit_entries
@@ -73,9 +73,10 @@ def report_csv_download(batch_id: int, db: SessionDep, _session: StaffData) -> R
 
 
 @router.get("/scoreboard/regrades/{batch_id}")
-def report_page(request: Request, batch_id: int, db: SessionDep, session: StaffPage) -> Response:
+def report_page(request: Request, batch_id: int, db: SessionDep, ctx: ContextDep, session: StaffPage) -> Response:
     lang = request_lang(request)
-    report = batch_report(db.connection(), batch_id) if 1 <= batch_id < 2**63 else None
+    report = (batch_report(db.connection(), batch_id, credit_rules(ctx.catalog.exercises))
+              if 1 <= batch_id < 2**63 else None)
     if report is None:
         return render_page(request, "message.html", lang, status=404, session=session,
                            heading=t("batches_title", lang), message=t("no_batch", lang))

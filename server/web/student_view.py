@@ -27,6 +27,7 @@ class PartInfo:
     title: str
     function: str
     points: float
+    credit: str = "test"  # "output": each test earns the share its right outputs weigh
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,7 @@ def student_exercises(db: Session, catalog: Catalog, student_id: str, lang: str,
         best, count = stats.get(exercise_id, (None, 0))
         rows.append(ExerciseRow(
             id=exercise_id, title=spec.title.get(lang), description=spec.description.get(lang),
-            parts=[PartInfo(p.title.get(lang), p.function, p.points) for p in spec.parts],
+            parts=[PartInfo(p.title.get(lang), p.function, p.points, p.credit.per) for p in spec.parts],
             max_score=spec.max_score, due=due, seconds_left=due.seconds_left(now),
             best=float(best) if best is not None else None, submissions=count,
             template_filename=spec.template_path.name, examples_filename=spec.public_examples_path.name,

@@ -12,6 +12,7 @@ from feedback_samples import MISTAKE, grade_dropped_dh_next
 from grader.messages import CATALOG
 from grader.mistakes import Described, catalogue_of, group_mistakes
 from grader.result import Outcome, Result, TestResult, Text
+from reference import rnn_feedback
 from reference.rnn_mutants import BY_NAME
 
 
@@ -76,3 +77,65 @@ def test_a_dropped_dh_next_is_said_once_for_the_backward_part(dropped: Result) -
     assert Result.model_validate(dumped) == dropped
     del dumped["parts"][1]["mistakes"]
     assert Result.model_validate(dumped).parts[1].mistakes == []
+
+
+@pytest.fixture(scope="module")
+def unrecognised() -> Result:
+    """dW_xh takes x_{t-1} where x_t belongs: a mistake the catalogue does not hold (and right at T=1)."""
+    from feedback_samples import CORRECT_PATH
+
+    from grader.exercise import load_exercises
+    from grader.grade import Grader
+    from grader.runner import LocalRunner
+
+    source = CORRECT_PATH.read_text(encoding="utf-8")
+    assert source.count('grads["W_xh"] += da.T @ x[t]') == 1
+    source = source.replace('grads["W_xh"] += da.T @ x[t]', 'grads["W_xh"] += da.T @ x[t - 1]')
+    with Grader({"rnn": load_exercises()["rnn"]}, LocalRunner()) as grader:
+        return grader.grade("rnn", source, 5)
+
+
+def test_a_mistake_the_catalogue_does_not_hold_is_said_to_be_unrecognised_with_what_the_tests_show(
+    unrecognised: Result,
+) -> None:
+    backward = next(p for p in unrecognised.parts if p.name == "backward")
+    failing = [t for t in backward.tests if t.outcome is Outcome.wrong_answer]
+    assert failing and backward.mistakes == [] and all(t.misconceptions == [] for t in backward.tests)
+    first = failing[0]  # W_xh is not time-major: no time step to say
+    en = [t.en for t in backward.feedback]
+    zh = [t.zh for t in backward.feedback]
+    assert en[0] == CATALOG["mistake_not_recognised"]["en"] and zh[0] == CATALOG["mistake_not_recognised"]["zh"]
+    assert en[1] == f"The first wrong output: rnn_backward() → W_xh, in test {first.name}."
+    assert zh[1] == f"第一个出错的输出：测试 {first.name} 中的 rnn_backward() → W_xh。"
+    assert en[2] == CATALOG["unrecognised_outputs"]["en"].format(failing=len(failing), outputs=f"W_xh ({len(failing)})")
+    # The pattern across tests follows: right at T=1 (x[-1] is x[0] there), wrong on longer sequences.
+    assert rnn_feedback.CATALOG["pattern_recurrence_backward"]["en"] == en[3]
+    # The parts that pass say nothing.
+    assert all(p.feedback == [] and p.mistakes == [] for p in unrecognised.parts if p.name != "backward")
+
+
+def test_a_named_mistake_is_not_also_said_to_be_unrecognised(dropped: Result) -> None:
+    backward = next(p for p in dropped.parts if p.name == "backward")
+    assert backward.mistakes and not any(CATALOG["mistake_not_recognised"]["en"] == t.en for t in backward.feedback)
+
+
+def test_the_first_wrong_output_says_where_along_time_it_goes_wrong() -> None:
+    from grader.exercise import DEFAULT_EXERCISES_DIR, copy_value, load_spec
+    from grader.mistakes import unrecognised
+    from reference import rnn
+
+    part = load_spec(DEFAULT_EXERCISES_DIR / "rnn").part("forward")
+    cases = [c for c in rnn.hidden_cases(5) if c.part == "forward" and c.facts["T"] >= 3]
+    failing = []
+    for case in cases:
+        y, h = rnn.rnn_forward(*copy_value(case.args))
+        wrong_h = h.copy()
+        wrong_h[2:] += 1e-3  # right for two steps, wrong from t=3 on; y stays right
+        test = TestResult(name=case.name, description=case.description, score=0.0, max_score=1.0,
+                          outcome=Outcome.wrong_answer)
+        failing.append((case, test, (y, wrong_h), (y, h)))
+    texts = unrecognised(part, failing)
+    assert texts[1].en == (f"The first wrong output: rnn_forward() → h, in test {cases[0].name}; "
+                           "first wrong at time step t=3 of T.")
+    assert "从时间步 t=3 开始出错" in texts[1].zh
+    assert texts[2].en.endswith(f"h ({len(cases)}).") and texts[2].zh.endswith(f"h ({len(cases)})。")
