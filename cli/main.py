@@ -19,12 +19,13 @@ from typing import Annotated, Any
 import typer
 
 from cli import config as cfg
-from cli import regrade_requests, render, transport
+from cli import gradcheck, regrade_requests, render, transport
 from cli.base import (
     JsonOpt,
     LangOpt,
     detect_lang,
     fail,
+    find_examples,
     handle_errors,
     lang_of,
     note,
@@ -149,32 +150,6 @@ def fetch(
         note(f"Next: edit {targets[0]}, then `rnn-grader check {targets[0]}` and `rnn-grader submit {targets[0]}`.")
 
 
-def _find_examples(student_file: Path) -> Path:
-    """The public examples next to the student's file: the name the local exercise spec gives, else the
-    only `*.npz` there."""
-    folder = student_file.parent
-    names: list[str] = []
-    try:
-        from grader.exercise import DEFAULT_EXERCISES_DIR, SpecError, load_spec
-
-        for spec_file in sorted(DEFAULT_EXERCISES_DIR.glob("*/spec.toml")):
-            with contextlib.suppress(SpecError):
-                spec = load_spec(spec_file.parent)
-                if spec.student_file == student_file.name:
-                    names += [spec.public_examples, f"{spec.id}_public_examples.npz"]
-    except ImportError:  # pragma: no cover - the grader package ships with the CLI
-        pass
-    for name in names:
-        if (folder / name).is_file():
-            return folder / name
-    found = sorted(folder.glob("*.npz"))
-    if len(found) == 1:
-        return found[0]
-    if not found:
-        fail(f"no public examples (.npz) next to {student_file}; run `rnn-grader fetch` or pass --examples")
-    fail(f"several .npz files next to {student_file}; choose one with --examples")
-
-
 @app.command()
 @handle_errors
 def check(
@@ -193,7 +168,7 @@ def check(
     lang_ = lang_of(lang)
     if not file.is_file():
         fail(f"file not found: {file}")
-    examples = examples or _find_examples(file)
+    examples = examples or find_examples(file)
     if not examples.is_file():
         fail(f"examples file not found: {examples}")
     show = not json_ and stderr_console().is_terminal
@@ -215,6 +190,10 @@ def check(
         render.print_json(stdout_console(), data)
     else:
         stdout_console().print(render.submission_view(data, lang_, local=True))
+
+
+# Offline: your backward against finite differences of your own forward (exit status 0, 1 or 2).
+app.command()(gradcheck.gradcheck)
 
 
 def _infer_exercise(api: ApiClient, file: Path) -> str:

@@ -21,7 +21,9 @@ def build(directory: Path, path: Path | None = None) -> Path:
     spec = exercise.spec
     cases = exercise.public_cases()
     target = path or spec.public_examples_path
-    save_cases(target, cases, expected_outputs(exercise, cases), spec.parts, exercise=spec.id, limits=spec.limits)
+    gradcheck = spec.gradcheck.as_json() if spec.gradcheck is not None else None
+    save_cases(target, cases, expected_outputs(exercise, cases), spec.parts, exercise=spec.id, limits=spec.limits,
+               gradcheck=gradcheck, student_file=spec.student_file)
     return target
 
 
