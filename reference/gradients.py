@@ -1,4 +1,4 @@
-"""Trusted reference for exercise `gradients` (course module 4.2, notebook 04: vanishing and exploding gradients).
+"""Trusted reference for exercise `rnn_gradients` (course module 4.2, notebook 04: vanishing and exploding gradients).
 
 A tanh RNN's state recurrence, h_t = tanh(a_t + W_hh h_{t-1}), where a_t = W_xh x_t + b_h is the input's
 drive, and how a gradient travels back along it: dL/dh_{t-1} = W_hh^T (dL/dh_t * (1 - h_t^2)). Time-major
@@ -94,5 +94,5 @@ def hidden_cases(seed: int) -> list[Case]:
 
 
 def public_cases() -> list[Case]:
-    """The examples students get in gradients_public_examples.npz."""
+    """The examples students get in rnn_gradients_public_examples.npz."""
     return gradients_cases.build_public_cases()

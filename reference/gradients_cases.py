@@ -1,4 +1,4 @@
-"""Test inputs for exercise `gradients`: the hidden cases of one submission (from its seed) and the public ones.
+"""Test inputs for exercise `rnn_gradients`: the hidden cases of one submission (from its seed) and the public ones.
 
 Every value that feeds a case is made by elementwise NumPy from `np.random.default_rng`: no matrix product,
 no eigen- or singular-value routine, no transcendental function, so a seed gives the same bits under every

@@ -1,4 +1,4 @@
-"""The chart of exercise `gradients`: ||dL/dh_t|| against the distance T - t from the loss (notebook 04), as data
+"""The chart of exercise `rnn_gradients`: ||dL/dh_t|| against the distance T - t from the loss (notebook 04), as data
 the server draws in the reader's language.
 
 `chart_cases()` are unscored grad_norms cases on three fixed PUBLIC sequences (drawn from CHART_SEED, never a

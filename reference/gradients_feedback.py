@@ -1,4 +1,4 @@
-"""Feedback for exercise `gradients`: its hooks (grader.hooks.ExerciseHooks), on the generic matcher
+"""Feedback for exercise `rnn_gradients`: its hooks (grader.hooks.ExerciseHooks), on the generic matcher
 (grader.mutants) and part summaries (grader.patterns). Trusted side only; nothing here enters the sandbox.
 
   explain(part, case, student, reference)  per failing test: the catalogued mistakes (reference.gradients_mutants)

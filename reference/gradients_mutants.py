@@ -1,4 +1,4 @@
-"""Named mistakes of exercise `gradients`, each one a mutant of a correct student-style solution.
+"""Named mistakes of exercise `rnn_gradients`, each one a mutant of a correct student-style solution.
 
 Trusted side only. `BASE_SOURCE` is a plain, correct, loop-based solution written the way students write it
 (NumPy only). Every mistake is a small textual patch of one of its functions (grader.mutant_patches), so each

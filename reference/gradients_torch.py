@@ -1,4 +1,4 @@
-"""A PyTorch oracle for exercise `gradients` (declared as the spec's `oracle`): the four functions computed by
+"""A PyTorch oracle for exercise `rnn_gradients` (declared as the spec's `oracle`): the four functions computed by
 torch, the gradients by autograd rather than by the formulas of reference.gradients. `rnn-grader exercise
 validate` compares the two on hidden cases when torch is installed. Trusted side only; torch is imported here
 and nowhere in the grader.

@@ -53,7 +53,7 @@ def test_a_correct_solution_exits_0_with_a_table_and_a_verdict() -> None:
 def test_exercise_02_is_found_by_its_file_name_among_two_examples_files() -> None:
     Path("exercise_02_gradients.py").write_text(gradients_mutants.BASE_SOURCE)
     body = json.loads(run("exercise_02_gradients.py", "--json").stdout)
-    assert body["ok"] is True and body["exercise"] == "gradients"
+    assert body["ok"] is True and body["exercise"] == "rnn_gradients"
     assert (body["forward"], body["backward"]) == ("rnn_states", "truncated_bptt")
     assert [t["name"] for t in body["tensors"]] == ["a", "h0", "W_hh"]
 
@@ -71,7 +71,7 @@ def test_a_wrong_backward_exits_1_and_names_the_first_wrong_step_in_chinese() ->
 
 
 def test_the_template_exits_2_and_still_prints_json() -> None:
-    template = EXERCISES["gradients"].spec.template_path
+    template = EXERCISES["rnn_gradients"].spec.template_path
     shutil.copyfile(template, template.name)
     result = run(template.name)
     assert result.exit_code == 2 and "rnn_states() is not implemented yet" in result.stdout

@@ -46,7 +46,7 @@ def _backward_variants() -> list[tuple[str, str, Any]]:
 
 
 def test_both_exercises_declare_a_pair() -> None:
-    assert set(EXERCISES) == {"rnn", "gradients"}
+    assert set(EXERCISES) == {"rnn", "rnn_gradients"}
     assert len(_backward_variants()) >= 20
 
 
@@ -96,7 +96,7 @@ def test_each_backward_mutant_is_flagged_on_the_gradients_it_breaks(exercise_id:
     if not broken:
         # Right on gradcheck's cases, so rightly not flagged: only a truncation mistake of exercise 02, whose
         # gradcheck asks truncated_bptt for the exact gradient (k = T), where no truncation happens.
-        assert exercise_id == "gradients" and label.startswith("truncated."), label
+        assert exercise_id == "rnn_gradients" and label.startswith("truncated."), label
         assert report.status is Status.passed, report.verdict.en
         return
     assert set(variant.paths) <= broken

@@ -21,8 +21,8 @@ Batch entries are rows, so W_hh h_{t-1} for the whole batch is h_prev @ W_hh.T.
 Every step multiplies by this matrix: where its norm is below 1 the gradient vanishes with the distance in
 time, above 1 it may explode (saturated tanh units make 1 - h_t^2 tiny).
 
-自查 / Self-check:  python exercise_02_gradients.py   (需要同一目录下的 gradients_public_examples.npz /
-needs gradients_public_examples.npz in the same folder). 梯度检验 / gradient check: rnn-grader gradcheck
+自查 / Self-check:  python exercise_02_gradients.py   (需要同一目录下的 rnn_gradients_public_examples.npz /
+needs rnn_gradients_public_examples.npz in the same folder). 梯度检验 / gradient check: rnn-grader gradcheck
 exercise_02_gradients.py. 提交后评分使用另外的隐藏用例 / Grading uses other, hidden cases.
 """
 
@@ -230,4 +230,4 @@ def _self_check(path):
 
 
 if __name__ == "__main__":
-    _self_check(os.path.join(os.path.dirname(os.path.abspath(__file__)), "gradients_public_examples.npz"))
+    _self_check(os.path.join(os.path.dirname(os.path.abspath(__file__)), "rnn_gradients_public_examples.npz"))
