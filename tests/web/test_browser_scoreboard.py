@@ -199,7 +199,7 @@ def test_teacher_walks_through_the_scoreboard(server: dict[str, Any], browser_pa
     assert download_info.value.suggested_filename == "scoreboard.csv"
     assert data.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
-    assert rows[0] == ["student_id", "name", "rnn", "total", "late"]
+    assert rows[0] == ["student_id", "name", "rnn", "rnn_gradients", "total", "late"]
     by_id = {r[0]: r for r in rows[1:]}
     assert by_id["s02"][1] == "王小明" and by_id["s06"][2] == "100" and by_id["s12"][2] == ""
 
