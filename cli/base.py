@@ -178,7 +178,7 @@ def find_examples(student_file: Path) -> Path:
     found = sorted(folder.glob("*.npz"))
     if len(found) == 1:
         return found[0]
-    mine = [path for path in found if _examples_student_file(path) == student_file.name]
+    mine = [path for path in found if manifest_field(path, "student_file") == student_file.name]
     if len(mine) == 1:
         return mine[0]
     if not found:
@@ -186,12 +186,13 @@ def find_examples(student_file: Path) -> Path:
     fail(f"several .npz files next to {student_file}; choose one with --examples")
 
 
-def _examples_student_file(path: Path) -> str | None:
+def manifest_field(path: Path, key: str) -> str | None:
+    """One string of a public examples file's manifest ("exercise", "student_file"), or None if it has none."""
     from grader.casefile import CaseFileError, read_manifest
 
     try:
         manifest, _ = read_manifest(path)
     except (CaseFileError, OSError, ValueError, KeyError):
         return None
-    name = manifest.get("student_file")
-    return name if isinstance(name, str) else None
+    value = manifest.get(key)
+    return value if isinstance(value, str) else None

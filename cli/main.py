@@ -196,14 +196,36 @@ def check(
 app.command()(gradcheck.gradcheck)
 
 
-def _infer_exercise(api: ApiClient, file: Path) -> str:
-    """The exercise whose starter file has this name; else the only exercise there is (a notebook has its
-    own name); else the default."""
+def _defined_functions(source: str, notebook: bytes | None) -> frozenset[str]:
+    """The top-level functions of the file (a notebook's extracted definitions); empty if it does not parse."""
+    import ast
+
+    if notebook is not None:
+        from grader.notebook import NotebookError, extract_notebook
+
+        try:
+            source = extract_notebook(notebook).source
+        except NotebookError:
+            return frozenset()
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return frozenset()
+    return frozenset(node.name for node in tree.body if isinstance(node, ast.FunctionDef))
+
+
+def _infer_exercise(api: ApiClient, file: Path, defined: frozenset[str] = frozenset()) -> str:
+    """The exercise whose starter file has this name; else the one exercise whose functions the file defines
+    (a notebook has its own name); else the only exercise there is; else the default."""
     with contextlib.suppress(ApiError):
         items = api.exercises()
         for e in items:
             if e.get("template_filename") == file.name and e.get("id"):
                 return str(e["id"])
+        solved = [str(e["id"]) for e in items if e.get("id") and e.get("parts")
+                  and {str(p.get("function")) for p in e["parts"]} <= defined]
+        if len(solved) == 1:
+            return solved[0]
         if len(items) == 1 and items[0].get("id"):
             return str(items[0]["id"])
     return DEFAULT_EXERCISE
@@ -262,7 +284,7 @@ def submit(
     # One key per invocation: a retry after a network error returns the same submission, never a second one.
     key = str(uuid.uuid4())
     with session(lang_) as api:
-        exercise_id = exercise or _infer_exercise(api, file)
+        exercise_id = exercise or _infer_exercise(api, file, _defined_functions(source, notebook))
         waited = 0.0
         while True:
             try:
@@ -364,6 +386,9 @@ if importlib.util.find_spec("server") is not None and importlib.util.find_spec("
     app.command()(operations.backup)
     app.command()(operations.restore)
     app.command("migrate-data")(operations.migrate_data)
+    from cli.authoring import exercise_app
+
+    app.add_typer(exercise_app, name="exercise")
     app.info.help = f"{app.info.help} Teachers also run the server and read the scores."
 
 

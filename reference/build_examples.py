@@ -9,22 +9,10 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from grader.casefile import save_cases
-from grader.exercise import DEFAULT_EXERCISES_DIR, load_exercise
-from grader.procedure import expected_outputs
+from grader.exercise import DEFAULT_EXERCISES_DIR
+from grader.public_examples import build
 
-
-def build(directory: Path, path: Path | None = None) -> Path:
-    """Write the public cases of the exercise in `directory`, with the reference's outputs, to `path`
-    (default: the spec's public_examples file)."""
-    exercise = load_exercise(directory)
-    spec = exercise.spec
-    cases = exercise.public_cases()
-    target = path or spec.public_examples_path
-    gradcheck = spec.gradcheck.as_json() if spec.gradcheck is not None else None
-    save_cases(target, cases, expected_outputs(exercise, cases), spec.parts, exercise=spec.id, limits=spec.limits,
-               gradcheck=gradcheck, student_file=spec.student_file)
-    return target
+__all__ = ["build", "main"]
 
 
 def main(argv: list[str]) -> None:
