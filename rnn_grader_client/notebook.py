@@ -20,7 +20,7 @@ from pathlib import Path
 
 from cli import config as cfg
 from cli import render, transport
-from cli.base import detect_lang
+from cli.base import detect_lang, manifest_field
 from cli.client import ApiClient
 from cli.gradcheck import declaration
 from grader.casefile import read_manifest
@@ -62,12 +62,12 @@ def _api(lang: str) -> ApiClient:
 
 
 def _examples_file(exercise: str, examples: str | Path | None, lang: str) -> Path:
-    """The public examples: the given file, else one next to the notebook, else downloaded from the server
-    into the user's cache (once)."""
+    """The public examples: the given file, else this exercise's next to the notebook, else downloaded from the
+    server into the user's cache (once)."""
     if examples is not None:
         return Path(examples)
     for candidate in (Path(f"{exercise}_public_examples.npz"), Path("public_examples.npz")):
-        if candidate.is_file():
+        if candidate.is_file() and manifest_field(candidate, "exercise") == exercise:
             return candidate
     target = _cache_dir() / f"{exercise}_public_examples.npz"
     if not target.is_file():
