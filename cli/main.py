@@ -364,7 +364,7 @@ app.add_typer(regrade_requests.requests_app, name="requests")
 # ====================================================================== teachers
 # Only in the full install: the student client wheel ships neither the server nor the teacher commands.
 if importlib.util.find_spec("server") is not None and importlib.util.find_spec("cli.teacher") is not None:
-    from cli import policies, similarity, staff, teacher
+    from cli import authoring, policies, similarity, staff, teacher
 
     for _command in (teacher.serve, teacher.migrate, teacher.worker, teacher.scoreboard, teacher.export,
                      teacher.regrade, similarity.similarity):
@@ -386,9 +386,7 @@ if importlib.util.find_spec("server") is not None and importlib.util.find_spec("
     app.command()(operations.backup)
     app.command()(operations.restore)
     app.command("migrate-data")(operations.migrate_data)
-    from cli.authoring import exercise_app
-
-    app.add_typer(exercise_app, name="exercise")
+    app.add_typer(authoring.exercise_app, name="exercise")
     app.info.help = f"{app.info.help} Teachers also run the server and read the scores."
 
 

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from grader.casefile import save_cases
-from grader.exercise import Exercise, load_exercise
+from grader.exercise import DEFAULT_EXERCISES_DIR, Exercise, load_exercise
 from grader.procedure import expected_outputs
 
 
@@ -29,6 +29,12 @@ def build(directory: Path, path: Path | None = None) -> Path:
     return write_examples(exercise, path or exercise.spec.public_examples_path)
 
 
+def main(argv: list[str]) -> None:
+    """Build the examples of the exercise folders named in `argv` (default: every folder under exercises/)."""
+    folders = [Path(a) for a in argv] or sorted(p.parent for p in DEFAULT_EXERCISES_DIR.glob("*/spec.toml"))
+    for folder in folders:
+        print(f"wrote {build(folder)}")
+
+
 if __name__ == "__main__":
-    for folder in sys.argv[1:]:
-        print(f"wrote {build(Path(folder))}")
+    main(sys.argv[1:])

@@ -1,4 +1,5 @@
-"""`rnn-grader exercise new ID`: write a complete small exercise to start from (grader.authoring.skeleton_files).
+"""`rnn-grader exercise new ID`: write a complete small exercise to start from: one tanh layer, forward and
+backward, that `exercise validate` accepts as written, to be replaced piece by piece (docs/authoring.md).
 
 Under ROOT (the installation's root by default: the folder holding exercises/ and reference/) it writes
   exercises/ID/spec.toml, exercises/ID/exercise_ID.py (the starter file), exercises/ID/ID_public_examples.npz,
@@ -15,13 +16,18 @@ import sys
 from pathlib import Path
 
 from grader.authoring.selfcheck import SELF_CHECK, SELF_CHECK_IMPORTS, SELF_CHECK_MAIN
-from grader.authoring.skeleton_files import FEEDBACK, MUTANTS, REFERENCE, SPEC, TEMPLATE_BODY, TEMPLATE_HEAD
 from grader.exercise import DEFAULT_EXERCISES_DIR
 
 DEFAULT_ROOT = DEFAULT_EXERCISES_DIR.parent
 # A Python module name (reference/ID.py) that is also a valid exercise id.
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 GRADER_ROOT = Path(__file__).resolve().parents[2]
+# The files' texts (exercise content, not generic code: data files, where EXERCISE_ID stands for the id).
+TEMPLATES = Path(__file__).resolve().parent / "skeleton"
+
+
+def _template(name: str) -> str:
+    return (TEMPLATES / f"{name}.tmpl").read_text(encoding="utf-8")
 
 
 class SkeletonError(ValueError):
@@ -33,14 +39,14 @@ def skeleton_files(exercise_id: str) -> dict[str, str]:
     if not ID_PATTERN.match(exercise_id):
         raise SkeletonError(f"{exercise_id!r} is not a usable id: lowercase letters, digits and _ (a module name)")
     examples = f"{exercise_id}_public_examples.npz"
-    template = TEMPLATE_HEAD + SELF_CHECK_IMPORTS + TEMPLATE_BODY + SELF_CHECK + SELF_CHECK_MAIN.format(
-        examples=examples)
+    template = (_template("template_head.py") + SELF_CHECK_IMPORTS + _template("template_body.py") + SELF_CHECK
+                + SELF_CHECK_MAIN.format(examples=examples))
     files = {
-        f"exercises/{exercise_id}/spec.toml": SPEC,
+        f"exercises/{exercise_id}/spec.toml": _template("spec.toml"),
         f"exercises/{exercise_id}/exercise_{exercise_id}.py": template,
-        f"reference/{exercise_id}.py": REFERENCE,
-        f"reference/{exercise_id}_mutants.py": MUTANTS,
-        f"reference/{exercise_id}_feedback.py": FEEDBACK,
+        f"reference/{exercise_id}.py": _template("reference.py"),
+        f"reference/{exercise_id}_mutants.py": _template("mutants.py"),
+        f"reference/{exercise_id}_feedback.py": _template("feedback.py"),
     }
     return {path: text.replace("EXERCISE_ID", exercise_id) for path, text in files.items()}
 

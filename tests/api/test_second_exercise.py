@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import notebook_bytes, wait_for
+from helpers import notebook_bytes, page_sign_in, wait_for
 from starlette.testclient import TestClient
 
 from grader.exercise import load_exercises
@@ -88,8 +88,7 @@ def test_its_chart_is_drawn_for_the_student(course: dict[str, Any]) -> None:
     # the norms part of this submission is right: its curve is the reference's, to rounding
     assert student_curve == pytest.approx(chart["panels"][0]["series"][0]["y"], rel=1e-9)
 
-    assert client.post("/student/login", data={"token": s2["Authorization"][7:]},
-                       follow_redirects=False).status_code == 303
+    assert page_sign_in(client, s2["Authorization"][7:], "/student").status_code == 303
     page = client.get(f"/student/submissions/{sid}")
     assert page.status_code == 200 and "<svg" in page.text and "T − t" in page.text
     assert BY_NAME["truncated.chunks_from_the_end"].title.en in page.text
@@ -129,8 +128,7 @@ def test_the_scoreboard_shows_both_exercises_side_by_side_with_a_total(
                                                     headers=teacher_headers).content.decode("utf-8-sig"))))
     assert moodle[0][-2:] == ["rnn", EX2] and moodle[1][-2:] == ["100", "100"]
 
-    assert client.post("/scoreboard/login", data={"token": teacher_headers["Authorization"][7:]},
-                       follow_redirects=False).status_code == 303
+    assert page_sign_in(client, teacher_headers["Authorization"][7:]).status_code == 303
     page = client.get("/scoreboard")
     assert page.status_code == 200
     header = page.text[page.text.index("<thead"):page.text.index("</thead>")]
