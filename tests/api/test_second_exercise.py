@@ -72,7 +72,7 @@ def test_graded_by_the_sandbox_with_its_named_mistake(course: dict[str, Any], te
 
 def test_its_chart_is_drawn_for_the_student(course: dict[str, Any]) -> None:
     client, s2 = course["client"], course["students"]["s2"]
-    sid = course["graded"]["s2-ex2"]["id"]
+    sid, wrong_score = course["graded"]["s2-ex2"]["id"], course["graded"]["s2-ex2"]["score"]
 
     def charted() -> bool:
         body = client.get(f"{URL}/{sid}", headers=s2).json()
@@ -92,8 +92,14 @@ def test_its_chart_is_drawn_for_the_student(course: dict[str, Any]) -> None:
     page = client.get(f"/student/submissions/{sid}")
     assert page.status_code == 200 and "<svg" in page.text and "T − t" in page.text
     assert BY_NAME["truncated.chunks_from_the_end"].title.en in page.text
-    home = client.get("/student")
-    assert "exercise_02_gradients.py" in home.text or EX2 in home.text
+    home = client.get("/student").text
+    assert re.findall(r'<tr data-exercise="([^"]+)"', home) == ["rnn", EX2]
+    row = re.search(rf'<tr data-exercise="{EX2}">.*?</tr>', home, re.S)
+    assert row is not None and TITLES[EX2] in row.group(0)
+    assert re.findall(r'<td class="num s-[a-z]+">([^<]+)</td>', row.group(0))[0] == f"{wrong_score:g}"
+    exercise_page = client.get(f"/student/exercises/{EX2}")
+    assert exercise_page.status_code == 200 and TITLES[EX2] in exercise_page.text
+    assert client.get(f"/student/exercises/{EX2}/template").text.startswith('"""练习 02')
     assert client.get(f"/student/exercises/{EX2}/examples").content.startswith(b"PK")
 
 
