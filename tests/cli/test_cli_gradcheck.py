@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from helpers import notebook_bytes
 from typer.testing import CliRunner, Result
 
 import cli.transport
@@ -92,3 +93,9 @@ def test_files_that_cannot_be_checked_are_one_error_line_and_exit_2() -> None:
     error(run("mine.py", "--examples", "bad.npz"), "not a public examples file")
     tiny = Path(__file__).resolve().parents[1] / "fixtures" / "tiny" / "public_examples.npz"
     error(run("mine.py", "--examples", str(tiny)), "declares no forward/backward pair")
+
+
+def test_a_notebook_is_checked_on_its_definitions() -> None:
+    Path("work.ipynb").write_bytes(notebook_bytes(rnn_mutants.BASE_SOURCE, "print(rnn_forward)\nraise SystemExit(3)"))
+    body = json.loads(run("work.ipynb", "--examples", "public_examples.npz", "--json").stdout)
+    assert body["ok"] is True and body["exercise"] == "rnn"
