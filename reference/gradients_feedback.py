@@ -1,8 +1,9 @@
 """Feedback for exercise `rnn_gradients`: its hooks (grader.hooks.ExerciseHooks), on the generic matcher
 (grader.mutants) and part summaries (grader.patterns). Trusted side only; nothing here enters the sandbox.
 
-  explain(part, case, student, reference)  per failing test: the catalogued mistakes (reference.gradients_mutants)
-                                            that reproduce the student's output, plus numeric hints
+  explain(part, case, student, reference)  per failing test: numeric hints (NaN, values far too large)
+  name_mistakes(part, observations)         per part: the catalogued mistakes (reference.gradients_mutants) whose
+                                            mutant explains every failing test and passes the passing ones
   explain_part(part, cases, tests)          per part: patterns across tests ("only T not a multiple of k fails")
   chart_cases() / chart(...)                ||dL/dh_t|| against the distance in time (reference.gradients_chart)
   misconception_catalogue()                 names, titles and hints, for the teacher view
@@ -15,6 +16,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from grader.exercise import Case, Part
+from grader.hooks import Observation
 from grader.mutant_patches import PatchedVariant
 from grader.mutants import MutantMatcher
 from grader.patterns import PartSummary, numeric_symptoms
@@ -22,7 +24,7 @@ from grader.result import TestResult, Text  # a part's test results; every messa
 from reference.gradients_chart import chart, chart_cases
 from reference.gradients_mutants import MISCONCEPTIONS
 
-__all__ = ["CATALOG", "chart", "chart_cases", "explain", "explain_part", "misconception_catalogue"]
+__all__ = ["CATALOG", "chart", "chart_cases", "explain", "explain_part", "misconception_catalogue", "name_mistakes"]
 
 MATCHER = MutantMatcher(MISCONCEPTIONS)
 
@@ -99,17 +101,19 @@ def misconception_catalogue() -> list[dict[str, Any]]:
 
 
 def explain(part: Part, case: Case, student: Any, reference: Any) -> tuple[list[Text], list[str]]:
-    """The names of the mistakes that reproduce this output, and numeric hints about its values."""
+    """Numeric hints about this test's values. Mistakes are named per part (`name_mistakes`), never from one
+    test alone."""
     if not case.scored:
         return [], []
-    found = MATCHER.diagnose(part, case, student, reference)
     non_finite, blowup = numeric_symptoms(student, reference)
-    hints = []
     if non_finite:
-        hints.append(text("nan_exploding" if case.facts.get("kind") == "long_exploding" else "nan_generic"))
-    elif blowup:
-        hints.append(text("blowup"))
-    return hints, [m.name for m in found]
+        return [text("nan_exploding" if case.facts.get("kind") == "long_exploding" else "nan_generic")], []
+    return ([text("blowup")] if blowup else []), []
+
+
+def name_mistakes(part: Part, observations: Sequence[Observation]) -> list[list[str]]:
+    """The catalogued mistakes whose fingerprint explains the whole part (grader.mutants.MutantMatcher)."""
+    return MATCHER.name_part(part, observations)
 
 
 ONLY = {"long_exploding": "pattern_exploding_only", "long_vanishing": "pattern_vanishing_only",

@@ -17,6 +17,7 @@ class Check:
     details: list[str] = field(default_factory=list)
     data: dict[str, Any] = field(default_factory=dict)
     skipped: bool = False
+    seconds: float = 0.0  # wall time the check took
 
     @classmethod
     def failed(cls, name: str, summary: str, details: list[str] | None = None, **data: Any) -> Check:
@@ -54,7 +55,7 @@ class Report:
         lines = [f"exercise {self.exercise} ({self.directory})"]
         for c in self.checks:
             mark = "SKIP" if c.skipped else "ok  " if c.ok else "FAIL"
-            lines.append(f"{mark} {c.name}: {c.summary}")
+            lines.append(f"{mark} {c.name}: {c.summary} [{c.seconds:.1f} s]")
             shown = c.details if not c.ok else c.details[:DETAILS_WHEN_PASSED]
             lines += [f"       {d}" for d in shown]
             if len(shown) < len(c.details):

@@ -97,16 +97,22 @@ def validate(directory: Path, *, seeds: int = MIN_SEEDS, runner: Runner | None =
 
 
 def _guarded(name: str, run: Callable[[], Check]) -> Check:
-    """The check, or a failed one saying what the author's code raised."""
+    """The check, timed, or a failed one saying what the author's code raised."""
+    started = time.perf_counter()
     try:
-        return run()
+        check = run()
     except Exception as exc:
-        return Check.failed(name, f"the check could not run: {type(exc).__name__}: {exc}")
+        check = Check.failed(name, f"the check could not run: {type(exc).__name__}: {exc}")
+    check.seconds = time.perf_counter() - started
+    return check
 
 
 def _guarded_pair(run: Callable[[], tuple[Check, Check]]) -> tuple[Check, Check]:
+    started = time.perf_counter()
     try:
-        return run()
+        first, second = run()
     except Exception as exc:
         why = f"the check could not run: {type(exc).__name__}: {exc}"
-        return Check.failed("reference", why), Check.failed("cpu_time", why)
+        first, second = Check.failed("reference", why), Check.failed("cpu_time", why)
+    first.seconds = time.perf_counter() - started
+    return first, second
