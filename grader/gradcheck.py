@@ -58,11 +58,13 @@ def shape_of(spec: GradcheckSpec, name: str, sizes: Mapping[str, int]) -> tuple[
 
 
 def draw_cases(spec: GradcheckSpec, seed: int = 0) -> list[RandomCase]:
-    """The random cases: sizes within the declared ranges, entries N(0, scale^2), one stream per case."""
+    """The random cases: the first with every size at its largest (the longest sequence: a mistake that shows
+    only some steps back in time shows there), the others within the declared ranges; entries N(0, scale^2),
+    one stream per case."""
     cases = []
     for k in range(spec.cases):
         rng = np.random.default_rng([seed, k])
-        sizes = {s: int(rng.integers(lo, hi + 1)) for s, (lo, hi) in spec.sizes.items()}
+        sizes = {s: hi if k == 0 else int(rng.integers(lo, hi + 1)) for s, (lo, hi) in spec.sizes.items()}
         inputs: dict[str, Any] = {}
         for name in spec.inputs:
             shape = shape_of(spec, name, sizes)
