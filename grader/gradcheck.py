@@ -5,8 +5,9 @@ cases drawn from the exercise's declaration (grader.gradcheck_spec), and the stu
 harness and subprocess runner as `check` (grader.runner.LocalRunner), twice: first the forward on each case
 and on each checked input with one entry moved by +-h and +-2h, then the backward on each case, given the random
 upstream gradient and the student's own forward outputs. With L = sum_k <dL/d out_k, out_k>, each entry's
-derivative is estimated by central differences D(h) = (L(+h) - L(-h)) / 2h with Richardson extrapolation,
-(4 D(h) - D(2h)) / 3, whose error is O(h^4): far below the tolerance, so what disagrees is the backward.
+derivative is estimated by central differences D(h) = (L(+h) - L(-h)) / 2h at h, 2h and 4h, extrapolated
+twice (Richardson: error O(h^6)), far below the tolerance (grader.gradcheck_spec), so what disagrees is the
+backward.
 """
 
 from __future__ import annotations
@@ -29,8 +30,10 @@ from grader.result import Text
 from grader.runner import LocalRunner, Runner
 
 Array = NDArray[np.float64]
-STEP = 1e-3
-STEPS = (STEP, -STEP, 2 * STEP, -2 * STEP)
+STEP = 2e-3
+# Central differences at h, 2h and 4h, combined by Richardson extrapolation twice (errors O(h^4), then O(h^6)).
+SCALES = (1, 2, 4)
+STEPS = tuple(sign * k * STEP for k in SCALES for sign in (1, -1))
 # An entry's error is measured against at least this fraction of its tensor's largest entry: an entry that is
 # zero up to rounding has no meaningful relative error of its own.
 FLOOR = 1e-2
@@ -315,9 +318,9 @@ def _numeric_gradients(spec: GradcheckSpec, k: int, case: RandomCase,
     for name in spec.gradients:
         grad = np.zeros(np.shape(case.inputs[name]))
         for index in _entries(case.inputs[name]):
-            near = (losses[(k, name, index, STEP)] - losses[(k, name, index, -STEP)]) / (2 * STEP)
-            far = (losses[(k, name, index, 2 * STEP)] - losses[(k, name, index, -2 * STEP)]) / (4 * STEP)
-            grad[index] = (4 * near - far) / 3
+            d1, d2, d4 = ((losses[(k, name, index, m * STEP)] - losses[(k, name, index, -m * STEP)]) / (2 * m * STEP)
+                          for m in SCALES)
+            grad[index] = (16 * (4 * d1 - d2) / 3 - (4 * d2 - d4) / 3) / 15
         out[name] = grad
     return out
 

@@ -114,8 +114,8 @@ CATALOG: dict[str, dict[str, str]] = {
     "wrong": {"en": "DISAGREES", "zh": "不一致"},
     "step_of": {"en": "t = {step} of {T}", "zh": "t = {step}（共 {T} 步）"},
     "cases_line": {
-        "en": "{cases} random cases, float64, central differences (Richardson, step {step}); sizes: {sizes}",
-        "zh": "{cases} 个随机用例，float64，中心差分（Richardson 外推，步长 {step}）；尺寸：{sizes}",
+        "en": "{cases} random cases, float64, central differences (steps {step}, 2x, 4x, extrapolated); sizes: {sizes}",
+        "zh": "{cases} 个随机用例，float64，中心差分（步长 {step}、2 倍、4 倍，外推）；尺寸：{sizes}",
     },
 }
 
