@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: serve test test-fast venv lint typecheck unit postgres browser clean chromium compose-up compose-down axe
+.PHONY: serve test test-fast venv lint typecheck unit postgres browser clean chromium compose-up compose-down axe validate
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -51,6 +51,11 @@ test: $(STAMP) chromium axe lint
 	$(BIN)/pytest -p no:cacheprovider -m "not docker"
 	RNN_GRADER_TEST_DATABASE_URL=$(PG_URL) $(BIN)/pytest -p no:cacheprovider -m "postgres and not docker"
 	$(BIN)/pytest -p no:cacheprovider -m docker tests/deploy
+
+# `rnn-grader exercise validate` on every exercise in exercises/ (docs/authoring.md); `make test` runs the same
+# checks as tests/exercise/test_validate_exercises.py.
+validate: $(STAMP)
+	@for d in exercises/*/; do $(BIN)/rnn-grader exercise validate $$d || exit 1; done
 
 # The compose stack on this machine (deploy/compose_stack.py): a Docker engine (started if none answers),
 # the images (stand-in bases from Debian packages when the official ones cannot be pulled), secrets in

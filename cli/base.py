@@ -155,3 +155,44 @@ def read_text(path: Path) -> str:
         fail(f"{path} is not UTF-8 text")
     except OSError as exc:
         fail(f"cannot read {path}: {exc.strerror or exc}")
+
+
+def find_examples(student_file: Path) -> Path:
+    """The public examples next to the student's file: the name the local exercise spec gives, else the
+    only `*.npz` there, else the one whose manifest names this file as the student's."""
+    folder = student_file.parent
+    names: list[str] = []
+    try:
+        from grader.exercise import DEFAULT_EXERCISES_DIR, SpecError, load_spec
+
+        for spec_file in sorted(DEFAULT_EXERCISES_DIR.glob("*/spec.toml")):
+            with contextlib.suppress(SpecError):
+                spec = load_spec(spec_file.parent)
+                if spec.student_file == student_file.name:
+                    names += [spec.public_examples, f"{spec.id}_public_examples.npz"]
+    except ImportError:  # pragma: no cover - the grader package ships with the CLI
+        pass
+    for name in names:
+        if (folder / name).is_file():
+            return folder / name
+    found = sorted(folder.glob("*.npz"))
+    if len(found) == 1:
+        return found[0]
+    mine = [path for path in found if manifest_field(path, "student_file") == student_file.name]
+    if len(mine) == 1:
+        return mine[0]
+    if not found:
+        fail(f"no public examples (.npz) next to {student_file}; run `rnn-grader fetch` or pass --examples")
+    fail(f"several .npz files next to {student_file}; choose one with --examples")
+
+
+def manifest_field(path: Path, key: str) -> str | None:
+    """One string of a public examples file's manifest ("exercise", "student_file"), or None if it has none."""
+    from grader.casefile import CaseFileError, read_manifest
+
+    try:
+        manifest, _ = read_manifest(path)
+    except (CaseFileError, OSError, ValueError, KeyError):
+        return None
+    value = manifest.get(key)
+    return value if isinstance(value, str) else None

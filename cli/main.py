@@ -19,12 +19,13 @@ from typing import Annotated, Any
 import typer
 
 from cli import config as cfg
-from cli import regrade_requests, render, transport
+from cli import gradcheck, regrade_requests, render, transport
 from cli.base import (
     JsonOpt,
     LangOpt,
     detect_lang,
     fail,
+    find_examples,
     handle_errors,
     lang_of,
     note,
@@ -149,32 +150,6 @@ def fetch(
         note(f"Next: edit {targets[0]}, then `rnn-grader check {targets[0]}` and `rnn-grader submit {targets[0]}`.")
 
 
-def _find_examples(student_file: Path) -> Path:
-    """The public examples next to the student's file: the name the local exercise spec gives, else the
-    only `*.npz` there."""
-    folder = student_file.parent
-    names: list[str] = []
-    try:
-        from grader.exercise import DEFAULT_EXERCISES_DIR, SpecError, load_spec
-
-        for spec_file in sorted(DEFAULT_EXERCISES_DIR.glob("*/spec.toml")):
-            with contextlib.suppress(SpecError):
-                spec = load_spec(spec_file.parent)
-                if spec.student_file == student_file.name:
-                    names += [spec.public_examples, f"{spec.id}_public_examples.npz"]
-    except ImportError:  # pragma: no cover - the grader package ships with the CLI
-        pass
-    for name in names:
-        if (folder / name).is_file():
-            return folder / name
-    found = sorted(folder.glob("*.npz"))
-    if len(found) == 1:
-        return found[0]
-    if not found:
-        fail(f"no public examples (.npz) next to {student_file}; run `rnn-grader fetch` or pass --examples")
-    fail(f"several .npz files next to {student_file}; choose one with --examples")
-
-
 @app.command()
 @handle_errors
 def check(
@@ -193,7 +168,7 @@ def check(
     lang_ = lang_of(lang)
     if not file.is_file():
         fail(f"file not found: {file}")
-    examples = examples or _find_examples(file)
+    examples = examples or find_examples(file)
     if not examples.is_file():
         fail(f"examples file not found: {examples}")
     show = not json_ and stderr_console().is_terminal
@@ -217,14 +192,40 @@ def check(
         stdout_console().print(render.submission_view(data, lang_, local=True))
 
 
-def _infer_exercise(api: ApiClient, file: Path) -> str:
-    """The exercise whose starter file has this name; else the only exercise there is (a notebook has its
-    own name); else the default."""
+# Offline: your backward against finite differences of your own forward (exit status 0, 1 or 2).
+app.command()(gradcheck.gradcheck)
+
+
+def _defined_functions(source: str, notebook: bytes | None) -> frozenset[str]:
+    """The top-level functions of the file (a notebook's extracted definitions); empty if it does not parse."""
+    import ast
+
+    if notebook is not None:
+        from grader.notebook import NotebookError, extract_notebook
+
+        try:
+            source = extract_notebook(notebook).source
+        except NotebookError:
+            return frozenset()
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return frozenset()
+    return frozenset(node.name for node in tree.body if isinstance(node, ast.FunctionDef))
+
+
+def _infer_exercise(api: ApiClient, file: Path, defined: frozenset[str] = frozenset()) -> str:
+    """The exercise whose starter file has this name; else the one exercise whose functions the file defines
+    (a notebook has its own name); else the only exercise there is; else the default."""
     with contextlib.suppress(ApiError):
         items = api.exercises()
         for e in items:
             if e.get("template_filename") == file.name and e.get("id"):
                 return str(e["id"])
+        solved = [str(e["id"]) for e in items if e.get("id") and e.get("parts")
+                  and {str(p.get("function")) for p in e["parts"]} <= defined]
+        if len(solved) == 1:
+            return solved[0]
         if len(items) == 1 and items[0].get("id"):
             return str(items[0]["id"])
     return DEFAULT_EXERCISE
@@ -283,7 +284,7 @@ def submit(
     # One key per invocation: a retry after a network error returns the same submission, never a second one.
     key = str(uuid.uuid4())
     with session(lang_) as api:
-        exercise_id = exercise or _infer_exercise(api, file)
+        exercise_id = exercise or _infer_exercise(api, file, _defined_functions(source, notebook))
         waited = 0.0
         while True:
             try:
@@ -363,7 +364,7 @@ app.add_typer(regrade_requests.requests_app, name="requests")
 # ====================================================================== teachers
 # Only in the full install: the student client wheel ships neither the server nor the teacher commands.
 if importlib.util.find_spec("server") is not None and importlib.util.find_spec("cli.teacher") is not None:
-    from cli import policies, similarity, staff, teacher
+    from cli import authoring, policies, similarity, staff, teacher
 
     for _command in (teacher.serve, teacher.migrate, teacher.worker, teacher.scoreboard, teacher.export,
                      teacher.regrade, similarity.similarity):
@@ -385,6 +386,7 @@ if importlib.util.find_spec("server") is not None and importlib.util.find_spec("
     app.command()(operations.backup)
     app.command()(operations.restore)
     app.command("migrate-data")(operations.migrate_data)
+    app.add_typer(authoring.exercise_app, name="exercise")
     app.info.help = f"{app.info.help} Teachers also run the server and read the scores."
 
 

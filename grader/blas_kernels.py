@@ -153,9 +153,12 @@ def fingerprints_under(exercise_dir: Path, seeds: Sequence[int], environments: M
 
 
 def _import_path() -> list[str]:
-    """Where this interpreter finds `grader` and the reference modules, for the child's PYTHONPATH."""
+    """Where this interpreter finds `grader` and the reference modules, for the child's PYTHONPATH: in this
+    interpreter's own order (an author's tree on PYTHONPATH, with its own `reference` package, keeps
+    precedence: `rnn-grader exercise validate`), this tree's root last if it is not there already."""
     root = str(Path(__file__).resolve().parent.parent)
-    return [root] + [p for p in sys.path if p and p != root and Path(p).is_dir()]
+    found = [p for p in sys.path if p and Path(p).is_dir()]
+    return found if root in found else [*found, root]
 
 
 def _openblas_corename() -> str | None:

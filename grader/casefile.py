@@ -4,6 +4,7 @@ Used for an exercise's public examples: students load them with NumPy alone (no 
 the format is deliberately plain. Key "manifest" holds a 0-d unicode array with a JSON document:
 
     {"format": "rnn-grader-cases", "version": 1, "exercise": id, "limits": {...},
+     "gradcheck": {...}, "student_file": name (both optional),
      "parts": {name: {"function", "points", "rtol", "atol", "title": {"en", "zh"}, "outputs", "time_major",
                       "time_direction", "shapes", "args", "credit" (optional): {"per", "weights"}}},
      "cases": [{"part", "name", "function", "description": {"en", "zh"}, "facts", "scored",
@@ -20,7 +21,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -93,9 +94,13 @@ def save_cases(
     *,
     exercise: str = "",
     limits: Limits | None = None,
+    gradcheck: Mapping[str, Any] | None = None,
+    student_file: str = "",
 ) -> None:
     """Write `cases` with their expected outputs (same order), and what an offline check needs to grade
-    them like the server: the parts (tolerances, output names, ...) and the limits."""
+    them like the server: the parts (tolerances, output names, ...) and the limits; the exercise's
+    gradcheck declaration (grader.gradcheck_spec) for `rnn-grader gradcheck`, and the name of the student's
+    file, so the client finds the examples of a file among several exercises' in one folder."""
     if len(cases) != len(expected):
         raise CaseFileError("one expected output per case")
     by_name = {p.name: p for p in parts}
@@ -125,6 +130,10 @@ def save_cases(
         "parts": {p.name: _part_entry(p) for p in parts},
         "cases": entries,
     }
+    if gradcheck is not None:
+        manifest["gradcheck"] = dict(gradcheck)
+    if student_file:
+        manifest["student_file"] = student_file
     text = json.dumps(manifest, ensure_ascii=False, allow_nan=False, indent=1)
     with open(path, "wb") as f:
         np.savez_compressed(f, allow_pickle=False, **{MANIFEST_KEY: np.array(text)}, **encoder.arrays)

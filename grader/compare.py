@@ -115,8 +115,13 @@ def _time_where(student: FloatArray, reference: FloatArray, part: Part) -> Text 
 
 def compare(student: Any, reference: Any, part: Part, facts: dict[str, Any]) -> Comparison:
     result = Comparison()
-    _walk(student, reference, part, facts, "", result)
+    _walk(student, reference, part, facts, single_output(part, reference), result)
     return result
+
+
+def single_output(part: Part, reference: Any) -> str:
+    """The name of a part's only output when the function returns it on its own (not in a tuple), else ""."""
+    return part.outputs[0] if len(part.outputs) == 1 and not isinstance(reference, tuple | list) else ""
 
 
 def _walk(student: Any, reference: Any, part: Part, facts: dict[str, Any], path: str, out: Comparison) -> None:

@@ -19,6 +19,7 @@ from typing import Any, Protocol, cast
 
 import numpy as np
 
+from grader.gradcheck_spec import GradcheckSpec, parse_gradcheck
 from grader.hooks import HOOK_NAMES, ExerciseHooks, ModuleHooks
 from grader.policy import (
     LatePolicy,
@@ -161,6 +162,13 @@ class ExerciseSpec:
     late_policy: LatePolicy = LatePolicy()
     max_submissions: int | None = None
     visibility: VisibilityPolicy = VisibilityPolicy()
+    # The forward/backward pair students may check offline (`rnn-grader gradcheck`; grader.gradcheck_spec).
+    gradcheck: GradcheckSpec | None = None
+    # Authoring (`rnn-grader exercise validate`, docs/authoring.md): the trusted module with BASE_SOURCE and
+    # MISCONCEPTIONS, whose mutants are submitted through the sandbox; an independent implementation of the
+    # part functions (e.g. with PyTorch) that the reference must agree with.
+    mutants: str = ""
+    oracle: str = ""
 
     @property
     def max_score(self) -> float:
@@ -231,6 +239,9 @@ def load_spec(directory: Path) -> ExerciseSpec:
             late_policy=parse_late_policy(data.get("late_policy", {})),
             max_submissions=parse_max_submissions(data.get("max_submissions")),
             visibility=parse_visibility(data.get("visibility", {}), tuple(p.name for p in parts)),
+            gradcheck=parse_gradcheck(data.get("gradcheck")),
+            mutants=str(data.get("mutants", "")),
+            oracle=str(data.get("oracle", "")),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise SpecError(f"{path}: {exc!r}") from exc

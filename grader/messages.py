@@ -7,6 +7,7 @@ raw tracebacks. A test checks that every key has both languages and the same pla
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from grader.result import Text
@@ -215,7 +216,11 @@ CATALOG: dict[str, dict[str, str]] = {
 def msg(key: str, **params: Any) -> Text:
     """Render a catalogue entry in every language. A bilingual parameter (Text, e.g. a case description) is
     shown in the entry's language. Unknown keys are a programming error."""
-    entry = CATALOG[key]
+    return render(CATALOG[key], **params)
+
+
+def render(entry: Mapping[str, str], **params: Any) -> Text:
+    """One entry of any catalogue ({"en": template, "zh": template}) with `params` filled in, as msg() does."""
     return Text(en=entry["en"].format(**_shown(params, "en")), zh=entry["zh"].format(**_shown(params, "zh")))
 
 

@@ -32,6 +32,8 @@ def get_output(value: Any, part: Part, path: str) -> Any:
     MISSING."""
     if path == "" and not part.outputs:
         return value
+    if len(part.outputs) == 1 and not isinstance(value, tuple | list):  # one named output, returned on its own
+        return value if path == part.outputs[0] else MISSING
     if part.outputs:
         if not isinstance(value, tuple | list) or len(value) != len(part.outputs) or path not in part.outputs:
             return MISSING

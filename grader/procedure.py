@@ -79,7 +79,7 @@ def _make_test(case: Case, max_score: float, outcome: Outcome, feedback: list[Te
     )
 
 
-def _error_feedback(function: str, error: Any, limits: Limits, show_message: bool) -> tuple[Outcome, Text]:
+def error_feedback(function: str, error: Any, limits: Limits, show_message: bool) -> tuple[Outcome, Text]:
     if not isinstance(error, dict):
         error = {}
     etype = str(error.get("type", "Exception"))[:64]
@@ -100,7 +100,7 @@ def _error_feedback(function: str, error: Any, limits: Limits, show_message: boo
     return Outcome.runtime_error, msg("runtime_error_hidden_message", function=function, error=etype, line=line_s)
 
 
-def _death(report: RunReport, function: str, limits: Limits) -> tuple[Outcome, Text]:
+def death_feedback(report: RunReport, function: str, limits: Limits) -> tuple[Outcome, Text]:
     """The child stopped while running `function`: say why, in the student's terms."""
     status = report.status
     if status is RunStatus.cpu_limit:
@@ -124,7 +124,16 @@ def _death(report: RunReport, function: str, limits: Limits) -> tuple[Outcome, T
     return Outcome.internal_error, msg("grader_error")
 
 
-def _missing(head: dict[str, Any]) -> list[str]:
+def import_feedback(head: dict[str, Any]) -> Text:
+    """Why the file could not be imported, from the harness's import record (one that is not "ok")."""
+    raw_error = head.get("error")
+    error: dict[str, Any] = raw_error if isinstance(raw_error, dict) else {}
+    key = "syntax_error" if head.get("import") == "syntax_error" else "import_error"
+    line = error.get("line") if type(error.get("line")) is int else "?"
+    return msg(key, error=str(error.get("type", "Error"))[:64], line=line, message=str(error.get("message", ""))[:200])
+
+
+def missing_functions(head: dict[str, Any]) -> list[str]:
     """The functions the import record says the file does not define."""
     raw = head.get("missing")
     return [str(f) for f in raw] if isinstance(raw, list) else []
@@ -177,7 +186,7 @@ class _EarlyJudge:
             return
         if index == 1:
             self._stopped = header.get("import") != "ok"
-            self._missing = _missing(header)
+            self._missing = missing_functions(header)
             return
         j = header.get("call")
         if type(j) is not int or not 0 <= j < len(self.pending) or j in self._calls:
@@ -317,24 +326,17 @@ class Procedure:
         if head is None or "import" not in head:
             # Died before or while importing the file: blame the import, run nothing else.
             function = "import"
-            outcome, text = _death(report, function, limits)
+            outcome, text = death_feedback(report, function, limits)
             record.submission_feedback.append(text)
             for i in pending:
                 record.tests[i] = _make_test(cases[i], max_scores[i], outcome, [msg("not_run_import")])
             return []
         if head["import"] != "ok":
-            raw_error = head.get("error")
-            error: dict[str, Any] = raw_error if isinstance(raw_error, dict) else {}
-            key = "syntax_error" if head["import"] == "syntax_error" else "import_error"
-            line = error.get("line") if type(error.get("line")) is int else "?"
-            record.submission_feedback.append(
-                msg(key, error=str(error.get("type", "Error"))[:64], line=line,
-                    message=str(error.get("message", ""))[:200])
-            )
+            record.submission_feedback.append(import_feedback(head))
             for i in pending:
                 record.tests[i] = _make_test(cases[i], max_scores[i], Outcome.runtime_error, [msg("not_run_import")])
             return []
-        missing = _missing(head)
+        missing = missing_functions(head)
         for function in sorted(set(missing)):
             text = msg("missing_function", function=function)
             if text not in record.submission_feedback:
@@ -358,7 +360,7 @@ class Procedure:
                 assert test is not None  # with explain=True there is always a verdict
                 record.tests[i] = test
             else:
-                outcome, text = _death(report, part.function, limits)
+                outcome, text = death_feedback(report, part.function, limits)
                 record.tests[i] = _make_test(case, max_scores[i], outcome, [text])
                 record.died.append(i)
                 if outcome is Outcome.internal_error:
@@ -372,7 +374,7 @@ class Procedure:
         """The test's verdict. With `explain=False`, None for a wrong answer the explainer would look at
         (the mutant search may take up to its CPU budget): that one is judged after the run."""
         if header.get("ok") is not True:
-            outcome, text = _error_feedback(part.function, header.get("error"), self.limits, public)
+            outcome, text = error_feedback(part.function, header.get("error"), self.limits, public)
             return _make_test(case, max_score, outcome, [text])
         try:
             value = wire.decode_value(header.get("tree"), blobs)

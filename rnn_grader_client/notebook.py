@@ -1,8 +1,9 @@
 """Check and submit from inside Jupyter: one import and one call in a cell.
 
-    from rnn_grader_client.notebook import check, submit
-    check("rnn")     # the functions defined in this notebook, on the public examples, offline: a table
-    submit("rnn")    # uploads them, waits for the grade, shows it
+    from rnn_grader_client.notebook import check, gradcheck, submit
+    check("rnn")       # the functions defined in this notebook, on the public examples, offline: a table
+    gradcheck("rnn")   # their backward against finite differences of their own forward, offline
+    submit("rnn")      # uploads them, waits for the grade, shows it
 
 What is checked is what the kernel ran, in order (its input history, so a function redefined later wins),
 filtered by the same rule as an uploaded .ipynb (grader.notebook: imports, def/class, constants; the
@@ -19,12 +20,14 @@ from pathlib import Path
 
 from cli import config as cfg
 from cli import render, transport
-from cli.base import detect_lang
+from cli.base import detect_lang, manifest_field
 from cli.client import ApiClient
+from cli.gradcheck import declaration
 from grader.casefile import read_manifest
 from grader.check import check_source, spec_from_manifest
+from grader.gradcheck import gradcheck_source
 from grader.notebook import extract_cells
-from rnn_grader_client.tables import SubmissionTable
+from rnn_grader_client.tables import GradcheckTable, SubmissionTable
 
 MODULE_NAME = "rnn_grader_client"
 NOTEBOOK_NAME = "notebook.ipynb"
@@ -59,12 +62,12 @@ def _api(lang: str) -> ApiClient:
 
 
 def _examples_file(exercise: str, examples: str | Path | None, lang: str) -> Path:
-    """The public examples: the given file, else one next to the notebook, else downloaded from the server
-    into the user's cache (once)."""
+    """The public examples: the given file, else this exercise's next to the notebook, else downloaded from the
+    server into the user's cache (once)."""
     if examples is not None:
         return Path(examples)
     for candidate in (Path(f"{exercise}_public_examples.npz"), Path("public_examples.npz")):
-        if candidate.is_file():
+        if candidate.is_file() and manifest_field(candidate, "exercise") == exercise:
             return candidate
     target = _cache_dir() / f"{exercise}_public_examples.npz"
     if not target.is_file():
@@ -93,6 +96,18 @@ def check(exercise: str, examples: str | Path | None = None, lang: str | None = 
     spec = spec_from_manifest(read_manifest(examples_path)[0], NOTEBOOK_NAME)
     data = render.result_to_dict(result, lang_, {p.name: p.title.get(lang_) for p in spec.parts})
     return SubmissionTable(data, lang_, local=True)
+
+
+def gradcheck(exercise: str, examples: str | Path | None = None, lang: str | None = None,
+              seed: int = 0) -> GradcheckTable:
+    """Check the backward defined in this notebook against central finite differences of its forward, on a
+    few small random cases, offline (the exercise's pair comes from its public examples); returns a table
+    (Jupyter displays it; `.ok`, `.exit_code` and `.data`, the `--json` document, are there for code)."""
+    lang_ = lang or detect_lang()
+    extracted = extract_cells(kernel_cells())
+    exercise_id, spec = declaration(_examples_file(exercise, examples, lang_))
+    report = gradcheck_source(extracted.source, NOTEBOOK_NAME, spec, exercise=exercise_id, seed=seed)
+    return GradcheckTable(report, lang_)
 
 
 def notebook_bytes(cells: list[tuple[str, str]]) -> bytes:

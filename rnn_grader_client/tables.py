@@ -10,6 +10,9 @@ from typing import Any
 from rich.console import Console
 
 from cli import render
+from cli.gradcheck import report_view, tensor_row
+from grader.gradcheck import GradcheckReport
+from grader.gradcheck_text import text
 
 
 class SubmissionTable:
@@ -64,3 +67,41 @@ class SubmissionTable:
         table = (f"<table class='rnn-grader-result'><thead><tr>{header}</tr></thead>"
                  f"<tbody>{''.join(rows)}</tbody></table>")
         return f"<div class='rnn-grader'>{head}{notes}{table}</div>"
+
+
+class GradcheckTable:
+    """What gradcheck() returns: Jupyter shows the relative error per gradient and the verdict."""
+
+    def __init__(self, report: GradcheckReport, lang: str) -> None:
+        self.report = report
+        self.lang = lang
+        self.data = report.as_json(lang)
+
+    @property
+    def ok(self) -> bool:
+        return self.report.ok
+
+    @property
+    def exit_code(self) -> int:
+        return self.report.exit_code
+
+    def __repr__(self) -> str:
+        console = Console(record=True, width=140, file=io.StringIO(), highlight=False)
+        console.print(report_view(self.report, self.lang))
+        return console.export_text()
+
+    def _repr_html_(self) -> str:
+        lang = self.lang
+        header = "".join(f"<th>{escape(text(k).get(lang))}</th>"
+                         for k in ("col_gradient", "col_shape", "col_error", "col_result", "col_where"))
+        rows = []
+        for t in self.report.tensors:
+            name, shape, error, result, note = (escape(cell) for cell in tensor_row(t, lang))
+            colour = "green" if t.ok else "red"
+            rows.append(f"<tr><td>{name}</td><td>{shape}</td><td>{error}</td>"
+                        f"<td style='color:{colour}'>{result}</td><td style='text-align:left'>{note}</td></tr>")
+        table = (f"<table class='rnn-grader-gradcheck'><thead><tr>{header}</tr></thead>"
+                 f"<tbody>{''.join(rows)}</tbody></table>") if rows else ""
+        colour = {0: "green", 1: "red"}.get(self.exit_code, "#a60")
+        verdict = f"<p style='color:{colour}'><b>{escape(self.report.verdict.get(lang))}</b></p>"
+        return f"<div class='rnn-grader'>{table}{verdict}</div>"

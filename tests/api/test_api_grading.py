@@ -44,7 +44,8 @@ def test_correct_solution_gets_full_marks_within_wait(
     again = grading_client.get(f"{URL}/{body['id']}", headers=student).json()
     assert again["score"] == 100 and again["parts"] == body["parts"]
     board = grading_client.get("/api/v1/scoreboard", headers=teacher_headers).json()
-    assert board == [{"student_id": "s1", "name": "Student One", "scores": {"rnn": 100.0}, "total": 100.0,
+    assert board == [{"student_id": "s1", "name": "Student One", "scores": {"rnn": 100.0, "rnn_gradients": None},
+                      "total": 100.0,
                       "late": False, "late_exercises": []}]
 
 

@@ -74,10 +74,10 @@ def test_counted_score_applies_the_stored_penalty_everywhere(
     first = client.get(f"/api/v1/submissions/{on_time}", headers=alice).json()
     assert (first["score"], first["late_penalty"], first["counted_score"]) == (20.0, 0.0, 20.0)
     row = client.get("/api/v1/scoreboard", headers=teacher_headers).json()[0]
-    assert row["scores"] == {"rnn": 24.0} and row["late_exercises"] == ["rnn"]
+    assert row["scores"] == {"rnn": 24.0, "rnn_gradients": None} and row["late_exercises"] == ["rnn"]
     lines = list(csv.reader(io.StringIO(client.get("/api/v1/scoreboard.csv", headers=teacher_headers)
                                         .content.decode("utf-8-sig"))))
-    assert lines[1] == ["alice", "Alice", "24", "24", "yes"]
+    assert lines[1] == ["alice", "Alice", "24", "", "24", "yes"]
     results = client.get(f"/api/v1/submissions/{late}/results.json", headers=alice).json()
     assert results["score"] == 24.0
     assert results["extra_data"]["raw_score"] == 30.0 and results["extra_data"]["late_penalty"] == 0.2
@@ -93,7 +93,7 @@ def test_best_chooses_among_counted_scores(
     grade(database_url, on_time, 25.0)
     grade(database_url, late, 30.0)  # counted 22.5 < 25
     row = client.get("/api/v1/scoreboard", headers=teacher_headers).json()[0]
-    assert row["scores"] == {"rnn": 25.0} and row["late"] is False
+    assert row["scores"] == {"rnn": 25.0, "rnn_gradients": None} and row["late"] is False
 
 
 def test_extension_replaces_the_deadline_even_when_shorter(

@@ -73,11 +73,11 @@ def test_canvas_layout_header_points_row_and_counted_scores(
     assert response.headers["content-type"].startswith("text/csv")
     assert 'filename="canvas-grades.csv"' in response.headers["content-disposition"]
     assert _rows(response.content) == [
-        ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "rnn"],
-        ["    Points Possible", "", "", "", "", "100"],
-        ["Alice Smith", "", "A-1", "alice@example.edu", "", "24"],
-        ["'=Bob", "", "", "bob@example.edu", "", "27"],
-        ["Carol", "", "C-3", "", "", ""],
+        ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "rnn", "rnn_gradients"],
+        ["    Points Possible", "", "", "", "", "100", "100"],
+        ["Alice Smith", "", "A-1", "alice@example.edu", "", "24", ""],
+        ["'=Bob", "", "", "bob@example.edu", "", "27", ""],
+        ["Carol", "", "C-3", "", "", "", ""],
     ]
 
 
@@ -87,10 +87,10 @@ def test_moodle_layout_identifies_by_id_number_or_email(
     response = graded_class.get("/api/v1/scoreboard.csv", params={"format": "moodle"}, headers=teacher_headers)
     assert response.status_code == 200
     assert _rows(response.content) == [
-        ["Full name", "ID number", "Email address", "rnn"],
-        ["Alice Smith", "A-1", "alice@example.edu", "24"],
-        ["'=Bob", "", "bob@example.edu", "27"],
-        ["Carol", "C-3", "", ""],
+        ["Full name", "ID number", "Email address", "rnn", "rnn_gradients"],
+        ["Alice Smith", "A-1", "alice@example.edu", "24", ""],
+        ["'=Bob", "", "bob@example.edu", "27", ""],
+        ["Carol", "C-3", "", "", ""],
     ]
 
 
@@ -99,10 +99,10 @@ def test_default_csv_is_unchanged_and_unknown_format_is_422(
 ) -> None:
     default = graded_class.get("/api/v1/scoreboard.csv", headers=teacher_headers)
     assert _rows(default.content) == [
-        ["student_id", "name", "rnn", "total", "late"],
-        ["alice", "Alice Smith", "24", "24", "no"],
-        ["bob", "'=Bob", "27", "27", "yes"],
-        ["carol", "Carol", "", "0", "no"],
+        ["student_id", "name", "rnn", "rnn_gradients", "total", "late"],
+        ["alice", "Alice Smith", "24", "", "24", "no"],
+        ["bob", "'=Bob", "27", "", "27", "yes"],
+        ["carol", "Carol", "", "", "0", "no"],
     ]
     assert graded_class.get("/api/v1/scoreboard.csv", params={"format": "default"},
                             headers=teacher_headers).content == default.content

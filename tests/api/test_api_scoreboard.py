@@ -55,9 +55,11 @@ def test_scoreboard_counts_best_or_latest(
     response = client.get(URL, headers=teacher_headers)
     assert response.status_code == 200
     assert response.json() == [
-        {"student_id": "alice", "name": "Alice", "scores": {"rnn": expected}, "total": expected, "late": False,
+        {"student_id": "alice", "name": "Alice", "scores": {"rnn": expected, "rnn_gradients": None},
+         "total": expected, "late": False,
          "late_exercises": []},
-        {"student_id": "bob", "name": "Bob", "scores": {"rnn": None}, "total": 0.0, "late": False,
+        {"student_id": "bob", "name": "Bob", "scores": {"rnn": None, "rnn_gradients": None},
+         "total": 0.0, "late": False,
          "late_exercises": []},
     ]
 
@@ -87,9 +89,9 @@ def test_scoreboard_csv(
     assert response.content.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert rows == [
-        ["student_id", "name", "rnn", "total", "late"],
-        ["alice", "王小明", "87.5", "87.5", "no"],
-        ["bob", "'=HYPERLINK(\"x\")", "", "0", "no"],  # a formula stays text in a spreadsheet
+        ["student_id", "name", "rnn", "rnn_gradients", "total", "late"],
+        ["alice", "王小明", "87.5", "", "87.5", "no"],
+        ["bob", "'=HYPERLINK(\"x\")", "", "", "0", "no"],  # a formula stays text in a spreadsheet
     ]
 
 

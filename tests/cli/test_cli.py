@@ -292,7 +292,8 @@ def test_submit_the_correct_solution_gets_full_marks(
     assert json.loads(run("status", str(sub["id"]), "--json").stdout)["parts"] == sub["parts"]
     assert [s["id"] for s in json.loads(run("history", "--json").stdout)] == [sub["id"]]
     exercises = json.loads(run("exercises", "--json").stdout)
-    assert [(e["id"], e["max_score"], e["best_score"]) for e in exercises] == [("rnn", 100, 100)]
+    assert [(e["id"], e["max_score"], e["best_score"]) for e in exercises] == [("rnn", 100, 100),
+                                                                                    ("rnn_gradients", 100, None)]
 
     human = run("status")
     assert human.exit_code == 0 and "100 / 100" in human.stdout and "Forward pass" in human.stdout
@@ -301,7 +302,8 @@ def test_submit_the_correct_solution_gets_full_marks(
     # the teacher's views of the same result
     login_as(teacher_token(teacher_headers))
     board = json.loads(run("scoreboard", "--json").stdout)
-    assert board == [{"student_id": "s1", "name": "Student One", "scores": {"rnn": 100.0}, "total": 100.0,
+    assert board == [{"student_id": "s1", "name": "Student One", "scores": {"rnn": 100.0, "rnn_gradients": None},
+                      "total": 100.0,
                       "late": False, "late_exercises": []}]
     assert "Student One" in run("scoreboard").stdout
     assert "s1" in run("history").stdout  # the teacher's history has a student column

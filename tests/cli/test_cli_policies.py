@@ -69,8 +69,10 @@ def test_extensions_import_reports_bad_lines(teacher: TestClient) -> None:
     assert_one_line_error(run("extensions", "import", "missing.csv"), "file not found")
 
 
-@pytest.mark.parametrize(("layout", "header"), [("canvas", "Student,ID,SIS User ID,SIS Login ID,Section,rnn"),
-                                                ("moodle", "Full name,ID number,Email address,rnn")])
+@pytest.mark.parametrize(("layout", "header"), [
+    ("canvas", "Student,ID,SIS User ID,SIS Login ID,Section,rnn,rnn_gradients"),
+    ("moodle", "Full name,ID number,Email address,rnn,rnn_gradients"),
+])
 def test_export_lms_layouts(teacher: TestClient, layout: str, header: str) -> None:
     result = run("export", "--format", layout)
     assert result.exit_code == 0, result.output

@@ -80,7 +80,7 @@ def test_install_from_the_server_then_a_whole_student_session(tmp_path: Path, so
         usage = ok(rnn_grader, "--help")
         assert "submit" in usage and "check" in usage
         commands = set(re.findall(r"^│ (\w+) ", usage, re.MULTILINE))
-        assert {"login", "exercises", "fetch", "check", "submit", "status", "history"} <= commands
+        assert {"login", "exercises", "fetch", "check", "gradcheck", "submit", "status", "history"} <= commands
         teacher_commands = {"serve", "migrate", "worker", "scoreboard", "export", "regrade", "students", "similarity",
                             "regrades", "override", "audit", "extensions", "staff"}
         assert not commands & teacher_commands
@@ -91,7 +91,9 @@ def test_install_from_the_server_then_a_whole_student_session(tmp_path: Path, so
         ok(rnn_grader, "login", "--server", url, "--token", student["token"])
         ok(rnn_grader, "fetch", "rnn")
         template = work / "exercise_01_rnn.py"
+        assert run(rnn_grader, "gradcheck", template.name).returncode == 2  # the template: not implemented yet
         shutil.copyfile(solutions_dir / "correct_rnn.py", template)
+        assert json.loads(ok(rnn_grader, "gradcheck", template.name, "--json"))["ok"] is True
         checked = json.loads(ok(rnn_grader, "check", template.name, "--json"))
         assert checked["score"] == checked["max_score"] > 0
         submitted = json.loads(ok(rnn_grader, "submit", template.name, "--json"))

@@ -1,6 +1,6 @@
 """Inside Jupyter: a real notebook executed headless by a real IPython kernel (nbclient + ipykernel) checks
-its own functions on the public examples and submits them to a real server, each with one import and one
-call, and shows the results as tables."""
+its own functions on the public examples, submits them to a real server and checks its gradients against
+finite differences, each with one import and one call, and shows the results as tables."""
 
 from __future__ import annotations
 
@@ -48,6 +48,7 @@ def test_check_and_submit_from_a_running_notebook(tmp_path: Path, solutions_dir:
         nbformat.v4.new_code_cell(TRAINING),
         nbformat.v4.new_code_cell('from rnn_grader_client.notebook import check\ncheck("rnn")'),
         nbformat.v4.new_code_cell('from rnn_grader_client.notebook import submit\nsubmit("rnn")'),
+        nbformat.v4.new_code_cell('from rnn_grader_client.notebook import gradcheck\ngradcheck("rnn")'),
     ]
     with running_server(tmp_path, TEACHER) as url:
         student = httpx.post(f"{url}/api/v1/students", json={"student_id": "s1", "name": "Li Hua"},
@@ -69,6 +70,10 @@ def test_check_and_submit_from_a_running_notebook(tmp_path: Path, solutions_dir:
         assert "Cell 1 was run in part; not run: imports of torch" in checked
         assert "Cell 3 was not run: IPython magics" in checked and "Cell 2 " not in checked
         assert "Submission #1" in submitted and "rnn-grader-score'>100 / 100<" in submitted
+        # the backward defined in In [2] against finite differences of the forward defined there, offline
+        gradchecked = _html(nb.cells[6])
+        assert "rnn-grader-gradcheck" in gradchecked and "dL/dW_hh" in gradchecked
+        assert "gradcheck passed: every gradient rnn_backward() returns agrees" in gradchecked
 
         stored = httpx.get(f"{url}/api/v1/submissions/1", headers={"Authorization": f"Bearer {TEACHER}"}).json()
         assert stored["score"] == 100 and [c["cell"] for c in stored["notebook"]["skipped"]] == [1, 3]

@@ -151,7 +151,7 @@ def test_internal_errors_are_retried_then_failed_without_blaming_the_student(
     assert "grader" in client.get(f"{URL}/{body['id']}", headers=teacher_headers).json()["last_error"]
     assert sum(fake.calls.values()) == 3
     board = client.get("/api/v1/scoreboard", headers=teacher_headers).json()
-    assert board[0]["scores"] == {"rnn": None}
+    assert board[0]["scores"] == {"rnn": None, "rnn_gradients": None}
 
 
 def test_a_grader_crash_then_success_is_graded(

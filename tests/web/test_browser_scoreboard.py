@@ -181,7 +181,9 @@ def test_teacher_walks_through_the_scoreboard(server: dict[str, Any], browser_pa
     # A new result arrives while the page is open: the row changes without a reload.
     page.goto(f"{base}/scoreboard")
     page.wait_for_selector("#live-status.on")
-    assert _score(page, "s06") == "50"
+    counted = server["api"].get("/scoreboard", headers=server["teacher"]).json()
+    before = next(r for r in counted if r["student_id"] == "s06")["scores"]["rnn"]
+    assert 0 < before < 100 and _score(page, "s06") == f"{before:.4g}"  # the wrong backward's partial credit
     page.evaluate("window.__sameDocument = true")
     sent = server["api"].post("/submissions", json={"exercise": "rnn", "source": CORRECT},
                               headers={"Authorization": f"Bearer {server['tokens']['s06']}"})
@@ -199,7 +201,7 @@ def test_teacher_walks_through_the_scoreboard(server: dict[str, Any], browser_pa
     assert download_info.value.suggested_filename == "scoreboard.csv"
     assert data.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
-    assert rows[0] == ["student_id", "name", "rnn", "total", "late"]
+    assert rows[0] == ["student_id", "name", "rnn", "rnn_gradients", "total", "late"]
     by_id = {r[0]: r for r in rows[1:]}
     assert by_id["s02"][1] == "王小明" and by_id["s06"][2] == "100" and by_id["s12"][2] == ""
 

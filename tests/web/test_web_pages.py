@@ -317,7 +317,7 @@ def test_exports_from_the_page_match_the_api(board: Any, teacher_headers: dict[s
     assert page_csv.status_code == 200 and page_csv.content.startswith(b"\xef\xbb\xbf")
     assert page_csv.content == client.get("/api/v1/scoreboard.csv", headers=teacher_headers).content
     assert "attachment" in page_csv.headers["content-disposition"]
-    assert page_csv.content.decode("utf-8-sig").splitlines()[1:] == ["s1,王小明,80,80,no", "s2,'=cmd(),,0,no"]
+    assert page_csv.content.decode("utf-8-sig").splitlines()[1:] == ["s1,王小明,80,,80,no", "s2,'=cmd(),,,0,no"]
     api_json = client.get("/api/v1/scoreboard", headers=teacher_headers).json()
     assert client.get("/scoreboard/export.json").json() == api_json
 
