@@ -18,7 +18,7 @@ import threading
 from types import FrameType
 
 from grader.exercise import load_exercises
-from server.bootstrap import configure_logging, load_settings, migrated_engine
+from server.bootstrap import configure_logging, load_settings_without_secrets, migrated_engine
 from server.catalog import build_catalog
 from server.config import Settings
 from server.grading.inprocess import InProcessQueue
@@ -46,8 +46,11 @@ def run_worker(
     """Grade until SIGTERM/SIGINT (or until `stop` is set). `concurrency` defaults to RNN_GRADER_WORKERS
     (at least 1)."""
     if settings is None:
-        _configured, settings = load_settings()
+        settings = load_settings_without_secrets()
         configure_logging(settings.log_level)
+        if settings.admin_token is not None or settings.secret is not None:
+            log.warning("this worker was given RNN_GRADER_ADMIN_TOKEN or RNN_GRADER_SECRET and needs neither "
+                        "(it reads each submission's seed from its row): remove them from its environment")
     if settings.log_level.upper() != "DEBUG":
         logging.getLogger("procrastinate").setLevel(logging.WARNING)  # two INFO lines per job otherwise
     threads = concurrency if concurrency is not None else max(1, settings.workers)
