@@ -17,6 +17,8 @@ import signal
 import threading
 from types import FrameType
 
+import sqlalchemy as sa
+
 from grader.exercise import load_exercises
 from server.bootstrap import configure_logging, load_settings_without_secrets, migrated_engine
 from server.catalog import build_catalog
@@ -55,7 +57,12 @@ def run_worker(
         logging.getLogger("procrastinate").setLevel(logging.WARNING)  # two INFO lines per job otherwise
     threads = concurrency if concurrency is not None else max(1, settings.workers)
     stop = stop or threading.Event()
-    engine = migrated_engine(settings)
+    try:
+        engine = migrated_engine(settings)
+    except sa.exc.ProgrammingError as exc:  # e.g. the grading role, which may not migrate, on an old schema
+        log.error("cannot bring the database to the latest migration as this role (%s): run `rnn-grader "
+                  "migrate` (the compose `migrate` service) first", str(exc.orig).splitlines()[0])
+        raise SystemExit(2) from None
     catalog = build_catalog(load_exercises(settings.exercises_dir), settings)
     metrics = Metrics(engine)
     if settings.metrics_port is not None:

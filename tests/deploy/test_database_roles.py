@@ -169,6 +169,21 @@ def test_migrate_makes_the_roles_and_the_grading_role_gets_only_what_grading_nee
     _assert_roles(database)
 
 
+@pytest.mark.postgres
+def test_a_worker_on_a_database_it_may_not_migrate_says_to_run_migrate(
+    role_database: Callable[..., RoleDatabase], tmp_path: Path
+) -> None:
+    database = role_database()
+    _migrate(database, tmp_path)
+    _query(database.app_url, "UPDATE alembic_version SET version_num = '0007'")  # as if the image were newer
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RNN_GRADER_")}
+    env.update({"RNN_GRADER_DATABASE_URL": database.grader_url, "RNN_GRADER_QUEUE": "procrastinate",
+                "RNN_GRADER_DATA_DIR": str(tmp_path / "data"), "PYTHONPATH": str(REPO)})
+    done = subprocess.run([CLI, "worker"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2, done.stderr
+    assert "run `rnn-grader migrate`" in done.stderr and "Traceback" not in done.stderr
+
+
 def test_a_service_role_cannot_be_the_superuser_itself(tmp_path: Path) -> None:
     with pytest.raises(database_roles.ConfigError, match="role of its own"):
         database_roles.provision_roles("postgresql+psycopg://rnn_grader:pw@db/rnn_grader",
