@@ -74,8 +74,9 @@ GRADER_ACCESS: dict[str, TableAccess] = {
     "regrade_batches": TableAccess(read=("id", "policy"),
                                    withheld=("actor", "reason", "selector", "total", "created_at")),
     "regrade_items": TableAccess(
-        read=("batch_id", "student_id", "exercise", "pending"), write=("pending", "after_id", "after_score"),
-        withheld=("submissions", "before_id", "before_score", "after_id", "after_score"),
+        read=("batch_id", "student_id", "exercise", "pending"),
+        write=("pending", "after_id", "after_score", "after_parts"),
+        withheld=("submissions", "before_id", "before_score", "before_parts", "after_id", "after_score", "after_parts"),
     ),
     # The maintained scoreboard rows, recomputed in the result's transaction (derived from submissions).
     "student_exercise_scores": TableAccess(

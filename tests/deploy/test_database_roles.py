@@ -28,10 +28,10 @@ import pytest
 from helpers import wait_for
 from role_databases import RoleDatabase
 from sqlalchemy.engine.url import make_url
-from sqlmodel import SQLModel
 
 from server import database_roles
 from server.database_roles import GRADER_ACCESS, NO_ACCESS
+from server.table_models import metadata
 
 REPO = Path(__file__).resolve().parents[2]
 CLI = str(Path(sys.executable).with_name("rnn-grader"))
@@ -67,19 +67,14 @@ def _user(url: str) -> str:
 
 # ---------------------------------------------------------------- every column is a decision
 def test_every_table_and_column_is_granted_or_withheld_on_purpose() -> None:
-    import server.audit  # noqa: F401  (the tables the migrations know)
-    import server.auth.models  # noqa: F401
-    import server.models  # noqa: F401
-    import server.regrades.models  # noqa: F401
-
-    tables = set(SQLModel.metadata.tables)
+    tables = set(metadata.tables)
     assert tables == (set(GRADER_ACCESS) - {"alembic_version"}) | set(NO_ACCESS), (
         "a table the grading role neither gets nor is denied on purpose: add it to GRADER_ACCESS or NO_ACCESS")
     assert not set(GRADER_ACCESS) & set(NO_ACCESS)
     for name, access in GRADER_ACCESS.items():
         if name == "alembic_version":
             continue
-        columns = {column.name for column in SQLModel.metadata.tables[name].columns}
+        columns = {column.name for column in metadata.tables[name].columns}
         assert set(access.read) | set(access.withheld) == columns, name
         assert not set(access.read) & set(access.withheld), name
         assert set(access.write) <= columns, name
