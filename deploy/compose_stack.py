@@ -56,6 +56,7 @@ DOCKERD_LOG = CACHE / "dockerd.log"
 DEFAULT_PROJECT = "rnn-grader"
 DEFAULT_APP_IMAGE = "rnn-grader:latest"
 DEFAULT_PROXY_IMAGE = "rnn-grader-proxy:latest"
+DEFAULT_BACKUP_IMAGE = "rnn-grader-backup:latest"
 DEFAULT_HTTPS_PUBLISH = "127.0.0.1:8443"
 DEFAULT_HTTP_PUBLISH = "127.0.0.1:8080"
 OFFICIAL = {"python": "python:3.11-slim", "postgres": "postgres:16", "caddy": "caddy:2"}
@@ -68,8 +69,8 @@ APP_LABEL = "org.rnn-grader.app"
 # The compose variables that pick the base images (docker-compose.yml; defaults: the official images).
 BASE_VARIABLES = {"python": "RNN_GRADER_PYTHON_IMAGE", "postgres": "RNN_GRADER_POSTGRES_IMAGE",
                   "caddy": "RNN_GRADER_CADDY_IMAGE"}
-SECRETS = ("POSTGRES_PASSWORD", "RNN_GRADER_APP_DB_PASSWORD", "RNN_GRADER_GRADER_DB_PASSWORD", "RNN_GRADER_SECRET",
-           "RNN_GRADER_ADMIN_TOKEN")
+SECRETS = ("POSTGRES_PASSWORD", "RNN_GRADER_APP_DB_PASSWORD", "RNN_GRADER_GRADER_DB_PASSWORD",
+           "RNN_GRADER_BACKUP_DB_PASSWORD", "RNN_GRADER_SECRET", "RNN_GRADER_ADMIN_TOKEN")
 # Caddy's local CA (deploy/proxy/: XDG_DATA_HOME=/srv/caddy/data), and where `up` saves its root certificate.
 PROXY_CA_ROOT = "/srv/caddy/data/caddy/pki/authorities/local/root.crt"
 LOCAL_CA_FILE = REPO / ".compose" / "ca.crt"
@@ -328,6 +329,13 @@ def build_app(tag: str, python_image: str) -> None:
     run(["docker", "image", "prune", "--force", "--filter", f"label={APP_LABEL}"], check=False, quiet=True)
 
 
+def build_backup(tag: str, postgres_image: str) -> None:
+    """The backup service's image: rnn-grader on the database's image, whose pg_dump is the server's."""
+    build(REPO / "deploy" / "backup" / "Dockerfile", REPO, tag, {"POSTGRES_IMAGE": postgres_image}, {})
+    run(["docker", "image", "prune", "--force", "--filter", f"label={APP_LABEL}=rnn-grader-backup"], check=False,
+        quiet=True)
+
+
 def build_proxy(tag: str, caddy_image: str) -> None:
     build(REPO / "deploy" / "proxy" / "Dockerfile", REPO / "deploy" / "proxy", tag, {"CADDY_IMAGE": caddy_image},
           {APP_LABEL: "rnn-grader-proxy"})
@@ -377,6 +385,7 @@ class Stack:
     project: str = ""
     app_image: str = ""
     proxy_image: str = ""
+    backup_image: str = ""
     https_publish: str = ""
     http_publish: str = ""
     compose: Compose | None = None
@@ -391,12 +400,14 @@ class Stack:
         self.project = setting(self.project, "COMPOSE_PROJECT_NAME", DEFAULT_PROJECT)
         self.app_image = setting(self.app_image, "RNN_GRADER_IMAGE", DEFAULT_APP_IMAGE)
         self.proxy_image = setting(self.proxy_image, "RNN_GRADER_PROXY_IMAGE", DEFAULT_PROXY_IMAGE)
+        self.backup_image = setting(self.backup_image, "RNN_GRADER_BACKUP_IMAGE", DEFAULT_BACKUP_IMAGE)
         self.https_publish = setting(self.https_publish, "RNN_GRADER_HTTPS_PUBLISH", DEFAULT_HTTPS_PUBLISH)
         self.http_publish = setting(self.http_publish, "RNN_GRADER_HTTP_PUBLISH", DEFAULT_HTTP_PUBLISH)
         self.domain = setting("", "RNN_GRADER_DOMAIN", "")
 
     def environment(self) -> dict[str, str]:
         return {"RNN_GRADER_IMAGE": self.app_image, "RNN_GRADER_PROXY_IMAGE": self.proxy_image,
+                "RNN_GRADER_BACKUP_IMAGE": self.backup_image,
                 "RNN_GRADER_HTTPS_PUBLISH": self.https_publish, "RNN_GRADER_HTTP_PUBLISH": self.http_publish,
                 **self.extra_env}
 
@@ -447,7 +458,8 @@ class Stack:
             if (state.get("migrate") == [("exited", "-", "0")]
                     and self._healthy(state, "db", 1) and self._healthy(state, "api", 1)
                     and self._healthy(state, "grader", graders)
-                    and [s for s, _h, _c in state.get("proxy", [])] == ["running"]):
+                    and [s for s, _h, _c in state.get("proxy", [])] == ["running"]
+                    and [s for s, _h, _c in state.get("backup", [])] == ["running"]):
                 return
             migrate = state.get("migrate", [])
             if migrate and migrate[0][0] == "exited" and migrate[0][2] != "0":
@@ -504,11 +516,12 @@ class Stack:
 
 
 def prepare_images(stack: Stack) -> dict[str, str]:
-    """Base images, the app image and the proxy image; the chosen bases go into the stack's environment."""
+    """Base images, the app, proxy and backup images; the chosen bases go into the stack's environment."""
     bases = base_images()
     stack.extra_env.update({BASE_VARIABLES[kind]: image for kind, image in bases.items()})
     build_app(stack.app_image, bases["python"])
     build_proxy(stack.proxy_image, bases["caddy"])
+    build_backup(stack.backup_image, bases["postgres"])
     return bases
 
 

@@ -54,11 +54,16 @@ class Settings(BaseSettings):
     database_admin_url: SecretStr | None = Field(
         default=None,
         description="A superuser's URL of the same database: migrate first creates or updates the login roles "
-        "of DATABASE_URL (the owner) and GRADER_DATABASE_URL and hands the database to the former.",
+        "of DATABASE_URL (the owner), GRADER_DATABASE_URL and BACKUP_DATABASE_URL and hands the database to the "
+        "first.",
     )
     grader_database_url: SecretStr | None = Field(
         default=None,
         description="The graders' URL: after migrating, its role is granted what grading needs, nothing else.",
+    )
+    backup_database_url: SecretStr | None = Field(
+        default=None,
+        description="The backup job's URL: after migrating, its role may read every table and change nothing.",
     )
     admin_token: SecretStr | None = Field(default=None, description="Teacher bearer token; generated if unset.")
     secret: SecretStr | None = Field(default=None, description="Seed secret; generated if unset (SQLite only).")

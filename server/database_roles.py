@@ -6,14 +6,16 @@
   (GRADER_ACCESS), column by column where a table is shared. It cannot read students' token hashes or any
   row of the tables in NO_ACCESS (staff, web sessions, the audit log, extensions, ...), cannot change a
   submission's source, student, seed or lateness, and cannot create anything.
+- The backup role (`rnn-grader backup`, pg_dump) reads every table and sequence of the two schemas (a backup
+  must hold everything, token hashes included) and can change nothing.
 
 `rnn-grader migrate` keeps them so (server.migrate): given a superuser's URL (RNN_GRADER_DATABASE_ADMIN_URL) it
-first creates or updates both login roles (attributes, passwords from their URLs, sent as SCRAM verifiers) and
+first creates or updates the login roles (attributes, passwords from their URLs, sent as SCRAM verifiers) and
 hands the database and all its objects to the application role (a database a superuser migrated before is
 taken over); after the migrations the application role, as owner, revokes everything from the grading role
-and grants it exactly GRADER_ACCESS, so a privilege dropped here is taken back at the next migrate, and a new
-column is readable by the graders only once it is listed here (tests/deploy/test_database_roles.py makes
-every column of every table a decision).
+and grants it exactly GRADER_ACCESS (the backup role: SELECT on everything), so a privilege dropped here is
+taken back at the next migrate, and a new column is readable by the graders only once it is listed here
+(tests/deploy/test_database_roles.py makes every column of every table a decision).
 """
 
 from __future__ import annotations
@@ -189,21 +191,37 @@ def _grant(conn: psycopg.Connection[Any], what: str, columns: tuple[str, ...], t
         _run(conn, sql.SQL(what + " ({}) ON {} TO {}").format(cols, target, sql.Identifier(role)))
 
 
+def _connect_only(conn: psycopg.Connection[Any], role: str) -> None:
+    """Only roles granted CONNECT may connect; `role` may, and holds nothing else in the two schemas."""
+    role_id = sql.Identifier(role)
+    database = sql.Identifier(conn.info.dbname)
+    _run(conn, sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(database))
+    _run(conn, sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(database, role_id))
+    _run(conn, sql.SQL("REVOKE CREATE ON SCHEMA {} FROM PUBLIC").format(sql.Identifier(PUBLIC_SCHEMA)))
+    for schema in SCHEMAS:
+        schema_id = sql.Identifier(schema)
+        for kind in ("TABLES", "SEQUENCES", "FUNCTIONS"):
+            _run(conn, sql.SQL("REVOKE ALL ON ALL " + kind + " IN SCHEMA {} FROM {}").format(schema_id, role_id))
+        _run(conn, sql.SQL("REVOKE ALL ON SCHEMA {} FROM {}").format(schema_id, role_id))
+        _run(conn, sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(schema_id, role_id))
+
+
+def grant_backup(database_url: str, role: str) -> None:
+    """As the owner: the backup role reads every table and sequence of SCHEMAS (what pg_dump dumps), nothing more."""
+    with psycopg.connect(libpq_url(database_url), connect_timeout=10) as conn, conn.transaction():
+        _connect_only(conn, role)
+        for schema in SCHEMAS:
+            for kind in ("TABLES", "SEQUENCES"):
+                _run(conn, sql.SQL("GRANT SELECT ON ALL " + kind + " IN SCHEMA {} TO {}").format(
+                    sql.Identifier(schema), sql.Identifier(role)))
+
+
 def grant_grader(database_url: str, role: str) -> None:
     """As the owner (the application role, `database_url`), after the migrations: the grading role gets
     GRADER_ACCESS and nothing else, and only the roles granted CONNECT here may connect."""
     role_id = sql.Identifier(role)
     with psycopg.connect(libpq_url(database_url), connect_timeout=10) as conn, conn.transaction():
-        database = sql.Identifier(conn.info.dbname)
-        _run(conn, sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(database))
-        _run(conn, sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(database, role_id))
-        _run(conn, sql.SQL("REVOKE CREATE ON SCHEMA {} FROM PUBLIC").format(sql.Identifier(PUBLIC_SCHEMA)))
-        for schema in SCHEMAS:
-            schema_id = sql.Identifier(schema)
-            for kind in ("TABLES", "SEQUENCES", "FUNCTIONS"):
-                _run(conn, sql.SQL("REVOKE ALL ON ALL " + kind + " IN SCHEMA {} FROM {}").format(schema_id, role_id))
-            _run(conn, sql.SQL("REVOKE ALL ON SCHEMA {} FROM {}").format(schema_id, role_id))
-            _run(conn, sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(schema_id, role_id))
+        _connect_only(conn, role)
         for table, access in GRADER_ACCESS.items():
             _grant(conn, "GRANT SELECT", access.read, table, role)
             _grant(conn, "GRANT UPDATE", access.write, table, role)

@@ -5,9 +5,10 @@ other processes start: migrations serialise on an advisory lock, and a database 
 waits up to RNN_GRADER_MIGRATE_WAIT_S (default 60) for the database to accept connections.
 
 The database roles (server.database_roles): with RNN_GRADER_DATABASE_ADMIN_URL (a superuser) the login roles of
-RNN_GRADER_DATABASE_URL and RNN_GRADER_GRADER_DATABASE_URL are created or updated first, and the database
-handed to the former; with RNN_GRADER_GRADER_DATABASE_URL the grading role gets exactly what grading needs
-after the migrations (the roles may also come from a DBA, without the superuser URL).
+RNN_GRADER_DATABASE_URL, RNN_GRADER_GRADER_DATABASE_URL and RNN_GRADER_BACKUP_DATABASE_URL are created or
+updated first, and the database handed to the first; after the migrations the grading role gets exactly what
+grading needs and the backup role read access to every table (the roles may also come from a DBA, without the
+superuser URL).
 """
 
 from __future__ import annotations
@@ -36,22 +37,27 @@ def _provision(settings: Settings) -> None:
     admin = settings.database_admin_url.get_secret_value()
     if not (is_postgres(admin) and is_postgres(settings.database_url)):
         raise ConfigError("RNN_GRADER_DATABASE_ADMIN_URL and RNN_GRADER_DATABASE_URL must both be PostgreSQL")
-    others = [database_roles.login_role(settings.grader_database_url.get_secret_value())] \
-        if settings.grader_database_url is not None else []
+    others = [database_roles.login_role(url.get_secret_value())
+              for url in (settings.grader_database_url, settings.backup_database_url) if url is not None]
     database_roles.provision_roles(admin, database_roles.login_role(settings.database_url), others)
     log.info("database roles created or updated")
 
 
 def _grant(settings: Settings) -> None:
-    """The grading role's privileges, as the owner (only with RNN_GRADER_GRADER_DATABASE_URL)."""
-    if settings.grader_database_url is None:
-        return
-    grader = settings.grader_database_url.get_secret_value()
-    if not (is_postgres(grader) and is_postgres(settings.database_url)):
-        raise ConfigError("RNN_GRADER_GRADER_DATABASE_URL needs PostgreSQL (SQLite has no roles)")
-    role = database_roles.login_role(grader).name
-    database_roles.grant_grader(settings.database_url, role)
-    log.info("granted the grading role %s what grading needs", role)
+    """The grading and backup roles' privileges, as the owner (for the URLs that are set)."""
+    for name, url, grant, what in (
+        ("RNN_GRADER_GRADER_DATABASE_URL", settings.grader_database_url, database_roles.grant_grader,
+         "the grading role %s what grading needs"),
+        ("RNN_GRADER_BACKUP_DATABASE_URL", settings.backup_database_url, database_roles.grant_backup,
+         "the backup role %s reading every table"),
+    ):
+        if url is None:
+            continue
+        if not (is_postgres(url.get_secret_value()) and is_postgres(settings.database_url)):
+            raise ConfigError(f"{name} needs PostgreSQL (SQLite has no roles)")
+        role = database_roles.login_role(url.get_secret_value()).name
+        grant(settings.database_url, role)
+        log.info("granted " + what, role)
 
 
 def _step(engine: sa.Engine, settings: Settings) -> None:

@@ -31,7 +31,7 @@ def compose_timings() -> dict[str, float]:
 @pytest.fixture
 def role_database() -> Iterator[Callable[..., RoleDatabase]]:
     """role_database(template=None) -> a new database (empty, or a copy of `template`) with names for an
-    application role and a grading role (not created: `rnn-grader migrate` does). Both roles and every
+    application role, a grading role and a backup role (not created: `rnn-grader migrate` does). Both roles and every
     database are dropped afterwards."""
     admin = os.environ.get("RNN_GRADER_TEST_DATABASE_URL")
     if not admin:
@@ -48,6 +48,8 @@ def role_database() -> Iterator[Callable[..., RoleDatabase]]:
             app_url=base.set(username=f"rg_app_{tag}", password=f"app-{tag}-pw").render_as_string(hide_password=False),
             grader_url=base.set(username=f"rg_grader_{tag}", password=f"grader-{tag}-pw").render_as_string(
                 hide_password=False),
+            backup_url=base.set(username=f"rg_backup_{tag}", password=f"backup-{tag}-pw").render_as_string(
+                hide_password=False),
         )
         made.append(database)
         return database
@@ -55,5 +57,5 @@ def role_database() -> Iterator[Callable[..., RoleDatabase]]:
     yield make
     for database in made:
         superuser_execute(admin, f'DROP DATABASE IF EXISTS "{database.name}" WITH (FORCE)')
-        for url in (database.app_url, database.grader_url):
+        for url in (database.app_url, database.grader_url, database.backup_url):
             superuser_execute(admin, f'DROP ROLE IF EXISTS "{make_url(url).username}"')

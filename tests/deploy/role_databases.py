@@ -16,10 +16,12 @@ class RoleDatabase:
     admin_url: str  # the test cluster's superuser, on this database
     app_url: str
     grader_url: str
+    backup_url: str
 
     def localize(self, compose_url: str) -> str:
         """A URL of docker-compose.yml (host `db`, roles rnn_grader*) pointed at this database and its roles."""
-        by_user = {"rnn_grader": self.admin_url, "rnn_grader_app": self.app_url, "rnn_grader_grader": self.grader_url}
+        by_user = {"rnn_grader": self.admin_url, "rnn_grader_app": self.app_url, "rnn_grader_grader": self.grader_url,
+                   "rnn_grader_backup": self.backup_url}
         return by_user[str(make_url(compose_url).username)]
 
 

@@ -43,8 +43,8 @@ ENV_EXAMPLE = REPO / "deploy" / "env.example"
 COMPOSE_SCHEMA = REPO / "tests" / "deploy" / "compose-spec.schema.json"
 SECCOMP_PROFILE = REPO / "deploy" / "seccomp-grader.json"
 CLONE_NEWUSER = 0x10000000
-REQUIRED = ("POSTGRES_PASSWORD", "RNN_GRADER_APP_DB_PASSWORD", "RNN_GRADER_GRADER_DB_PASSWORD", "RNN_GRADER_SECRET",
-            "RNN_GRADER_ADMIN_TOKEN")
+REQUIRED = ("POSTGRES_PASSWORD", "RNN_GRADER_APP_DB_PASSWORD", "RNN_GRADER_GRADER_DB_PASSWORD",
+            "RNN_GRADER_BACKUP_DB_PASSWORD", "RNN_GRADER_SECRET", "RNN_GRADER_ADMIN_TOKEN")
 CADDYFILE = REPO / "deploy" / "proxy" / "Caddyfile"
 VARIABLE = re.compile(r"\$\{([A-Z0-9_]+)(?:(:\?|:-)([^}]*))?\}")
 
@@ -94,7 +94,7 @@ def exec_form(instruction: str) -> list[str]:
 # ---------------------------------------------------------------- static checks
 def test_compose_has_the_services_volume_and_health_checks_the_docs_name() -> None:
     services = compose()["services"]
-    assert set(services) == {"db", "migrate", "api", "grader", "proxy"}
+    assert set(services) == {"db", "migrate", "api", "grader", "proxy", "backup"}
     assert interpolate(services["db"]["image"], {}) == "postgres:16"  # the default; a stand-in by variable
     assert "pg_isready" in " ".join(services["db"]["healthcheck"]["test"])
     assert any(v.startswith("pgdata:") for v in services["db"]["volumes"]) and "pgdata" in compose()["volumes"]
@@ -104,7 +104,7 @@ def test_compose_has_the_services_volume_and_health_checks_the_docs_name() -> No
         assert services[name]["depends_on"] == {"migrate": {"condition": "service_completed_successfully"}}
     assert services["api"]["environment"]["RNN_GRADER_WORKERS"] == "0"
     assert services["grader"]["deploy"]["replicas"] == 2
-    for name in ("migrate", "api", "grader"):  # one image, several commands
+    for name in ("migrate", "api", "grader"):  # one image, several commands (backup: on the db's image)
         assert services[name]["image"] == services["api"]["image"]
         assert services[name]["environment"]["RNN_GRADER_QUEUE"] == "procrastinate"
 
@@ -140,15 +140,19 @@ def test_each_service_gets_only_its_own_secrets_and_database_role() -> None:
                for name in compose()["services"]}
     assert holders == {
         "db": {"POSTGRES_PASSWORD"},
-        "migrate": {"POSTGRES_PASSWORD", "RNN_GRADER_APP_DB_PASSWORD", "RNN_GRADER_GRADER_DB_PASSWORD"},
+        "migrate": {"POSTGRES_PASSWORD", "RNN_GRADER_APP_DB_PASSWORD", "RNN_GRADER_GRADER_DB_PASSWORD",
+                    "RNN_GRADER_BACKUP_DB_PASSWORD"},
         "api": {"RNN_GRADER_APP_DB_PASSWORD", "RNN_GRADER_SECRET", "RNN_GRADER_ADMIN_TOKEN"},
         "grader": {"RNN_GRADER_GRADER_DB_PASSWORD"},
+        "backup": {"RNN_GRADER_BACKUP_DB_PASSWORD"},
         "proxy": set(),
     }
     users = {name: make_url(_environment(name)["RNN_GRADER_DATABASE_URL"]).username
-             for name in ("migrate", "api", "grader")}
+             for name in ("migrate", "api", "grader", "backup")}
     superuser = _environment("db")["POSTGRES_USER"]
-    assert users == {"migrate": "rnn_grader_app", "api": "rnn_grader_app", "grader": "rnn_grader_grader"}
+    assert users == {"migrate": "rnn_grader_app", "api": "rnn_grader_app", "grader": "rnn_grader_grader",
+                     "backup": "rnn_grader_backup"}
+    assert make_url(_environment("migrate")["RNN_GRADER_BACKUP_DATABASE_URL"]).username == users["backup"]
     assert superuser not in users.values()
     assert make_url(_environment("migrate")["RNN_GRADER_DATABASE_ADMIN_URL"]).username == superuser
     assert make_url(_environment("migrate")["RNN_GRADER_GRADER_DATABASE_URL"]).username == users["grader"]
@@ -307,7 +311,8 @@ def test_each_service_command_starts_with_the_compose_environment(
 
     def service_env_here(service: str, overrides: dict[str, str]) -> dict[str, str]:
         env = service_env(service, secrets, {**local, **overrides})
-        for name in ("RNN_GRADER_DATABASE_URL", "RNN_GRADER_DATABASE_ADMIN_URL", "RNN_GRADER_GRADER_DATABASE_URL"):
+        for name in ("RNN_GRADER_DATABASE_URL", "RNN_GRADER_DATABASE_ADMIN_URL", "RNN_GRADER_GRADER_DATABASE_URL",
+                     "RNN_GRADER_BACKUP_DATABASE_URL"):
             if name in env:
                 env[name] = database.localize(env[name])
         return env

@@ -2,12 +2,12 @@
 
 - Every column of every table is a decision: read by the grading role, or withheld (with the table's reason
   in NO_ACCESS), so a new table or column cannot reach the graders unnoticed.
-- From an empty database and from one a superuser migrated before (an existing deployment): both roles are
-  login roles without superuser, CREATEROLE or CREATEDB; the application role owns the database and every
+- From an empty database and from one a superuser migrated before (an existing deployment): the three roles
+  are login roles without superuser, CREATEROLE or CREATEDB; the application role owns the database and every
   object in it; a second `migrate` is a no-op that takes back a privilege granted by hand.
 - The grading role is denied students' token hashes, staff, sessions, the audit log, extensions, regrade
-  requests, changing a submission's source or seed, creating tables; the application role cannot run
-  programs on the database host.
+  requests, changing a submission's source or seed, creating tables; the backup role reads every table and
+  writes none; the application role cannot run programs on the database host.
 - Grading end to end with those roles: the API as the application role, `rnn-grader worker`'s code as the
   grading role (procrastinate jobs, claims, leases, the result write, the history, the scoreboard rows,
   diagnostics, a regrade batch), with the worker holding neither the teacher token nor the seed secret.
@@ -46,7 +46,8 @@ def _libpq(url: str) -> str:
 def _migrate(database: RoleDatabase, tmp_path: Path, admin: bool = True) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("RNN_GRADER_")}
     env.update({"RNN_GRADER_DATABASE_URL": database.app_url, "RNN_GRADER_GRADER_DATABASE_URL": database.grader_url,
-                "RNN_GRADER_DATA_DIR": str(tmp_path / "data"), "PYTHONPATH": str(REPO)})
+                "RNN_GRADER_BACKUP_DATABASE_URL": database.backup_url, "RNN_GRADER_DATA_DIR": str(tmp_path / "data"),
+                "PYTHONPATH": str(REPO)})
     if admin:
         env["RNN_GRADER_DATABASE_ADMIN_URL"] = database.admin_url
     done = subprocess.run([CLI, "migrate"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=180)
@@ -87,7 +88,7 @@ def test_every_table_and_column_is_granted_or_withheld_on_purpose() -> None:
 # ---------------------------------------------------------------- the roles
 def _assert_roles(database: RoleDatabase) -> None:
     admin = database.admin_url
-    for url in (database.app_url, database.grader_url):
+    for url in (database.app_url, database.grader_url, database.backup_url):
         attributes = _query(admin, f"SELECT rolcanlogin, rolsuper, rolcreaterole, rolcreatedb, rolreplication, "
                                    f"rolbypassrls FROM pg_roles WHERE rolname = '{_user(url)}'")
         assert attributes == [(True, False, False, False, False, False)], (url, attributes)
@@ -113,7 +114,7 @@ DENIED_TO_GRADERS = {
     "staff": "SELECT staff_id FROM staff",
     "web sessions": "SELECT * FROM web_sessions",
     "the audit log": "SELECT * FROM audit_log",
-    "writing the audit log": "INSERT INTO audit_log (action) VALUES ('x')",
+    "writing the audit log": "INSERT INTO audit_log (actor, action, target, detail) VALUES ('x', 'x', 'x', '{}')",
     "extensions": "SELECT * FROM extensions",
     "regrade requests": "SELECT message FROM regrade_requests",
     "a submission's source": "UPDATE submissions SET source = 'x'",
@@ -138,7 +139,7 @@ def test_migrate_makes_the_roles_and_the_grading_role_gets_only_what_grading_nee
 ) -> None:
     database = role_database(None if start == "empty" else postgres_template)
     out = _migrate(database, tmp_path)
-    assert "granted the grading role" in out.stderr
+    assert "granted the grading role" in out.stderr and "granted the backup role" in out.stderr
     _assert_roles(database)
     grader = database.grader_url
     for what, statement in DENIED_TO_GRADERS.items():
@@ -149,6 +150,14 @@ def test_migrate_makes_the_roles_and_the_grading_role_gets_only_what_grading_nee
     assert _query(grader, "SELECT id, source, seed, status FROM submissions") == []
     assert _query(grader, "UPDATE submissions SET score = 1, result = NULL WHERE false") == 0
     assert _query(grader, "SELECT count(*) FROM procrastinate.procrastinate_jobs") == [(0,)]
+    # The backup role reads everything (token hashes included: a backup must restore them) and changes nothing.
+    backup = database.backup_url
+    assert _query(backup, "SELECT token_hash FROM students") == []
+    assert _query(backup, "SELECT count(*) FROM procrastinate.procrastinate_jobs") == [(0,)]
+    for statement in ("UPDATE submissions SET score = 1", "DELETE FROM staff", "INSERT INTO audit_log (actor, "
+                      "action, target, detail) VALUES ('x', 'x', 'x', '{}')", "CREATE TABLE mine (x int)"):
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            _query(backup, statement)
     # The application role cannot run programs or read files on the database host.
     for statement in ("COPY (SELECT 1) TO PROGRAM 'true'", "SELECT pg_read_file('/etc/passwd')",
                       "CREATE ROLE intruder SUPERUSER"):
