@@ -29,13 +29,8 @@ WORKDIR /app
 # is mounted only for the step that names it and is in no layer of the image.
 # Dependencies first, from pyproject.toml alone: this layer is rebuilt only when they change, not with
 # every change of the code.
-COPY pyproject.toml README.md ./
-RUN --mount=type=secret,id=pip_ca \
-    if [ -s /run/secrets/pip_ca ]; then export PIP_CERT=/run/secrets/pip_ca; fi; \
-    python -c "import tomllib; print(*tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies'], sep=chr(10))" \
-        > /tmp/requirements.txt \
-    && pip install --no-cache-dir -r /tmp/requirements.txt \
-    && rm /tmp/requirements.txt
+COPY pyproject.toml README.md deploy/python-deps.sh ./
+RUN --mount=type=secret,id=pip_ca sh python-deps.sh python
 COPY server ./server
 COPY grader ./grader
 COPY reference ./reference

@@ -4,7 +4,8 @@
 Used by `make compose-up` / `make compose-down` and by the compose test (tests/deploy/). Standard library
 only, so any python3 runs it.
 
-    python3 deploy/compose_stack.py up       # engine, images, .env, `compose up -d`, wait until healthy
+    python3 deploy/compose_stack.py up       # engine, images, .env, `compose up -d`, wait until healthy,
+                                             # the local CA's root certificate in .compose/ca.crt
     python3 deploy/compose_stack.py down     # `compose down -v`; stops dockerd if this script started it
     python3 deploy/compose_stack.py images   # only the engine and the images
     python3 deploy/compose_stack.py compose -- ps   # any compose command, with this stack's options
@@ -13,26 +14,33 @@ only, so any python3 runs it.
   installed with apt first if there is no dockerd), and its pid is recorded so `down` stops it again.
 - Compose: `docker compose` (v2) if present, else `docker-compose` (v1.29, installed from Debian if
   neither exists), which needs `--compatibility` for `deploy.replicas`.
-- Base images: the official `python:3.11-slim` and `postgres:16` when the engine has or can pull them;
-  otherwise stand-ins built from Debian packages (deploy/standin/) on a `debootstrap --variant=minbase`
+- Base images: the official `python:3.11-slim`, `postgres:16` and `caddy:2` when the engine has or can pull
+  them; otherwise stand-ins built from Debian packages (deploy/standin/) on a `debootstrap --variant=minbase`
   root file system, cached as a tarball and as images so later runs reuse them.
 - The app image is built with BuildKit, `--network host`, and this machine's CA bundle as a build secret
-  (pip in the build may need it; a secret never ends up in the image).
+  (pip in the build may need it; a secret never ends up in the image); the proxy image (deploy/proxy/) on
+  the Caddy base.
+- `.env`: written from deploy/env.example with fresh secrets; an existing one is kept, and a secret it
+  lacks (one added by a newer version of the stack) is appended.
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import os
 import re
 import secrets
 import shutil
 import signal
+import ssl
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,15 +55,25 @@ DOCKERD_LOG = CACHE / "dockerd.log"
 
 DEFAULT_PROJECT = "rnn-grader"
 DEFAULT_APP_IMAGE = "rnn-grader:latest"
-OFFICIAL = {"python": "python:3.11-slim", "postgres": "postgres:16"}
-STANDIN = {"python": "rnn-grader-standin/python:3.11-bookworm", "postgres": "rnn-grader-standin/postgres:15-bookworm"}
+DEFAULT_PROXY_IMAGE = "rnn-grader-proxy:latest"
+DEFAULT_BACKUP_IMAGE = "rnn-grader-backup:latest"
+DEFAULT_HTTPS_PUBLISH = "127.0.0.1:8443"
+DEFAULT_HTTP_PUBLISH = "127.0.0.1:8080"
+OFFICIAL = {"python": "python:3.11-slim", "postgres": "postgres:16", "caddy": "caddy:2"}
+STANDIN = {"python": "rnn-grader-standin/python:3.11-bookworm", "postgres": "rnn-grader-standin/postgres:15-bookworm",
+           "caddy": "rnn-grader-standin/caddy:2-bookworm"}
 ROOTFS_IMAGE = "rnn-grader-standin/bookworm:minbase"
 ROOTFS_TAR = CACHE / "bookworm-minbase.tar"
 SOURCE_LABEL = "org.rnn-grader.standin-source"  # hash of a stand-in's Dockerfile: rebuilt when it changes
 APP_LABEL = "org.rnn-grader.app"
 # The compose variables that pick the base images (docker-compose.yml; defaults: the official images).
-BASE_VARIABLES = {"python": "RNN_GRADER_PYTHON_IMAGE", "postgres": "RNN_GRADER_POSTGRES_IMAGE"}
-SECRETS = ("POSTGRES_PASSWORD", "RNN_GRADER_SECRET", "RNN_GRADER_ADMIN_TOKEN")
+BASE_VARIABLES = {"python": "RNN_GRADER_PYTHON_IMAGE", "postgres": "RNN_GRADER_POSTGRES_IMAGE",
+                  "caddy": "RNN_GRADER_CADDY_IMAGE"}
+SECRETS = ("POSTGRES_PASSWORD", "RNN_GRADER_APP_DB_PASSWORD", "RNN_GRADER_GRADER_DB_PASSWORD",
+           "RNN_GRADER_BACKUP_DB_PASSWORD", "RNN_GRADER_SECRET", "RNN_GRADER_ADMIN_TOKEN")
+# Caddy's local CA (deploy/proxy/: XDG_DATA_HOME=/srv/caddy/data), and where `up` saves its root certificate.
+PROXY_CA_ROOT = "/srv/caddy/data/caddy/pki/authorities/local/root.crt"
+LOCAL_CA_FILE = REPO / ".compose" / "ca.crt"
 CA_BUNDLES = ("/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt")
 
 
@@ -311,6 +329,18 @@ def build_app(tag: str, python_image: str) -> None:
     run(["docker", "image", "prune", "--force", "--filter", f"label={APP_LABEL}"], check=False, quiet=True)
 
 
+def build_backup(tag: str, postgres_image: str) -> None:
+    """The backup service's image: rnn-grader on the database's image, whose pg_dump is the server's."""
+    build(REPO / "deploy" / "backup" / "Dockerfile", REPO, tag, {"POSTGRES_IMAGE": postgres_image}, {})
+    run(["docker", "image", "prune", "--force", "--filter", f"label={APP_LABEL}=rnn-grader-backup"], check=False,
+        quiet=True)
+
+
+def build_proxy(tag: str, caddy_image: str) -> None:
+    build(REPO / "deploy" / "proxy" / "Dockerfile", REPO / "deploy" / "proxy", tag, {"CADDY_IMAGE": caddy_image},
+          {APP_LABEL: "rnn-grader-proxy"})
+
+
 # ---------------------------------------------------------------- the stack
 def read_env_file(path: Path) -> dict[str, str]:
     values: dict[str, str] = {}
@@ -323,12 +353,15 @@ def read_env_file(path: Path) -> dict[str, str]:
 
 
 def ensure_env_file(path: Path) -> bool:
-    """Write `path` from deploy/env.example with fresh secrets, unless it exists. True if written."""
+    """Write `path` from deploy/env.example with fresh secrets, unless it exists (then append the secrets it
+    lacks: a stack from before they existed). True if written."""
     if path.exists():
+        missing = [name for name in SECRETS if not read_env_file(path).get(name)]
+        if missing:
+            path.write_text(_with_secrets(path.read_text(), missing))
+            say(f"added {', '.join(missing)} to {path}")
         return False
-    text = ENV_EXAMPLE.read_text()
-    for name in SECRETS:
-        text = re.sub(rf"^{name}=$", f"{name}={secrets.token_urlsafe(32)}", text, count=1, flags=re.M)
+    text = _with_secrets(ENV_EXAMPLE.read_text(), SECRETS)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as f:
         f.write(text)
@@ -336,26 +369,53 @@ def ensure_env_file(path: Path) -> bool:
     return True
 
 
+def _with_secrets(text: str, names: Sequence[str]) -> str:
+    """`NAME=` lines filled in with fresh secrets; a name with no line gets one at the end."""
+    for name in names:
+        value = secrets.token_urlsafe(32)
+        text, found = re.subn(rf"^{name}=$", f"{name}={value}", text, count=1, flags=re.M)
+        if not found:
+            text = text.rstrip("\n") + f"\n{name}={value}\n"
+    return text
+
+
 @dataclass
 class Stack:
     env_file: Path = REPO / ".env"
     project: str = ""
     app_image: str = ""
-    publish: str = ""
+    proxy_image: str = ""
+    backup_image: str = ""
+    https_publish: str = ""
+    http_publish: str = ""
     compose: Compose | None = None
     extra_env: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         values = read_env_file(self.env_file)
-        self.project = self.project or os.environ.get("COMPOSE_PROJECT_NAME") or values.get(
-            "COMPOSE_PROJECT_NAME") or DEFAULT_PROJECT
-        self.app_image = self.app_image or os.environ.get("RNN_GRADER_IMAGE") or values.get(
-            "RNN_GRADER_IMAGE") or DEFAULT_APP_IMAGE
-        self.publish = self.publish or os.environ.get("RNN_GRADER_PUBLISH") or values.get(
-            "RNN_GRADER_PUBLISH") or "127.0.0.1:8000"
+
+        def setting(given: str, name: str, default: str) -> str:
+            return given or os.environ.get(name) or values.get(name) or default
+
+        self.project = setting(self.project, "COMPOSE_PROJECT_NAME", DEFAULT_PROJECT)
+        self.app_image = setting(self.app_image, "RNN_GRADER_IMAGE", DEFAULT_APP_IMAGE)
+        self.proxy_image = setting(self.proxy_image, "RNN_GRADER_PROXY_IMAGE", DEFAULT_PROXY_IMAGE)
+        self.backup_image = setting(self.backup_image, "RNN_GRADER_BACKUP_IMAGE", DEFAULT_BACKUP_IMAGE)
+        self.https_publish = setting(self.https_publish, "RNN_GRADER_HTTPS_PUBLISH", DEFAULT_HTTPS_PUBLISH)
+        self.http_publish = setting(self.http_publish, "RNN_GRADER_HTTP_PUBLISH", DEFAULT_HTTP_PUBLISH)
+        self.domain = setting("", "RNN_GRADER_DOMAIN", "")
 
     def environment(self) -> dict[str, str]:
-        return {"RNN_GRADER_IMAGE": self.app_image, "RNN_GRADER_PUBLISH": self.publish, **self.extra_env}
+        return {"RNN_GRADER_IMAGE": self.app_image, "RNN_GRADER_PROXY_IMAGE": self.proxy_image,
+                "RNN_GRADER_BACKUP_IMAGE": self.backup_image,
+                "RNN_GRADER_HTTPS_PUBLISH": self.https_publish, "RNN_GRADER_HTTP_PUBLISH": self.http_publish,
+                **self.extra_env}
+
+    @property
+    def https_url(self) -> str:
+        """Where browsers and students go: the domain (ACME), else localhost, on the published HTTPS port."""
+        port = self.https_publish.rsplit(":", 1)[-1]
+        return f"https://{self.domain or 'localhost'}{'' if port == '443' else ':' + port}/"
 
     def command(self, *args: str) -> list[str]:
         compose = self.compose or find_compose()
@@ -397,7 +457,9 @@ class Stack:
             state = self.state()
             if (state.get("migrate") == [("exited", "-", "0")]
                     and self._healthy(state, "db", 1) and self._healthy(state, "api", 1)
-                    and self._healthy(state, "grader", graders)):
+                    and self._healthy(state, "grader", graders)
+                    and [s for s, _h, _c in state.get("proxy", [])] == ["running"]
+                    and [s for s, _h, _c in state.get("backup", [])] == ["running"]):
                 return
             migrate = state.get("migrate", [])
             if migrate and migrate[0][0] == "exited" and migrate[0][2] != "0":
@@ -419,15 +481,47 @@ class Stack:
     def up(self) -> None:
         self.run("up", "--detach", "--no-build")
 
+    def save_local_ca(self, path: Path = LOCAL_CA_FILE, timeout: float = 60) -> Path:
+        """Copy the proxy's local root certificate (made at its first start, kept in its volume) to `path`."""
+        deadline = time.monotonic() + timeout
+        while True:
+            (proxy,) = self.containers("proxy")
+            done = run(["docker", "exec", proxy, "cat", PROXY_CA_ROOT], check=False, quiet=True, timeout=30)
+            if done.returncode == 0 and "BEGIN CERTIFICATE" in done.stdout:
+                break
+            if time.monotonic() > deadline:
+                raise DeployError(f"the proxy made no local CA within {timeout:.0f} s:\n{self.logs('proxy')}")
+            time.sleep(0.5)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(done.stdout)
+        return path
+
+    def wait_https(self, ca_file: Path | None, timeout: float = 60) -> None:
+        """Until the API answers /readyz through the proxy, over HTTPS verified with `ca_file` (None: the
+        system's trust store, for a certificate from ACME)."""
+        context = ssl.create_default_context(cafile=str(ca_file) if ca_file else None)
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                with urllib.request.urlopen(self.https_url + "readyz", context=context, timeout=10) as response:
+                    if json.load(response).get("status"):
+                        return
+            except (OSError, ValueError) as exc:  # URLError, SSL errors, resets: not up yet
+                if time.monotonic() > deadline:
+                    raise DeployError(f"{self.https_url} does not answer over HTTPS: {exc}") from exc
+            time.sleep(0.5)
+
     def down(self) -> None:
         self.run("down", "--volumes", "--remove-orphans", "--timeout", "20")
 
 
 def prepare_images(stack: Stack) -> dict[str, str]:
-    """Base images and the app image; the chosen bases go into the stack's compose environment."""
+    """Base images, the app, proxy and backup images; the chosen bases go into the stack's environment."""
     bases = base_images()
     stack.extra_env.update({BASE_VARIABLES[kind]: image for kind, image in bases.items()})
     build_app(stack.app_image, bases["python"])
+    build_proxy(stack.proxy_image, bases["caddy"])
+    build_backup(stack.backup_image, bases["postgres"])
     return bases
 
 
@@ -440,6 +534,7 @@ def bring_up(stack: Stack, *, wait: bool = True) -> None:
         stack.up()
         if wait:
             stack.wait_healthy()
+            stack.wait_https(None if stack.domain else stack.save_local_ca())
     except BaseException:
         if started_engine and not stack.containers():
             stop_engine()
@@ -469,15 +564,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--env-file", type=Path, default=REPO / ".env", help="default: .env at the project root")
     parser.add_argument("--project", default="", help="compose project name (default: COMPOSE_PROJECT_NAME)")
     parser.add_argument("--image", default="", help="app image tag (default: RNN_GRADER_IMAGE or rnn-grader:latest)")
-    parser.add_argument("--publish", default="", help="host:port for the API (default: 127.0.0.1:8000)")
+    parser.add_argument("--https-publish", default="", help=f"host:port for HTTPS (default: {DEFAULT_HTTPS_PUBLISH})")
     parser.add_argument("--no-wait", action="store_true", help="`up`: do not wait until every service is healthy")
     options = parser.parse_args(argv)
     stack = Stack(env_file=options.env_file.resolve(), project=options.project, app_image=options.image,
-                  publish=options.publish)
+                  https_publish=options.https_publish)
     try:
         if options.action == "up":
             bring_up(stack, wait=not options.no_wait)
-            print(f"rnn-grader is up: http://{stack.publish}/ (compose project {stack.project})")
+            print(f"rnn-grader is up: {stack.https_url} (compose project {stack.project})")
+            if not stack.domain:
+                ca = LOCAL_CA_FILE.relative_to(REPO)
+                print(f"Its certificate is from the proxy's local CA, whose root is in {ca}: trust it in the "
+                      f"browser, or e.g. `curl --cacert {ca} {stack.https_url}healthz`")
             print(f"Teacher token: RNN_GRADER_ADMIN_TOKEN in {stack.env_file}")
         elif options.action == "down":
             tear_down(stack)

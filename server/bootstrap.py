@@ -4,31 +4,43 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Callable
+from typing import TypeVar
 
 from pydantic import ValidationError
 from sqlalchemy.engine import Engine
 from sqlalchemy.engine.url import make_url
 
 from server import sqlite_library
-from server.config import ConfigError, Settings, get_settings, with_generated_secrets
+from server.config import ConfigError, Settings, SettingsWithoutSecrets, get_settings, with_generated_secrets
 from server.db import create_db_engine, run_migrations
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 log = logging.getLogger("rnn_grader.bootstrap")
+T = TypeVar("T")
 
 
 def configure_logging(level: str) -> None:
     logging.basicConfig(level=level.upper(), format=LOG_FORMAT, stream=sys.stderr, force=True)
 
 
-def load_settings() -> tuple[Settings, Settings]:
-    """(as configured, with generated secrets filled in). Exits with a message on a bad configuration."""
+def _or_exit(read: Callable[[], T]) -> T:
     try:
-        configured = get_settings()
-        return configured, with_generated_secrets(configured)
+        return read()
     except (ValidationError, ConfigError) as exc:
         print(f"rnn-grader: invalid configuration:\n{exc}", file=sys.stderr)
         raise SystemExit(2) from None
+
+
+def load_settings() -> tuple[Settings, Settings]:
+    """(as configured, with generated secrets filled in). Exits with a message on a bad configuration."""
+    configured = _or_exit(get_settings)
+    return configured, _or_exit(lambda: with_generated_secrets(configured))
+
+
+def load_settings_without_secrets() -> Settings:
+    """`worker` and `migrate`: no seed secret needed, none generated (server.config.SettingsWithoutSecrets)."""
+    return _or_exit(SettingsWithoutSecrets)
 
 
 def describe(configured: Settings, settings: Settings) -> list[str]:

@@ -13,7 +13,7 @@ import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -44,9 +44,27 @@ def is_placeholder(value: str) -> bool:
 class Settings(BaseSettings):
     # env_ignore_empty: compose passes an unset optional setting as "" (`${VAR:-}`): that means "default".
     model_config = SettingsConfigDict(env_prefix="RNN_GRADER_", extra="ignore", frozen=True, env_ignore_empty=True)
+    # Whether this process derives hidden-case seeds from the seed secret (the API does, for each new
+    # submission); a grading worker reads the seed stored in the row it claims (SettingsWithoutSecrets).
+    needs_seed_secret: ClassVar[bool] = True
 
     data_dir: Path = Field(default=Path("data"), description="Where the SQLite file, token and secret live.")
     database_url: str = Field(default="", description="SQLAlchemy URL; default sqlite:///<data_dir>/rnn-grader.db")
+    # `rnn-grader migrate` on PostgreSQL, for the database roles of a deployment (server.database_roles).
+    database_admin_url: SecretStr | None = Field(
+        default=None,
+        description="A superuser's URL of the same database: migrate first creates or updates the login roles "
+        "of DATABASE_URL (the owner), GRADER_DATABASE_URL and BACKUP_DATABASE_URL and hands the database to the "
+        "first.",
+    )
+    grader_database_url: SecretStr | None = Field(
+        default=None,
+        description="The graders' URL: after migrating, its role is granted what grading needs, nothing else.",
+    )
+    backup_database_url: SecretStr | None = Field(
+        default=None,
+        description="The backup job's URL: after migrating, its role may read every table and change nothing.",
+    )
     admin_token: SecretStr | None = Field(default=None, description="Teacher bearer token; generated if unset.")
     secret: SecretStr | None = Field(default=None, description="Seed secret; generated if unset (SQLite only).")
     host: str = "127.0.0.1"
@@ -174,7 +192,7 @@ class Settings(BaseSettings):
             raise ValueError("RNN_GRADER_ADMIN_TOKEN must be a real token (>= 16 characters) or unset")
         if self.queue == "procrastinate" and not is_postgres(self.database_url):
             raise ValueError("RNN_GRADER_QUEUE=procrastinate needs a PostgreSQL RNN_GRADER_DATABASE_URL")
-        if is_postgres(self.database_url):
+        if is_postgres(self.database_url) and (self.secret is not None or self.needs_seed_secret):
             if self.secret is None or is_placeholder(self.secret.get_secret_value()):
                 raise ValueError(
                     "RNN_GRADER_SECRET must be set to a real secret (>= 16 characters) when the database is "
@@ -204,10 +222,18 @@ class Settings(BaseSettings):
     def secret_path(self) -> Path:
         return self.data_dir / SECRET_FILE
 
-
     @property
     def backups_path(self) -> Path:
         return self.backup_dir if self.backup_dir is not None else self.data_dir / "backups"
+
+
+class SettingsWithoutSecrets(Settings):
+    """`rnn-grader worker` (grades with the seed stored in each claimed row) and `rnn-grader migrate`: they
+    serve no request and derive no seed, so they need neither the seed secret nor the teacher token, and
+    generate neither (docs/deployment.md: the grader containers, which run student code, hold no secret of
+    the course)."""
+
+    needs_seed_secret: ClassVar[bool] = False
 
 
 def _read_or_create(path: Path) -> str:

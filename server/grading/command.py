@@ -17,8 +17,10 @@ import signal
 import threading
 from types import FrameType
 
+import sqlalchemy as sa
+
 from grader.exercise import load_exercises
-from server.bootstrap import configure_logging, load_settings, migrated_engine
+from server.bootstrap import configure_logging, load_settings_without_secrets, migrated_engine
 from server.catalog import build_catalog
 from server.config import Settings
 from server.grading.inprocess import InProcessQueue
@@ -46,13 +48,21 @@ def run_worker(
     """Grade until SIGTERM/SIGINT (or until `stop` is set). `concurrency` defaults to RNN_GRADER_WORKERS
     (at least 1)."""
     if settings is None:
-        _configured, settings = load_settings()
+        settings = load_settings_without_secrets()
         configure_logging(settings.log_level)
+        if settings.admin_token is not None or settings.secret is not None:
+            log.warning("this worker was given RNN_GRADER_ADMIN_TOKEN or RNN_GRADER_SECRET and needs neither "
+                        "(it reads each submission's seed from its row): remove them from its environment")
     if settings.log_level.upper() != "DEBUG":
         logging.getLogger("procrastinate").setLevel(logging.WARNING)  # two INFO lines per job otherwise
     threads = concurrency if concurrency is not None else max(1, settings.workers)
     stop = stop or threading.Event()
-    engine = migrated_engine(settings)
+    try:
+        engine = migrated_engine(settings)
+    except sa.exc.ProgrammingError as exc:  # e.g. the grading role, which may not migrate, on an old schema
+        log.error("cannot bring the database to the latest migration as this role (%s): run `rnn-grader "
+                  "migrate` (the compose `migrate` service) first", str(exc.orig).splitlines()[0])
+        raise SystemExit(2) from None
     catalog = build_catalog(load_exercises(settings.exercises_dir), settings)
     metrics = Metrics(engine)
     if settings.metrics_port is not None:

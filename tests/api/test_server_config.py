@@ -60,6 +60,24 @@ def test_postgres_refuses_missing_or_placeholder_secret(secret: str | None) -> N
         Settings(database_url=PG, secret=secret)
 
 
+def test_worker_and_migrate_need_no_secret_on_postgres(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """They derive no seed (a worker reads each submission's stored seed) and serve no request: a grader
+    container gets neither secret, and nothing is generated for it (docs/deployment.md)."""
+    from server.bootstrap import load_settings_without_secrets
+    from server.config import SettingsWithoutSecrets
+
+    settings = SettingsWithoutSecrets(database_url=PG, data_dir=tmp_path)
+    assert settings.secret is None and settings.admin_token is None
+    with pytest.raises(ValidationError, match="RNN_GRADER_SECRET"):  # a placeholder is still refused
+        SettingsWithoutSecrets(database_url=PG, secret="change-me")
+    monkeypatch.setenv("RNN_GRADER_DATABASE_URL", PG)
+    monkeypatch.setenv("RNN_GRADER_DATA_DIR", str(tmp_path / "d"))
+    loaded = load_settings_without_secrets()
+    assert loaded.secret is None and loaded.admin_token is None and not (tmp_path / "d").exists()
+    with pytest.raises(ValidationError, match="RNN_GRADER_SECRET"):  # the API still needs it
+        Settings()
+
+
 def test_postgres_accepts_a_real_secret() -> None:
     assert Settings(database_url=PG, secret="k3J9-a-real-secret-value-xyz").database_url == PG
 

@@ -1,14 +1,17 @@
-"""docker-compose.yml, Dockerfile and deploy/env.example, without a Docker engine.
+"""docker-compose.yml, Dockerfile, deploy/proxy/ and deploy/env.example, without a Docker engine.
 
 Static: the compose file is valid Compose Specification (checked with jsonschema against the schema in
 tests/deploy/compose-spec.schema.json: the Compose Specification's schema/compose-spec.json, as shipped in
 the npm package dclint 3.1.0, schemas/compose.schema.json), has no top-level `name:` (docker-compose 1.29
-rejects it) and has what README and docs/deployment.md promise (services, volume, health checks, required
-secrets, a hardened grader with its seccomp profile); every variable it reads is documented in the env
-example; the Dockerfile is a non-root image on python:3.11-slim by default with a HEALTHCHECK.
+rejects it) and has what README and docs/deployment.md promise (services, volumes, health checks, required
+secrets, a hardened grader with its seccomp profile, each service with only its own secrets and database
+role, the proxy as the only published service, its body limit equal to the API's largest budget); every
+variable it reads is documented in the env example; the Dockerfile is a non-root image on python:3.11-slim
+by default with a HEALTHCHECK.
 Dynamic (PostgreSQL): each service's command, run directly with the environment compose would give it
-(the database URL pointed at a fresh local database), migrates an empty database, serves, grades a
-submission, and passes the image's HEALTHCHECK command. The stack itself on a Docker engine:
+(the database URLs pointed at a fresh local database, with roles of their own), creates the roles and
+migrates an empty database, serves as the application role, grades a submission as the grading role
+without any secret, and passes the image's HEALTHCHECK command. The stack itself on a Docker engine:
 tests/deploy/test_compose_engine.py."""
 
 from __future__ import annotations
@@ -22,8 +25,7 @@ import socket
 import subprocess
 import sys
 import time
-import uuid
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +33,7 @@ import httpx
 import jsonschema
 import pytest
 import yaml
+from role_databases import RoleDatabase
 from sqlalchemy.engine.url import make_url
 
 REPO = Path(__file__).resolve().parents[2]
@@ -40,7 +43,9 @@ ENV_EXAMPLE = REPO / "deploy" / "env.example"
 COMPOSE_SCHEMA = REPO / "tests" / "deploy" / "compose-spec.schema.json"
 SECCOMP_PROFILE = REPO / "deploy" / "seccomp-grader.json"
 CLONE_NEWUSER = 0x10000000
-REQUIRED = ("POSTGRES_PASSWORD", "RNN_GRADER_SECRET", "RNN_GRADER_ADMIN_TOKEN")
+REQUIRED = ("POSTGRES_PASSWORD", "RNN_GRADER_APP_DB_PASSWORD", "RNN_GRADER_GRADER_DB_PASSWORD",
+            "RNN_GRADER_BACKUP_DB_PASSWORD", "RNN_GRADER_SECRET", "RNN_GRADER_ADMIN_TOKEN")
+CADDYFILE = REPO / "deploy" / "proxy" / "Caddyfile"
 VARIABLE = re.compile(r"\$\{([A-Z0-9_]+)(?:(:\?|:-)([^}]*))?\}")
 
 
@@ -89,7 +94,7 @@ def exec_form(instruction: str) -> list[str]:
 # ---------------------------------------------------------------- static checks
 def test_compose_has_the_services_volume_and_health_checks_the_docs_name() -> None:
     services = compose()["services"]
-    assert set(services) == {"db", "migrate", "api", "grader"}
+    assert set(services) == {"db", "migrate", "api", "grader", "proxy", "backup"}
     assert interpolate(services["db"]["image"], {}) == "postgres:16"  # the default; a stand-in by variable
     assert "pg_isready" in " ".join(services["db"]["healthcheck"]["test"])
     assert any(v.startswith("pgdata:") for v in services["db"]["volumes"]) and "pgdata" in compose()["volumes"]
@@ -98,9 +103,8 @@ def test_compose_has_the_services_volume_and_health_checks_the_docs_name() -> No
     for name in ("api", "grader"):
         assert services[name]["depends_on"] == {"migrate": {"condition": "service_completed_successfully"}}
     assert services["api"]["environment"]["RNN_GRADER_WORKERS"] == "0"
-    assert any(str(p).endswith(":8000") for p in services["api"]["ports"])
     assert services["grader"]["deploy"]["replicas"] == 2
-    for name in ("migrate", "api", "grader"):  # one image, several commands
+    for name in ("migrate", "api", "grader"):  # one image, several commands (backup: on the db's image)
         assert services[name]["image"] == services["api"]["image"]
         assert services[name]["environment"]["RNN_GRADER_QUEUE"] == "procrastinate"
 
@@ -114,9 +118,73 @@ def test_the_grader_container_is_hardened() -> None:
     assert grader["cap_drop"] == ["ALL"] and "cap_add" not in grader
     assert grader["pids_limit"] > 0 and grader["mem_limit"]
     assert "ports" not in grader
-    assert grader["networks"] == ["backend"] and spec["networks"]["backend"]["internal"] is True
+    # Only the database is on its network: not the API, not the Internet.
+    assert grader["networks"] == ["grading"] and spec["networks"]["grading"]["internal"] is True
+    assert {name for name, svc in spec["services"].items() if "grading" in svc["networks"]} == {"db", "grader"}
     assert "privileged" not in grader and "network_mode" not in grader
     assert f"seccomp={SECCOMP_PROFILE.relative_to(REPO)}" in grader["security_opt"]
+
+
+SECRETS_VALUES = {name: f"{name.lower()}-value-0123456789" for name in REQUIRED}
+
+
+def _environment(service: str) -> dict[str, str]:
+    return {k: str(v) for k, v in interpolate(compose()["services"][service], SECRETS_VALUES)["environment"].items()}
+
+
+def test_each_service_gets_only_its_own_secrets_and_database_role() -> None:
+    """The superuser password only in db and migrate; the teacher token and the seed secret only in the API;
+    the graders: their own role, no token, no secret of any other role (docs/deployment.md)."""
+    holders = {name: {secret for secret, value in SECRETS_VALUES.items()
+                      if any(value in v for v in _environment(name).values())}
+               for name in compose()["services"]}
+    assert holders == {
+        "db": {"POSTGRES_PASSWORD"},
+        "migrate": {"POSTGRES_PASSWORD", "RNN_GRADER_APP_DB_PASSWORD", "RNN_GRADER_GRADER_DB_PASSWORD",
+                    "RNN_GRADER_BACKUP_DB_PASSWORD"},
+        "api": {"RNN_GRADER_APP_DB_PASSWORD", "RNN_GRADER_SECRET", "RNN_GRADER_ADMIN_TOKEN"},
+        "grader": {"RNN_GRADER_GRADER_DB_PASSWORD"},
+        "backup": {"RNN_GRADER_BACKUP_DB_PASSWORD"},
+        "proxy": set(),
+    }
+    users = {name: make_url(_environment(name)["RNN_GRADER_DATABASE_URL"]).username
+             for name in ("migrate", "api", "grader", "backup")}
+    superuser = _environment("db")["POSTGRES_USER"]
+    assert users == {"migrate": "rnn_grader_app", "api": "rnn_grader_app", "grader": "rnn_grader_grader",
+                     "backup": "rnn_grader_backup"}
+    assert make_url(_environment("migrate")["RNN_GRADER_BACKUP_DATABASE_URL"]).username == users["backup"]
+    assert superuser not in users.values()
+    assert make_url(_environment("migrate")["RNN_GRADER_DATABASE_ADMIN_URL"]).username == superuser
+    assert make_url(_environment("migrate")["RNN_GRADER_GRADER_DATABASE_URL"]).username == users["grader"]
+    grader_env = _environment("grader")
+    assert not {"RNN_GRADER_ADMIN_TOKEN", "RNN_GRADER_SECRET", "RNN_GRADER_DATABASE_ADMIN_URL"} & set(grader_env)
+
+
+def test_only_the_proxy_is_published_and_the_api_trusts_forwarded_headers_from_its_network_only() -> None:
+    spec = compose()
+    services = interpolate(spec["services"], SECRETS_VALUES)
+    assert [name for name, svc in services.items() if svc.get("ports")] == ["proxy"]
+    assert services["proxy"]["ports"] == ["127.0.0.1:8443:8443", "127.0.0.1:8080:8080"]
+    assert spec["networks"]["edge"]["internal"] is True
+    assert {name for name, svc in services.items() if "edge" in svc["networks"]} == {"proxy", "api"}
+    subnet = interpolate(spec["networks"]["edge"], {})["ipam"]["config"][0]["subnet"]
+    assert _environment("api")["RNN_GRADER_FORWARDED_ALLOW_IPS"] == subnet
+    assert _environment("api")["RNN_GRADER_COOKIE_SECURE"] == "always"
+    assert interpolate(spec["services"]["proxy"]["build"]["args"]["CADDY_IMAGE"], {}) == "caddy:2"
+    proxy = services["proxy"]
+    assert proxy["read_only"] is True and proxy["cap_drop"] == ["ALL"]
+    assert "no-new-privileges:true" in proxy["security_opt"]
+
+
+def test_the_proxy_body_limit_is_the_apis_largest_budget() -> None:
+    from server.config import Settings
+    from server.ingress.budgets import largest_body_bytes
+
+    limit = int(_environment("proxy")["RNN_GRADER_PROXY_MAX_BODY"])
+    assert limit == largest_body_bytes(Settings(database_url="sqlite://"))
+    assert "max_size {$RNN_GRADER_PROXY_MAX_BODY}" in CADDYFILE.read_text()
+    assert f"RNN_GRADER_PROXY_MAX_BODY:={limit}" in (REPO / "deploy" / "proxy" / "entrypoint.sh").read_text()
+    assert f"#RNN_GRADER_PROXY_MAX_BODY={limit}" in ENV_EXAMPLE.read_text()
 
 
 def test_the_compose_file_is_valid_compose_specification_without_a_top_level_name() -> None:
@@ -162,7 +230,7 @@ def test_secrets_are_required_and_every_variable_is_documented_in_the_env_exampl
     assert set(used) <= documented, set(used) - documented
     for name in REQUIRED:  # present, uncommented, and empty: the operator must fill them in
         assert re.search(rf"^{name}=$", example, flags=re.M), name
-    with pytest.raises(KeyError, match="POSTGRES_PASSWORD|RNN_GRADER_SECRET|RNN_GRADER_ADMIN_TOKEN"):
+    with pytest.raises(KeyError, match="POSTGRES_PASSWORD|RNN_GRADER_"):
         interpolate(compose(), {})  # compose refuses to start without them
 
 
@@ -199,28 +267,6 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _admin(url: str, statement: str) -> None:
-    import psycopg
-
-    with psycopg.connect(make_url(url).set(drivername="postgresql").render_as_string(hide_password=False),
-                         autocommit=True, connect_timeout=10) as conn:
-        conn.execute(statement.encode())
-
-
-@pytest.fixture(scope="module")
-def empty_database() -> Iterator[str]:
-    """A new, EMPTY database: the migrate service's command must build everything from nothing."""
-    admin = os.environ.get("RNN_GRADER_TEST_DATABASE_URL")
-    if not admin:
-        pytest.fail("RNN_GRADER_TEST_DATABASE_URL is not set (postgres tests need it)")
-    name = f"rnn_grader_compose_{uuid.uuid4().hex[:12]}"
-    _admin(admin, f'CREATE DATABASE "{name}"')
-    try:
-        yield make_url(admin).set(database=name).render_as_string(hide_password=False)
-    finally:
-        _admin(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 def service_env(service: str, secrets: dict[str, str], overrides: dict[str, str]) -> dict[str, str]:
     """The environment compose gives `service`, under the Dockerfile's ENV, plus local `overrides`."""
     image_env: dict[str, str] = {}
@@ -249,21 +295,30 @@ def _healthcheck(env: dict[str, str]) -> int:
 @pytest.mark.postgres
 @pytest.mark.slow
 def test_each_service_command_starts_with_the_compose_environment(
-    empty_database: str, tmp_path: Path, solutions_dir: Path
+    role_database: Callable[..., RoleDatabase], tmp_path: Path, solutions_dir: Path
 ) -> None:
-    secrets = {"POSTGRES_PASSWORD": "unused-here-0123456789", "RNN_GRADER_SECRET": "compose-seed-secret-0123456789",
+    database = role_database()  # EMPTY: the migrate service's command must build everything from nothing
+    secrets = {**SECRETS_VALUES, "RNN_GRADER_SECRET": "compose-seed-secret-0123456789",
                "RNN_GRADER_ADMIN_TOKEN": "compose-admin-token-0123456789"}
     api_port, metrics_port = _free_port(), _free_port()
-    local = {  # what differs outside a container: the database host, ports, paths
-        "RNN_GRADER_DATABASE_URL": empty_database,
+    local = {  # what differs outside a container: the database host and roles, ports, paths
         "RNN_GRADER_EXERCISES_DIR": str(REPO / "exercises"),
         "RNN_GRADER_CLIENT_DIR": str(REPO / "client"),
         "RNN_GRADER_DATA_DIR": str(tmp_path / "data"),
         "RNN_GRADER_HOST": "127.0.0.1",
         "PYTHONPATH": str(REPO),
     }
+
+    def service_env_here(service: str, overrides: dict[str, str]) -> dict[str, str]:
+        env = service_env(service, secrets, {**local, **overrides})
+        for name in ("RNN_GRADER_DATABASE_URL", "RNN_GRADER_DATABASE_ADMIN_URL", "RNN_GRADER_GRADER_DATABASE_URL",
+                     "RNN_GRADER_BACKUP_DATABASE_URL"):
+            if name in env:
+                env[name] = database.localize(env[name])
+        return env
+
     services = compose()["services"]
-    migrate_env = service_env("migrate", secrets, local)
+    migrate_env = service_env_here("migrate", {})
     migrated = subprocess.run(argv_of(services["migrate"]["command"]), env=migrate_env, cwd=tmp_path,
                               capture_output=True, text=True, timeout=120)
     assert migrated.returncode == 0, migrated.stderr
@@ -272,12 +327,15 @@ def test_each_service_command_starts_with_the_compose_environment(
                            capture_output=True, text=True, timeout=120)
     assert again.returncode == 0, again.stderr  # a second run (a restart of the stack) is a no-op
 
-    api_env = service_env("api", secrets, {**local, "RNN_GRADER_PORT": str(api_port),
-                                            "RNN_GRADER_HEALTHCHECK_URL": f"http://127.0.0.1:{api_port}/healthz"})
-    grader_env = service_env("grader", secrets, {
-        **local, "RNN_GRADER_METRICS_PORT": str(metrics_port),
-        "RNN_GRADER_HEALTHCHECK_URL": f"http://127.0.0.1:{metrics_port}/metrics"})
+    api_env = service_env_here("api", {"RNN_GRADER_PORT": str(api_port),
+                                       "RNN_GRADER_HEALTHCHECK_URL": f"http://127.0.0.1:{api_port}/healthz"})
+    grader_env = service_env_here("grader", {"RNN_GRADER_METRICS_PORT": str(metrics_port),
+                                             "RNN_GRADER_HEALTHCHECK_URL": f"http://127.0.0.1:{metrics_port}/metrics"})
     assert api_env["RNN_GRADER_WORKERS"] == "0" and grader_env["RNN_GRADER_WORKERS"] == "2"
+    # The grader runs as the grading role with no secret at all (and no forwarded-header trust to need).
+    assert grader_env["RNN_GRADER_DATABASE_URL"] == database.grader_url
+    assert not [k for k in grader_env if k in ("RNN_GRADER_SECRET", "RNN_GRADER_ADMIN_TOKEN")]
+    assert api_env["RNN_GRADER_DATABASE_URL"] == database.app_url
     procs: list[subprocess.Popen[bytes]] = []
     try:
         for name, env in (("api", api_env), ("grader", grader_env)):

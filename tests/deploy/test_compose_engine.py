@@ -3,24 +3,30 @@
 The stack is brought up by deploy/compose_stack.py, the code `make compose-up` runs: a Docker engine (dockerd
 started, and Debian's docker.io installed, when none answers), the base images (stand-ins built from
 Debian packages when the official ones cannot be pulled), the app image, a generated env file, `compose up`.
-The test uses its own compose project name, image tag, env file and a free host port, so a teacher's stack
-on the same engine is never touched. Marked `docker`: `make test` runs this module on its own. It never
-skips: if no engine can be started the module FAILS.
+The test uses its own compose project name, image tags, env file, edge subnet and free host ports, so a
+teacher's stack on the same engine is never touched. Marked `docker`: `make test` runs this module on its
+own. It never skips: if no engine can be started the module FAILS.
 
-In order, on one stack: the image; health; a correct submission graded 100/100 through the API container by
-a grader container; a wrong one losing the right part; hostile ones contained; the sandbox layers the
-grader containers report (the set docs/deployment.md documents); `docker kill` of the grading container
-mid-grading (graded exactly once, counted from the graders' logs); the database stopped and started (503,
-then recovery); `compose down` and `up` keeping the data. At the end nothing of the test's project is
-left, and a dockerd the test started is stopped again.
+Every request goes through the proxy over HTTPS, verified with the proxy's local root certificate as
+`make compose-up` saves it. In order, on one stack: the image; health; least privilege from inside a grader
+container (no token or secret in its environment, its database role denied students' token hashes and the
+staff table, no route to the API); HTTPS (only the proxy published, HTTP redirected, the body limit,
+/metrics kept in, client address and scheme forwarded and trusted, a sign-in on the pages with Secure
+cookies); a correct submission graded 100/100 by a grader container; a wrong one losing the right part;
+hostile ones contained; the sandbox layers the grader containers report (the set docs/deployment.md
+documents); `docker kill` of the grading container mid-grading (graded exactly once, counted from the
+graders' logs); the database stopped and started (503, then recovery); `compose down` and `up` keeping
+the data. At the end nothing of the test's project is left, and a dockerd the test started is stopped again.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import json
+import random
 import re
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -33,6 +39,7 @@ from typing import Any
 
 import httpx
 import pytest
+from helpers import cookie_flags, page_sign_in, set_cookies
 from solutions.slow import slow_correct_source
 
 from grader.sandbox import landlock
@@ -63,6 +70,12 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def container_logs(cid: str) -> str:
+    """What the container wrote, stdout and stderr (the app logs to stderr)."""
+    done = subprocess.run(["docker", "logs", cid], capture_output=True, text=True, timeout=60)
+    return done.stdout + done.stderr
+
+
 def docker(*args: str, check: bool = True, timeout: float = 120) -> str:
     done = subprocess.run(["docker", *args], capture_output=True, text=True, timeout=timeout)
     if check:
@@ -75,16 +88,20 @@ class Deployment:
     stack: Any  # compose_stack.Stack
     env: dict[str, str]
     base_url: str
+    ca_file: Path  # the proxy's local root certificate, as `make compose-up` saves it
     bases: dict[str, str]
     timings: dict[str, float]
     submissions: dict[str, int] = field(default_factory=dict)  # name -> id, for the later checks
+
+    def tls(self) -> ssl.SSLContext:
+        return ssl.create_default_context(cafile=str(self.ca_file))
 
     @property
     def teacher(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.env['RNN_GRADER_ADMIN_TOKEN']}"}
 
     def client(self) -> httpx.Client:
-        return httpx.Client(base_url=self.base_url, timeout=90)
+        return httpx.Client(base_url=self.base_url, timeout=90, verify=self.tls())
 
     def student(self, student_id: str) -> dict[str, str]:
         with self.client() as c:
@@ -125,11 +142,7 @@ class Deployment:
         return list(self.stack.containers("grader"))
 
     def grader_logs(self) -> dict[str, str]:
-        logs = {}
-        for cid in self.graders():
-            done = subprocess.run(["docker", "logs", cid], capture_output=True, text=True, timeout=60)
-            logs[cid] = done.stdout + done.stderr
-        return logs
+        return {cid: container_logs(cid) for cid in self.graders()}
 
     def graded_lines(self, submission_id: int) -> int:
         return sum(int(m.group(1)) == submission_id
@@ -138,6 +151,26 @@ class Deployment:
     def psql(self, sql: str) -> str:
         (db,) = self.stack.containers("db")
         return docker("exec", db, "psql", "-U", "rnn_grader", "-d", "rnn_grader", "-tAc", sql).strip()
+
+    def in_grader(self, code: str) -> str:
+        """Python run inside a grader container (its environment: the worker's), as the image's user."""
+        done = subprocess.run(["docker", "exec", "-i", self.graders()[0], "python", "-"], input=code,
+                              capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+
+def _unused_subnet() -> str:
+    """A /29 for the test stack's edge network that no network of this engine overlaps."""
+    import ipaddress
+
+    used = [ipaddress.ip_network(subnet) for network in docker("network", "ls", "-q").split()
+            for subnet in docker("network", "inspect", "--format",
+                                 "{{range .IPAM.Config}}{{.Subnet}} {{end}}", network).split()]
+    while True:
+        candidate = ipaddress.ip_network(f"172.16.{random.randrange(1, 250)}.{8 * random.randrange(0, 32)}/29")
+        if not any(candidate.overlaps(net) for net in used):
+            return str(candidate)
 
 
 def _leftovers(project: str) -> list[str]:
@@ -160,20 +193,25 @@ def deployment(tmp_path_factory: pytest.TempPathFactory, compose_timings: dict[s
         pytest.fail(f"no Docker engine could be started: {exc}")
     compose_timings["engine (and packages) ready"] = time.monotonic() - started_at
     project = f"rnn-grader-test-{uuid.uuid4().hex[:8]}"
-    env_file = tmp_path_factory.mktemp("compose") / "test.env"
+    folder = tmp_path_factory.mktemp("compose")
+    env_file = folder / "test.env"
     assert cs.ensure_env_file(env_file) and not cs.ensure_env_file(env_file)  # written once, then kept
     stack = cs.Stack(env_file=env_file, project=project, app_image="rnn-grader:compose-test",
-                     publish=f"127.0.0.1:{_free_port()}")
+                     proxy_image="rnn-grader-proxy:compose-test", https_publish=f"127.0.0.1:{_free_port()}",
+                     http_publish=f"127.0.0.1:{_free_port()}")
+    stack.extra_env["RNN_GRADER_EDGE_SUBNET"] = _unused_subnet()
     try:
         t = time.monotonic()
         bases = cs.prepare_images(stack)
-        compose_timings["base + app images"] = time.monotonic() - t
+        compose_timings["base + app + proxy + backup images"] = time.monotonic() - t
         t = time.monotonic()
         stack.up()
         stack.wait_healthy()
-        compose_timings["compose up until healthy"] = time.monotonic() - t
-        yield Deployment(stack=stack, env=cs.read_env_file(env_file), base_url=f"http://{stack.publish}",
-                         bases=bases, timings=compose_timings)
+        ca_file = stack.save_local_ca(folder / "ca.crt")
+        stack.wait_https(ca_file)
+        compose_timings["compose up until healthy (HTTPS)"] = time.monotonic() - t
+        yield Deployment(stack=stack, env=cs.read_env_file(env_file), base_url=stack.https_url.rstrip("/"),
+                         ca_file=ca_file, bases=bases, timings=compose_timings)
     finally:
         t = time.monotonic()
         stack.run("down", "--volumes", "--remove-orphans", "--timeout", "20", check=False, quiet=True)
@@ -244,6 +282,7 @@ def test_the_stack_is_healthy_and_the_graders_are_confined(deployment: Deploymen
     assert state["migrate"] == [("exited", "-", "0")]
     for service, count in (("db", 1), ("api", 1), ("grader", 2)):
         assert [(s, h) for s, h, _ in state[service]] == [("running", "healthy")] * count, state
+    assert [s for s, _h, _c in state["proxy"]] == ["running"]
     with deployment.client() as c:
         assert c.get("/readyz").status_code == 200
     assert deployment.psql("SHOW server_encoding") == "UTF8"
@@ -255,8 +294,100 @@ def test_the_stack_is_healthy_and_the_graders_are_confined(deployment: Deploymen
         assert host["PidsLimit"] == 256 and host["Memory"] == 2 * 1024**3 and not host["PortBindings"]
         assert "no-new-privileges:true" in host["SecurityOpt"]
         assert any(opt.startswith("seccomp=") and "unshare" in opt for opt in host["SecurityOpt"])
-        assert set(info["NetworkSettings"]["Networks"]) == {f"{project}_backend"}
+        assert set(info["NetworkSettings"]["Networks"]) == {f"{project}_grading"}
         assert info["Config"]["User"] == "grader" and host["Init"] is True
+
+
+# ---------------------------------------------------------------- least privilege
+def test_a_grader_container_holds_no_token_or_secret_and_its_role_is_denied_what_grading_does_not_need(
+    deployment: Deployment,
+) -> None:
+    secrets = {deployment.env[name] for name in ("RNN_GRADER_ADMIN_TOKEN", "RNN_GRADER_SECRET", "POSTGRES_PASSWORD",
+                                                 "RNN_GRADER_APP_DB_PASSWORD")}
+    for cid in deployment.graders():
+        env = json.loads(docker("inspect", "--format", "{{json .Config.Env}}", cid))
+        names = {item.split("=", 1)[0] for item in env}
+        assert not names & {"RNN_GRADER_ADMIN_TOKEN", "RNN_GRADER_SECRET", "RNN_GRADER_SESSION_SECRET",
+                            "RNN_GRADER_DATABASE_ADMIN_URL", "POSTGRES_PASSWORD"}, names
+        assert not [item for item in env if any(secret in item for secret in secrets)]
+        # The worker started without them and did not ask for them.
+        assert "needs neither" not in container_logs(cid)
+    # As the worker's process sees it, and what its database role may do.
+    found = json.loads(deployment.in_grader((Path(__file__).parent / "grader_probe.py").read_text()))
+    assert found["secret_names"] == []
+    for denied in ("token_hash", "staff", "sessions", "audit", "extensions", "source_write"):
+        assert found[denied] == "denied", (denied, found)
+    assert found["superuser"] == [[False]] and isinstance(found["queue_depth"][0][0], int)  # grading's reads work
+    assert found["api"].startswith("unreachable"), found  # and no network to the API
+    # The application role is no superuser either, and owns what it migrated.
+    assert deployment.psql("SELECT rolsuper FROM pg_roles WHERE rolname = 'rnn_grader_app'") == "f"
+    assert deployment.psql("SELECT tableowner FROM pg_tables WHERE tablename = 'submissions'") == "rnn_grader_app"
+
+
+# ---------------------------------------------------------------- HTTPS through the proxy
+def test_only_the_proxy_is_published_and_it_speaks_https_with_its_local_ca(deployment: Deployment) -> None:
+    stack = deployment.stack
+    published = {}
+    for cid in stack.containers():
+        ports = json.loads(docker("inspect", "--format", "{{json .HostConfig.PortBindings}}", cid)) or {}
+        service = docker("inspect", "--format", '{{ index .Config.Labels "com.docker.compose.service" }}', cid)
+        if ports:
+            published[service.strip()] = ports
+    assert set(published) == {"proxy"}, published
+    with deployment.client() as c:
+        assert c.get("/healthz").json() == {"status": "ok"}
+        assert c.get("/metrics").status_code == 404  # the operator's scrapers use the internal network
+    with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):  # not a publicly trusted name
+        httpx.get(f"{deployment.base_url}/healthz", verify=ssl.create_default_context())
+    # Plain HTTP only redirects, to the same path on the HTTPS port.
+    redirect = httpx.get(f"http://localhost:{stack.http_publish.rsplit(':', 1)[1]}/student/login?lang=zh")
+    assert redirect.status_code == 308
+    assert redirect.headers["location"] == f"{deployment.base_url}/student/login?lang=zh"
+
+
+def test_the_proxy_refuses_a_body_over_the_apis_largest_budget_with_json(deployment: Deployment) -> None:
+    student = deployment.student("compose-big")
+    limit = int(cs.read_env_file(deployment.stack.env_file).get("RNN_GRADER_PROXY_MAX_BODY") or 2113536)
+
+    def chunks() -> Iterator[bytes]:  # no Content-Length: only counting stops it
+        for _ in range(limit // 65536 + 2):
+            yield b" " * 65536
+
+    with deployment.client() as c:
+        refused = c.post("/api/v1/submissions", content=chunks(),
+                         headers={**student, "Content-Type": "application/json"})
+    assert refused.status_code == 413 and refused.headers["content-type"] == "application/json"
+    assert refused.json()["error"] == "PayloadTooLarge" and refused.json()["detail"]
+
+
+def test_the_api_sees_the_client_address_and_scheme_only_as_the_proxy_forwards_them(deployment: Deployment) -> None:
+    with deployment.client() as c:
+        info = c.get("/api/v1/client", headers={"X-Forwarded-For": "203.0.113.9", "X-Forwarded-Proto": "http"})
+    assert info.json()["install"].startswith(f'pip install "{deployment.base_url}/api/v1/client/')  # https
+    (api,) = deployment.stack.containers("api")
+    lines = [line for line in container_logs(api).splitlines() if "GET /api/v1/client 200" in line]
+    assert lines and "203.0.113.9" not in lines[-1]
+    client = lines[-1].rsplit("client=", 1)[1]
+    proxy_ip = docker("inspect", "--format", "{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}",
+                      deployment.stack.containers("proxy")[0]).split()
+    assert client not in proxy_ip  # the proxy's forwarded address was trusted, the client's forged one not
+
+
+def test_signing_in_on_the_pages_over_https_sets_secure_cookies(deployment: Deployment) -> None:
+    student = deployment.student("compose-pages")
+    token = student["Authorization"].removeprefix("Bearer ")
+    with deployment.client() as c:
+        c.headers["Origin"] = deployment.base_url  # as a browser sends with a form POST
+        signed_in = page_sign_in(c, token, "/student")
+        assert signed_in.status_code == 303, signed_in.text
+        assert "secure" in cookie_flags(set_cookies(signed_in)["rnn_grader_student"])  # the session
+        assert c.get("/student").status_code == 200
+        teacher = page_sign_in(c, deployment.env["RNN_GRADER_ADMIN_TOKEN"], "/scoreboard")
+        assert teacher.status_code == 303, teacher.text
+        staff_cookie = [c for name, c in set_cookies(teacher).items() if not name.endswith("_login")]
+        assert staff_cookie and all("secure" in cookie_flags(c) for c in staff_cookie), set_cookies(teacher)
+        board = c.get("/scoreboard")
+        assert board.status_code == 200 and "compose-pages" in board.text
 
 
 # ---------------------------------------------------------------- grading through the containers
@@ -268,7 +399,7 @@ def test_a_correct_submission_is_graded_100_by_a_grader_container(deployment: De
     deployment.submissions["correct"] = int(posted["id"])
     assert deployment.graded_lines(int(posted["id"])) == 1  # a grader container wrote it, once
     (api,) = deployment.stack.containers("api")
-    assert not GRADED_LINE.search(docker("logs", api))  # the API grades nothing (RNN_GRADER_WORKERS=0)
+    assert not GRADED_LINE.search(container_logs(api))  # the API grades nothing (RNN_GRADER_WORKERS=0)
 
 
 def test_a_wrong_submission_loses_exactly_the_broken_part(deployment: Deployment) -> None:
@@ -280,7 +411,9 @@ def test_a_wrong_submission_loses_exactly_the_broken_part(deployment: Deployment
     assert parts["forward"]["score"] == parts["forward"]["max_score"]
     assert parts["clip"]["score"] == parts["clip"]["max_score"]
     assert parts["backward"]["score"] < parts["backward"]["max_score"]
-    assert view["score"] == 100 - (parts["backward"]["max_score"] - parts["backward"]["score"])
+    # Scores are stored rounded (credit per output makes fractions): the lost marks are backward's, to rounding.
+    lost = parts["backward"]["max_score"] - parts["backward"]["score"]
+    assert view["score"] == pytest.approx(100 - lost, abs=1e-3)
 
 
 HOSTILE = {
@@ -322,6 +455,46 @@ def test_the_grader_containers_report_the_documented_sandbox_layers(deployment: 
     for cid, log in deployment.grader_logs().items():  # each container says what it lacks, and why
         for name, active in expected.items():
             assert (f"sandbox layer {name} is not active" in log) is (not active), (cid, name)
+
+
+# ---------------------------------------------------------------- backups
+CHECKSUM = ("SELECT count(*) || ':' || coalesce(md5(string_agg(id || '/' || status || '/' || coalesce(score, -1) "
+            "|| '/' || md5(source), ',' ORDER BY id)), '') FROM submissions")
+
+
+def test_the_backup_service_writes_backups_that_restore(deployment: Deployment) -> None:
+    """The service took one at start, with its own role (reads everything, holds no token or secret); the
+    same command now, restored into a fresh database, gives back every submission and student."""
+    (backup,) = deployment.stack.containers("backup")
+    env = json.loads(docker("inspect", "--format", "{{json .Config.Env}}", backup))
+    assert not {item.split("=", 1)[0] for item in env} & {"RNN_GRADER_ADMIN_TOKEN", "RNN_GRADER_SECRET"}
+    assert [item for item in env if item.startswith("RNN_GRADER_DATABASE_URL=")][0].split("//")[1].startswith(
+        "rnn_grader_backup:")
+    deadline = time.monotonic() + 120
+    while not docker("exec", backup, "sh", "-c", "ls /backups/rnn-grader-*.dump 2>/dev/null",
+                  check=False).split():
+        assert time.monotonic() < deadline, container_logs(backup)
+        time.sleep(1)
+    t = time.monotonic()
+    taken = json.loads(docker("exec", backup, "rnn-grader", "backup", "--out", "/backups/test.dump", "--json"))
+    deployment.timings["a backup (pg_dump -Fc, checked)"] = time.monotonic() - t
+    assert taken["backend"] == "postgresql" and taken["bytes"] > 0
+    deployment.psql("DROP DATABASE IF EXISTS restored")
+    deployment.psql("CREATE DATABASE restored")
+    try:
+        target = f"postgresql+psycopg://rnn_grader:{deployment.env['POSTGRES_PASSWORD']}@db:5432/restored"
+        restored = subprocess.run(["docker", "exec", backup, "rnn-grader", "restore", "/backups/test.dump",
+                                   "--database-url", target], capture_output=True, text=True, timeout=300)
+        assert restored.returncode == 0, restored.stderr
+        (db,) = deployment.stack.containers("db")
+        source = deployment.psql(CHECKSUM)
+        copy = docker("exec", db, "psql", "-U", "rnn_grader", "-d", "restored", "-tAc", CHECKSUM).strip()
+        assert copy == source and int(source.split(":")[0]) > 0
+        students = "SELECT string_agg(student_id || token_hash, ',' ORDER BY student_id) FROM students"
+        assert docker("exec", db, "psql", "-U", "rnn_grader", "-d", "restored", "-tAc", students).strip() == \
+            deployment.psql(students)
+    finally:
+        deployment.psql("DROP DATABASE IF EXISTS restored")
 
 
 # ---------------------------------------------------------------- failures
@@ -380,6 +553,7 @@ def test_down_and_up_keep_the_data(deployment: Deployment) -> None:
     docker("volume", "inspect", f"{stack.project}_pgdata")
     stack.up()
     stack.wait_healthy()
+    stack.wait_https(deployment.ca_file)  # the same local CA: it lives in the proxy's volume
     after = deployment.teacher_view(deployment.submissions["correct"])
     assert after["status"] == "graded" and after["score"] == before["score"] == 100
     assert after["graded_at"] == before["graded_at"]
