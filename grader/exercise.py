@@ -19,6 +19,7 @@ from typing import Any, Protocol, cast
 
 import numpy as np
 
+from grader.hints import HintPolicy, parse_hint_policy
 from grader.hooks import HOOK_NAMES, ExerciseHooks, ModuleHooks
 from grader.policy import (
     LatePolicy,
@@ -161,6 +162,8 @@ class ExerciseSpec:
     late_policy: LatePolicy = LatePolicy()
     max_submissions: int | None = None
     visibility: VisibilityPolicy = VisibilityPolicy()
+    # Top-level `hints` and `hint_repeats`: how a repeated mistake's hint grows (grader.hints).
+    hints: HintPolicy = HintPolicy()
 
     @property
     def max_score(self) -> float:
@@ -231,6 +234,7 @@ def load_spec(directory: Path) -> ExerciseSpec:
             late_policy=parse_late_policy(data.get("late_policy", {})),
             max_submissions=parse_max_submissions(data.get("max_submissions")),
             visibility=parse_visibility(data.get("visibility", {}), tuple(p.name for p in parts)),
+            hints=parse_hint_policy({k: data[k] for k in ("hints", "hint_repeats") if k in data}),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise SpecError(f"{path}: {exc!r}") from exc
