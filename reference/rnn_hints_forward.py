@@ -135,10 +135,10 @@ FORWARD_HINT_LEVELS: dict[str, HintLevels] = {
                 "float64。"),
         example=t("One unit, T = 1: x_1 = 0.1, h0 = 0, W_xh = 1, b_h = 0. In float64, h_1 = tanh(0.1) = "
                   "0.09966799462495582. In float32 it is stored as 0.09966799616813660: the digits differ from the "
-                  "9th significant one on, a relative error of about 1.5e-8, while this exercise's relative "
+                  "8th significant one on, a relative error of about 1.5e-8, while this exercise's relative "
                   "tolerance is 1e-9.",
                   "一个单元，T = 1：x_1 = 0.1，h0 = 0，W_xh = 1，b_h = 0。用 float64 时 h_1 = tanh(0.1) = "
-                  "0.09966799462495582；用 float32 存下来的是 0.09966799616813660：从第 9 位有效数字起就不同了，相对误"
+                  "0.09966799462495582；用 float32 存下来的是 0.09966799616813660：从第 8 位有效数字起就不同了，相对误"
                   "差约 "
                   "1.5e-8，而本练习的相对容差是 1e-9。"),
     ),
