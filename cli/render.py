@@ -15,6 +15,7 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from grader.hints import labelled, reached
 from grader.result import Result
 
 LABELS: dict[str, dict[str, str]] = {
@@ -114,7 +115,9 @@ def result_to_dict(result: Result, lang: str, titles: Mapping[str, str] | None =
                     for t in p.tests
                 ],
                 "mistakes": [
-                    {"name": m.name, "message": m.message.get(lang), "hint": m.hint.get(lang), "tests": list(m.tests)}
+                    {"name": m.name, "message": m.message.get(lang), "hint": m.hint.get(lang), "tests": list(m.tests),
+                     # Offline there is no history of submissions: level 1 (grader.hints).
+                     "hint_level": 1, "hints": [m.hint.get(lang)], "consecutive": 1}
                     for m in p.mistakes
                 ],
                 "credit": p.credit,
@@ -141,15 +144,29 @@ def _outcome_text(outcome: Any, lang: str) -> Text:
     return Text(OUTCOMES.get(lang, OUTCOMES["en"]).get(o, o), style=OUTCOME_STYLES.get(o, "yellow"))
 
 
+def mistake_hints(mistake: Mapping[str, Any], lang: str) -> tuple[list[str], str]:
+    """A named mistake's unlocked hints as lines (level 1 first, each higher level after its label), and the
+    line saying which level was reached ("" at a first level 1). A server older than hint levels sends
+    only `hint`."""
+    hints = [str(h) for h in mistake.get("hints") or [] if h] or ([str(mistake["hint"])] if mistake.get("hint") else [])
+    level, count = mistake.get("hint_level"), mistake.get("consecutive")
+    return labelled(hints, lang), reached(level if isinstance(level, int) else 1,
+                                          count if isinstance(count, int) else 1, lang)
+
+
 def part_feedback(part: Mapping[str, Any], lang: str) -> Text:
-    """The part's own lines, then each named mistake once: its message and hint, and the tests it explains."""
+    """The part's own lines, then each named mistake once: its message, the hints of the level reached, and
+    the tests it explains."""
     out = _text(part.get("feedback"))
     for mistake in part.get("mistakes") or []:
         if out.plain:
             out.append("\n")
         out.append(str(mistake.get("message", "")), style="bold red")
-        if mistake.get("hint"):
-            out.append(" " + str(mistake["hint"]))
+        hints, level = mistake_hints(mistake, lang)
+        for n, hint in enumerate(hints):
+            out.append(("\n" if n else " ") + hint)
+        if level:
+            out.append("\n" + level, style="cyan")
         tests = mistake.get("tests") or []
         if tests:
             out.append(f"\n{label(lang, 'explains')}: " + ", ".join(map(str, tests)), style="dim")

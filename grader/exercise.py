@@ -20,6 +20,7 @@ from typing import Any, Protocol, cast
 import numpy as np
 
 from grader.gradcheck_spec import GradcheckSpec, parse_gradcheck
+from grader.hints import HintPolicy, parse_hint_policy
 from grader.hooks import HOOK_NAMES, ExerciseHooks, ModuleHooks
 from grader.policy import (
     LatePolicy,
@@ -169,6 +170,8 @@ class ExerciseSpec:
     # part functions (e.g. with PyTorch) that the reference must agree with.
     mutants: str = ""
     oracle: str = ""
+    # Top-level `hints` and `hint_repeats`: how a repeated mistake's hint grows (grader.hints).
+    hints: HintPolicy = HintPolicy()
 
     @property
     def max_score(self) -> float:
@@ -242,6 +245,7 @@ def load_spec(directory: Path) -> ExerciseSpec:
             gradcheck=parse_gradcheck(data.get("gradcheck")),
             mutants=str(data.get("mutants", "")),
             oracle=str(data.get("oracle", "")),
+            hints=parse_hint_policy({k: data[k] for k in ("hints", "hint_repeats") if k in data}),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise SpecError(f"{path}: {exc!r}") from exc

@@ -38,6 +38,14 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "Likely mistake: {title}.",
         "zh": "可能的错误：{title}。",
     },
+    # ---- the levels of a named mistake's hint (grader.hints): level n shows levels 1..n, each under its label
+    "hint_level_1": {"en": "What is wrong", "zh": "问题是什么"},
+    "hint_level_2": {"en": "Where", "zh": "出错的位置"},
+    "hint_level_3": {"en": "Worked example (1x1)", "zh": "手算小例子（1x1）"},
+    "hint_reached": {
+        "en": "Hint level {level}; named in {count} graded submission(s) in a row.",
+        "zh": "提示等级 {level}；连续 {count} 次评分的提交中出现。",
+    },
     # ---- wrong answers that no catalogued mistake explains on every failing test (grader.mistakes)
     "mistake_not_recognised": {
         "en": "The grader does not recognise this as one of the common mistakes it knows, so it names none "

@@ -6,7 +6,9 @@ once instead: the mistake with its hint and the tests it explains. The per-test 
 test knows (which output, relative error, first wrong time step).
 
 The names' titles and hints come from the exercise's optional `misconception_catalogue()` hook (a list of
-dicts with `name`, `title` {en, zh} and `hint` {en, zh}; `title_en`/`title_zh` also read).
+dicts with `name`, `title` {en, zh} and `hint` {en, zh}; `title_en`/`title_zh` also read; optionally `hints`, a
+list of {en, zh}: every level of the hint, level 1 first (grader.hints)). Each Mistake keeps every level; the
+server decides which a student has reached (server.grading.hint_levels).
 
 A part with wrong answers that no catalogued mistake explains (grader.mutants names precision first) says so,
 and gives what the tests show instead (`unrecognised`): the first wrong output with its time step, and which
@@ -23,6 +25,7 @@ from typing import Any
 
 from grader.compare import compare, label
 from grader.exercise import Case, Part
+from grader.hints import LEVELS
 from grader.messages import msg
 from grader.result import Mistake, Outcome, TestResult, Text
 
@@ -33,6 +36,8 @@ log = logging.getLogger(__name__)
 class Described:
     title: Text
     hint: Text
+    # Every level of the hint, level 1 first; () when the catalogue gives only `hint`.
+    hints: tuple[Text, ...] = ()
 
 
 Catalogue = Mapping[str, Described]
@@ -49,6 +54,13 @@ def _text(item: Mapping[str, Any], key: str) -> Text | None:
     return Text(en=str(en or zh), zh=str(zh or en))
 
 
+def _level(value: Any) -> Text | None:
+    """One level of a `hints` list: {en, zh} (one language missing takes the other's text)."""
+    if not isinstance(value, Mapping):
+        return None
+    return _text({"level": value}, "level")
+
+
 def catalogue_of(hooks: ModuleType | object | None) -> dict[str, Described]:
     """name -> title and hint from the hook; {} when there is none. A broken hook costs the paragraphs'
     wording (the names still group), never a grading."""
@@ -62,7 +74,9 @@ def catalogue_of(hooks: ModuleType | object | None) -> dict[str, Described]:
                 continue
             name = str(item["name"])
             title = _text(item, "title") or Text(en=name, zh=name)
-            found[name] = Described(title=title, hint=_text(item, "hint") or Text(en="", zh=""))
+            levels = tuple(t for t in (_level(level) for level in item.get("hints") or ()) if t is not None)[:LEVELS]
+            hint = _text(item, "hint") or (levels[0] if levels else Text(en="", zh=""))
+            found[name] = Described(title=title, hint=hint, hints=levels)
         return found
     except Exception:
         log.exception("misconception_catalogue() failed")
@@ -82,7 +96,7 @@ def group_mistakes(tests: Sequence[TestResult], catalogue: Catalogue) -> list[Mi
     for name, explained in order.items():
         described = catalogue.get(name) or Described(Text(en=name, zh=name), Text(en="", zh=""))
         out.append(Mistake(name=name, message=msg("mistake", title=described.title),
-                           hint=described.hint, tests=explained))
+                           hint=described.hint, tests=explained, hints=list(described.hints)))
     return out
 
 

@@ -26,12 +26,13 @@ import dataclasses
 import itertools
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 import numpy as np
 
 from grader.exercise import Case, Part, copy_value
+from grader.hints import HintLevels
 from grader.hooks import NO_ANSWER, Observation
 from grader.outputs import (
     MISSING,
@@ -93,11 +94,28 @@ class Misconception:
     # Can only show as NaN/inf where the reference is finite (an overflow): not tried on a part without
     # such a failure, which keeps the explain budget for the mistakes that can explain it.
     non_finite_only: bool = False
+    # Levels 2 (where) and 3 (a worked 1x1 example) of the hint; `hint` is level 1 (grader.hints).
+    levels: HintLevels | None = None
+
+    @property
+    def hints(self) -> tuple[Text, ...]:
+        """Every level of the hint, level 1 first."""
+        return (self.hint,) if self.levels is None else (self.hint, self.levels.where, self.levels.example)
 
     def entry(self) -> dict[str, Any]:
         """Plain JSON for the teacher pages (an ExerciseHooks.misconception_catalogue() item)."""
         return {"name": self.name, "part": self.part, "title": self.title.model_dump(), "hint": self.hint.model_dump(),
+                "hints": [h.model_dump() for h in self.hints],
                 "detected_by": "harness" if self.by_harness else "mutant"}
+
+
+def with_hint_levels(catalogue: Sequence[Misconception], levels: Mapping[str, HintLevels]) -> tuple[Misconception, ...]:
+    """The catalogue with each mistake's levels 2 and 3 from `levels` (keyed by name). A name that is not in the
+    catalogue is an error: a typo must not leave a mistake without its levels unnoticed."""
+    unknown = sorted(set(levels) - {m.name for m in catalogue})
+    if unknown:
+        raise ValueError(f"hint levels for mistakes the catalogue does not have: {unknown}")
+    return tuple(dataclasses.replace(m, levels=levels[m.name]) if m.name in levels else m for m in catalogue)
 
 
 class _Test:

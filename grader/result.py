@@ -62,8 +62,19 @@ class Mistake(BaseModel):
 
     name: str
     message: Text  # "Likely mistake: <title>."
-    hint: Text
+    hint: Text  # level 1: what is wrong
     tests: list[str]
+    # Every level of the catalogue's hint (grader.hints: 1 what, 2 where, 3 a worked 1x1 example); results
+    # stored before levels, or a catalogue without them, have none (the `hint` is then the only level).
+    hints: list[Text] = Field(default_factory=list)
+    # Decided by the server when the result is written (server.grading.hint_levels) and stored with it: the
+    # level reached, and in how many consecutive graded submissions of the student this mistake was named.
+    hint_level: int = 1
+    consecutive: int = 1
+
+    @property
+    def levels(self) -> list[Text]:
+        return self.hints or [self.hint]
 
 
 class PartResult(BaseModel):

@@ -6,12 +6,17 @@ Trusted side only. Every mistake is a small textual patch of one function of the
 submit through the real grader. A misconception may have several variants (the same mistake written in
 different ways, or affecting one output or another). `paths` names the outputs a variant is meant to change:
 ("h",) for forward's hidden states, ("b_h", "x") for two of backward's gradients, ("clipped",) or
-("total_norm",) for clip; () means all. The clip part's mistakes are in reference.rnn_mutants_clip.
+("total_norm",) for clip; () means all. The clip part's mistakes are in reference.rnn_mutants_clip. Each
+`hint` is level 1 of the mistake's hint; levels 2 (where) and 3 (a worked 1x1 example) are in
+reference.rnn_hints_forward, _backward and _clip (grader.hints).
 """
 
 from __future__ import annotations
 
-from grader.mutants import Misconception
+from grader.mutants import Misconception, with_hint_levels
+from reference.rnn_hints_backward import BACKWARD_HINT_LEVELS
+from reference.rnn_hints_clip import CLIP_HINT_LEVELS
+from reference.rnn_hints_forward import FORWARD_HINT_LEVELS
 from reference.rnn_mutants_clip import CLIP_MISCONCEPTIONS
 from reference.rnn_variant import (
     BACKWARD,
@@ -69,7 +74,7 @@ def _truncated_loop(k: int) -> str:
         carry = da[1:] @ W_hh
 """
 
-MISCONCEPTIONS: tuple[Misconception, ...] = (
+MISCONCEPTIONS: tuple[Misconception, ...] = with_hint_levels((
     # ------------------------------------------------------------------ forward (lesson 02)
     Misconception(
         "forward.w_hh_not_transposed", "forward",
@@ -356,7 +361,7 @@ MISCONCEPTIONS: tuple[Misconception, ...] = (
                          "for g in grads.values():\n        g *= coef\n    clipped = grads"),)),),
         by_harness=True,
     ),
-)
+), {**FORWARD_HINT_LEVELS, **BACKWARD_HINT_LEVELS, **CLIP_HINT_LEVELS})  # levels 2 and 3 (grader.hints)
 
 BY_NAME = {m.name: m for m in MISCONCEPTIONS}
 

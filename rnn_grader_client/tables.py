@@ -38,6 +38,18 @@ class SubmissionTable:
         console.print(render.submission_view(self.data, self.lang, local=self.local))
         return console.export_text()
 
+    def _mistake_row(self, mistake: dict[str, Any]) -> str:
+        """A named mistake once for its part: its message, the hints of the level reached, the tests it explains."""
+        hints, level = render.mistake_hints(mistake, self.lang)
+        lines = [f"<b>{escape(str(mistake.get('message', '')))}</b> {escape(hints[0]) if hints else ''}",
+                 *(escape(h) for h in hints[1:]), *([f"<i>{escape(level)}</i>"] if level else [])]
+        tests = ", ".join(str(t) for t in mistake.get("tests") or [])
+        if tests:
+            lines.append(f"<small>{escape(render.label(self.lang, 'explains'))}: {escape(tests)}</small>")
+        level_n = mistake.get("hint_level")
+        return (f"<tr class='rnn-grader-mistake' data-hint-level='{level_n if isinstance(level_n, int) else 1}'>"
+                f"<td colspan='4' style='text-align:left'>{'<br>'.join(lines)}</td></tr>")
+
     def _repr_html_(self) -> str:
         d, lang = self.data, self.lang
         what = render.label(lang, "local") if self.local else f"{render.label(lang, 'submission')} #{d.get('id')}"
@@ -54,6 +66,8 @@ class SubmissionTable:
                         f"({escape(render.fmt_score(part.get('score'), part.get('max_score')))})</th></tr>")
             if part.get("feedback"):
                 rows.append(f"<tr><td colspan='4'>{escape(str(part['feedback']))}</td></tr>")
+            for mistake in part.get("mistakes") or []:
+                rows.append(self._mistake_row(mistake))
             for t in part.get("tests") or []:
                 outcome = str(t.get("outcome"))
                 colour = "green" if outcome == "passed" else "red"

@@ -1,5 +1,5 @@
 """The exercises this server offers, with the deadline, limit and policy overrides from the settings applied
-(RNN_GRADER_DEADLINES, _LIMITS, _LATE_POLICY, _MAX_SUBMISSIONS, _VISIBILITY; docs/policies.md)."""
+(RNN_GRADER_DEADLINES, _LIMITS, _LATE_POLICY, _MAX_SUBMISSIONS, _VISIBILITY, _HINTS; docs/policies.md)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from grader.exercise import Exercise, Limits
+from grader.hints import HintPolicy, parse_hint_policy
 from grader.policy import LatePolicy, VisibilityPolicy, parse_late_policy, parse_max_submissions, parse_visibility
 from server.config import ConfigError, Settings
 
@@ -24,6 +25,7 @@ class Catalog:
     late_policies: Mapping[str, LatePolicy] = dataclasses.field(default_factory=dict)
     max_submissions: Mapping[str, int | None] = dataclasses.field(default_factory=dict)
     visibility: Mapping[str, VisibilityPolicy] = dataclasses.field(default_factory=dict)
+    hints: Mapping[str, HintPolicy] = dataclasses.field(default_factory=dict)
 
     def get(self, exercise_id: str) -> Exercise:
         try:
@@ -44,6 +46,9 @@ class Catalog:
 
     def visibility_policy(self, exercise_id: str) -> VisibilityPolicy:
         return self.visibility.get(exercise_id, VisibilityPolicy())
+
+    def hint_policy(self, exercise_id: str) -> HintPolicy:
+        return self.hints.get(exercise_id, HintPolicy())
 
 
 def _override(exercise_id: str, base: Limits, override: Mapping[str, float]) -> Limits:
@@ -78,9 +83,18 @@ def _policies(exercise: Exercise, settings: Settings) -> tuple[LatePolicy, int |
     return late, cap, visibility
 
 
+def _hint_policy(exercise: Exercise, settings: Settings) -> HintPolicy:
+    if exercise.id not in settings.hints:
+        return exercise.spec.hints
+    try:
+        return parse_hint_policy(settings.hints[exercise.id], exercise.spec.hints)
+    except ValueError as exc:
+        raise ConfigError(f"RNN_GRADER_HINTS for {exercise.id!r}: {exc}") from None
+
+
 def build_catalog(exercises: Mapping[str, Exercise], settings: Settings) -> Catalog:
     for name in (*settings.deadlines, *settings.limits, *settings.late_policy, *settings.max_submissions,
-                 *settings.visibility):
+                 *settings.visibility, *settings.hints):
         if name not in exercises:
             log.warning("settings override for unknown exercise %r ignored", name)
     deadlines: dict[str, dt.datetime | None] = {}
@@ -88,10 +102,12 @@ def build_catalog(exercises: Mapping[str, Exercise], settings: Settings) -> Cata
     late_policies: dict[str, LatePolicy] = {}
     caps: dict[str, int | None] = {}
     visibility: dict[str, VisibilityPolicy] = {}
+    hints: dict[str, HintPolicy] = {}
     for exercise_id, exercise in exercises.items():
         deadlines[exercise_id] = settings.deadlines.get(exercise_id, exercise.spec.deadline)
         limits[exercise_id] = _override(exercise_id, exercise.spec.limits, settings.limits.get(exercise_id, {}))
         late_policies[exercise_id], caps[exercise_id], visibility[exercise_id] = _policies(exercise, settings)
+        hints[exercise_id] = _hint_policy(exercise, settings)
     return Catalog(exercises=dict(exercises), deadlines=deadlines, limits=limits, late_policies=late_policies,
-                   max_submissions=caps, visibility=visibility)
+                   max_submissions=caps, visibility=visibility, hints=hints)
 

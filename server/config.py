@@ -118,6 +118,11 @@ class Settings(BaseSettings):
         description='JSON {"<exercise id>": {"before_deadline": "summary", "parts": {"<part>": {"before_deadline": '
         '"score_only"}}}}',
     )
+    hints: dict[str, Any] = Field(
+        default_factory=dict,
+        description='JSON {"<exercise id>": {"hints": "progressive", "hint_repeats": 2}} or {"<exercise id>": "all"}: '
+        "how a repeated mistake's hint grows (progressive | all | first; docs/feedback.md)",
+    )
     log_level: str = "INFO"
     cookie_secure: Literal["auto", "always"] = Field(
         default="auto",

@@ -233,8 +233,17 @@ class MistakePublic(BaseModel):
 
     name: str
     message: str
-    hint: str
+    hint: str = PydanticField(description="The hint of the level reached (the last of `hints`).")
     tests: list[str]
+    hint_level: int = PydanticField(
+        default=1, ge=1, le=3,
+        description="1 what is wrong, 2 where (the formula or the loop step), 3 a worked example on a 1x1 case; "
+        "decided when the result was written, from the consecutive submissions that named this mistake.",
+    )
+    hints: list[str] = PydanticField(default_factory=list, description="The hints of levels 1..hint_level, in order.")
+    consecutive: int = PydanticField(
+        default=1, ge=1, description="Graded submissions in a row (this one included) that named this mistake here."
+    )
 
 
 class PartPublic(BaseModel):

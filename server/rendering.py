@@ -8,9 +8,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from grader.hints import LEVELS, unlocked
 from grader.notebook import skipped_feedback
 from grader.policy import counted_score
-from grader.result import Result
+from grader.result import Mistake, Result
 from server.catalog import Catalog
 from server.messages import FAILED, LATE, LATE_PENALTY, QUEUED, RUNNING
 from server.models import (
@@ -54,6 +55,14 @@ def _part_title(catalog: Catalog, exercise_id: str, part: str, lang: str) -> str
         return exercise.spec.part(part).title.get(lang)
     except KeyError:
         return part
+
+
+def render_mistake(mistake: Mistake, lang: str) -> MistakePublic:
+    """A named mistake with the hints of the level stored with it (grader.hints)."""
+    hints = [h.get(lang) for h in unlocked(mistake.levels[:LEVELS], mistake.hint_level)]
+    return MistakePublic(name=mistake.name, message=mistake.message.get(lang), hint=hints[-1],
+                         tests=list(mistake.tests), hint_level=len(hints), hints=hints,
+                         consecutive=max(1, mistake.consecutive))
 
 
 def render_notebook(report: dict[str, Any] | None, lang: str) -> NotebookPublic | None:
@@ -108,10 +117,7 @@ def render_submission(sub: Submission, catalog: Catalog, lang: str, teacher: boo
                     )
                     for t in p.tests
                 ],
-                mistakes=[
-                    MistakePublic(name=m.name, message=m.message.get(lang), hint=m.hint.get(lang), tests=list(m.tests))
-                    for m in p.mistakes
-                ],
+                mistakes=[render_mistake(m, lang) for m in p.mistakes],
                 credit="output" if p.credit == "output" else "test",
             )
             for p in result.parts

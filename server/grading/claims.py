@@ -26,8 +26,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from grader.hints import HintPolicy
 from grader.result import Result
 from server.db import utcnow
+from server.grading.hint_levels import assign_hint_levels
 from server.models import Submission, SubmissionStatus
 from server.regrades.history import NewGrading, record_grading
 from server.regrades.models import Why
@@ -221,16 +223,21 @@ def renew_lease(engine: Engine, submission_id: int, owner: str, lease_seconds: f
 
 
 def write_result(engine: Engine, submission_id: int, status: str, result: Result | None,
-                 last_error: str | None = None, diagnostics_status: str | None = None) -> bool:
+                 last_error: str | None = None, diagnostics_status: str | None = None,
+                 hints: HintPolicy | None = None) -> bool:
     """Write the final state once: a later duplicate (a re-queued claim that also finished) is a no-op.
     The grading is appended to the history and the scoreboard's row for the pair is recomputed in the
     same transaction. `diagnostics_status`: what happens to the new result's optional diagnostics
-    (server.grading.diagnostics.initial_status)."""
-    dumped = result.model_dump(mode="json") if result is not None else None
+    (server.grading.diagnostics.initial_status). `hints`: the exercise's hint policy, which decides the
+    level stored with each named mistake of a graded result (server.grading.hint_levels)."""
     with engine.begin() as conn:
         taken = _take(conn, submission_id, (QUEUED, RUNNING))
         if taken is None:
             return False
+        if result is not None and status == GRADED:
+            result = assign_hint_levels(conn, submission_id, taken.student_id, taken.exercise, result,
+                                        hints or HintPolicy())
+        dumped = result.model_dump(mode="json") if result is not None else None
         values: dict[str, Any] = {"status": status, "graded_at": utcnow(), "last_error": last_error,
                                   "regrading": False, "regrade_batch_id": None}
         if status == FAILED and taken.regrading:

@@ -104,7 +104,8 @@ class GradingLoop:
         wanted = None
         if result is not None and status == GRADED:
             wanted = diagnostics.initial_status(self.grader.has_diagnostics(claim.exercise), result.all_passed)
-        written = write_result(self.engine, claim.id, status, result, error, wanted)
+        written = write_result(self.engine, claim.id, status, result, error, wanted,
+                               hints=self.catalog.hint_policy(claim.exercise))
         score = f"{result.score:g}/{result.max_score:g}" if result is not None else "-"
         ms = result.grading_ms if result is not None else 0.0
         if not written:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from grader.hints import labelled, reached
 from server.deps import ContextDep, LangDep, PrincipalDep, SessionDep, SubmissionOfCurrentUser
 from server.errors import AppError, SubmissionNotFound, error_responses
 from server.models import GradescopeResults, GradescopeTest, SubmissionStatus
@@ -51,8 +52,10 @@ def get_results_json(
                             **({"credit": [c.model_dump() for c in test.credit]} if test.credit else {})},
             ))
     assert view.score is not None and view.counted_score is not None
-    # Each part's named mistakes once, above the tests (the tests' own output says what is specific to them).
-    mistakes = [f"{part.title}: {m.message} {m.hint} ({', '.join(m.tests)})".rstrip()
+    # Each part's named mistakes once, above the tests (the tests' own output says what is specific to them),
+    # with the hints of the level stored with the result (grader.hints).
+    mistakes = [" ".join(filter(None, (f"{part.title}: {m.message}", *labelled(m.hints or [m.hint], lang),
+                                       reached(m.hint_level, m.consecutive, lang), f"({', '.join(m.tests)})")))
                 for part in view.parts for m in part.mistakes]
     # What a part says across its tests (a mistake not recognised, the first wrong output, patterns).
     mistakes += [f"{part.title}: {part.feedback}" for part in view.parts if part.feedback]
@@ -60,6 +63,10 @@ def get_results_json(
     # The parts whose tests give credit per output (then each such test's extra_data lists its outputs).
     per_output = [part.name for part in view.parts if part.credit == "output"]
     credit = {"credit_per_output": per_output} if per_output else {}
+    # The named mistakes with the level of their hint (the output above says them in words).
+    levels = [{"part": part.name, "name": m.name, "hint_level": m.hint_level, "consecutive": m.consecutive}
+              for part in view.parts for m in part.mistakes]
+    named = {"mistakes": levels} if levels else {}
     return GradescopeResults(
         score=view.counted_score,
         execution_time=round((submission.grading_ms or 0.0) / 1000, 3),
@@ -67,5 +74,5 @@ def get_results_json(
         tests=tests,
         extra_data={"submission_id": view.id, "exercise": view.exercise, "max_score": view.max_score,
                     "late": view.late, "graded_at": view.graded_at.isoformat() if view.graded_at else None, **penalty,
-                    **credit},
+                    **credit, **named},
     )

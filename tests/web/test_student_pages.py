@@ -261,7 +261,9 @@ def test_the_result_page_shows_parts_tests_grouped_mistakes_and_the_chart(site: 
     parts = {p["name"]: p for p in api.json()["parts"]}
     assert set(parts["backward"]) >= {"name", "title", "score", "max_score", "feedback", "tests", "mistakes"}
     grouped = [g for g in parts["backward"]["mistakes"] if g["name"] == MISTAKE]
-    assert len(grouped) == 1 and set(grouped[0]) == {"name", "message", "hint", "tests"}
+    assert len(grouped) == 1 and set(grouped[0]) == {"name", "message", "hint", "tests", "hint_level", "hints",
+                                                     "consecutive"}
+    assert (grouped[0]["hint_level"], grouped[0]["hints"]) == (1, [grouped[0]["hint"]])  # a first mistake
     assert grouped[0]["tests"] == [t["name"] for t in parts["backward"]["tests"] if MISTAKE in t["misconceptions"]]
     assert grouped[0]["hint"] == BY_NAME[MISTAKE].hint.en
     assert not any(grouped[0]["hint"] in t["feedback"] for t in parts["backward"]["tests"])
