@@ -7,9 +7,8 @@ import io
 from html import escape
 from typing import Any
 
-from rich.console import Console
-
 from cli import render
+from cli.terminal import SafeConsole
 
 
 class SubmissionTable:
@@ -31,7 +30,7 @@ class SubmissionTable:
         return float(score) if isinstance(score, int | float) else None
 
     def __repr__(self) -> str:
-        console = Console(record=True, width=140, file=io.StringIO(), highlight=False)
+        console = SafeConsole(record=True, width=140, file=io.StringIO())
         console.print(render.submission_view(self.data, self.lang, local=self.local))
         return console.export_text()
 
