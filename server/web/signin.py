@@ -27,6 +27,7 @@ from server.auth.sessions import (
     open_session,
     read_session,
     remember_login_csrf,
+    same_origin,
 )
 from server.deps import AppContext, ContextDep, SessionDep
 from server.web.i18n import request_lang, t
@@ -117,8 +118,10 @@ def _sign_in(form: LoginForm, ctx: AppContext, db: SessionDep, request: Request,
 
 
 def _sign_out(form: LoginForm, db: SessionDep, request: Request, signed_in: bool, genuine: bool) -> Response:
-    if signed_in and not genuine:
-        return RedirectResponse(form.home, status_code=303)  # a forged sign-out form: ignore it
+    # A forged sign-out form: ignore it. From another site the browser may not even send the session cookie
+    # (SameSite), so "no session" there proves nothing: deleting the cookie would still sign the victim out.
+    if not genuine and (signed_in or not same_origin(request)):
+        return RedirectResponse(form.home, status_code=303)
     response = RedirectResponse(f"{form.spec.login_path}?bye=1", status_code=303)
     close_session(db, request, response, form.spec)
     return response
