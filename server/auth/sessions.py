@@ -215,7 +215,11 @@ def form_is_genuine(request: Request, session: BrowserSession, given: str) -> bo
 
 
 # ---------------------------------------------------------------- dependencies
-def _requested(request: Request) -> str:
+def _requested(request: Request, spec: CookieSpec) -> str:
+    """Where to come back after signing in: the page asked for; after a form's POST, the pages' home (never a
+    GET of a route that only takes POST)."""
+    if request.method not in ("GET", "HEAD"):
+        return spec.path
     return request.url.path + (f"?{request.url.query}" if request.url.query else "")
 
 
@@ -230,7 +234,7 @@ def _dependencies(spec: CookieSpec) -> tuple[SessionReader, SessionGetter, Sessi
     def page(ctx: ContextDep, db: SessionDep, request: Request) -> BrowserSession:
         session = read_session(ctx, db, request, spec)
         if session is None:
-            raise LoginRedirect(spec.login_path, _requested(request))
+            raise LoginRedirect(spec.login_path, _requested(request, spec))
         return session
 
     def data(ctx: ContextDep, db: SessionDep, request: Request) -> BrowserSession:

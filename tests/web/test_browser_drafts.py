@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 import pytest
 import sqlalchemy as sa
-from browser_support import SHOTS, chromium_page, running_server
+from browser_support import SHOTS, axe_violations, chromium_page, running_server
 
 from grader.result import Result
 from server.auth.models import WebSession
@@ -77,6 +77,7 @@ def test_pasted_code_survives_an_expired_session(server: dict[str, Any]) -> None
         page.wait_for_selector("#login-notice")
         assert "code was not submitted" in (page.text_content("#login-notice") or "")
         assert _sources(server) == []
+        assert not axe_violations(page)
         page.screenshot(path=str(SHOTS / "drafts-01-sign-in-again.png"), full_page=True)
 
         page.fill("#token", server["token"])
@@ -84,6 +85,7 @@ def test_pasted_code_survives_an_expired_session(server: dict[str, Any]) -> None
         page.wait_for_selector("#submit-notice")
         assert page.input_value("#source") == CODE
         page.wait_for_url(f"{base}/student/exercises/rnn")  # its own address again (a reload is a GET)
+        assert not axe_violations(page)
         page.screenshot(path=str(SHOTS / "drafts-02-code-back.png"), full_page=True)
 
         page.click("#paste-submit")
@@ -134,6 +136,7 @@ def test_the_teachers_typed_answer_survives_an_expired_session(server: dict[str,
         assert page.input_value(f'{row} input[name="comment"]') == ANSWER
         assert page.input_value(f'{row} input[name="score"]') == "90"
         assert page.input_value(f'{row} select[name="action"]') == "override"
+        assert not axe_violations(page)
         page.screenshot(path=str(SHOTS / "drafts-03-answer-back.png"), full_page=True)
 
         page.click(f"{row} button[type=submit]")

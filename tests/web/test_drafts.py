@@ -222,3 +222,13 @@ def test_a_non_finite_score_on_the_page_is_a_422_page(open_request: dict[str, An
     page = world["client"].post(f"/scoreboard/regrade-requests/{world['id']}/resolve",
                                 data={"csrf": world["csrf"], "action": "override", "score": score, "comment": "c"})
     assert page.status_code == 422 and _is_open(world)
+
+
+@pytest.mark.parametrize("url", ["/student/submissions/1/charts", "/scoreboard/submissions/1/charts"])
+def test_a_form_without_text_posted_without_a_session_comes_back_to_its_pages(api_client: TestClient,
+                                                                              url: str) -> None:
+    """Nothing to keep: to the sign-in form, which then leads to the pages' home (never to a GET of a route
+    that only takes POST, which would be a 405)."""
+    pages = "/" + url.split("/")[1]
+    asked = api_client.post(url, data={"csrf": "x"}, headers=SAME_SITE, follow_redirects=False)
+    assert asked.status_code == 303 and asked.headers["location"] == f"{pages}/login?next={pages}"
