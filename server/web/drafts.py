@@ -42,7 +42,9 @@ class DraftForm:
 
     kind: str  # also the name of its message keys: draft_kept_<kind>, draft_back_<kind>
     spec: CookieSpec  # the pages (and so the sign-in form) it belongs to
-    limits: dict[str, Callable[[Settings], int]]  # each field kept -> its most characters
+    # Each field kept -> its most UTF-8 bytes. The sign-in form sends them URL-encoded (at most 3 bytes a
+    # byte), which its budget must hold: a draft that would not fit is not kept.
+    limits: dict[str, Callable[[Settings], int]]
     typed: tuple[str, ...]  # the fields someone types into: a draft without any of them is not worth keeping
     resume: Resume = field(compare=False)
 
@@ -84,7 +86,8 @@ def _draft(settings: Settings, form: DraftForm | None, target: object, given: di
     if form is None or not isinstance(target, str) or not target or len(target) > TARGET_MAX_CHARS:
         return None
     fields = {name: given.get(name, "") for name in form.limits}
-    if not all(isinstance(v, str) and len(v) <= form.limits[k](settings) for k, v in fields.items()):
+    if not all(isinstance(v, str) and len(v.encode("utf-8", "replace")) <= form.limits[k](settings)
+               for k, v in fields.items()):
         return None
     texts = {k: str(v) for k, v in fields.items()}
     return Draft(form, target, texts) if any(texts[k].strip() for k in form.typed) else None

@@ -35,7 +35,7 @@ SCORE_MAX_CHARS = 32
 
 
 @draft_form(RESOLVE, STAFF, {"action": lambda _s: ACTION_MAX_CHARS, "score": lambda _s: SCORE_MAX_CHARS,
-                             "comment": lambda _s: MAX_MESSAGE_CHARS}, typed=("score", "comment"))
+                             "comment": lambda _s: 4 * MAX_MESSAGE_CHARS}, typed=("score", "comment"))
 def _answer_back(request: Request, ctx: AppContext, db: Session, session: BrowserSession, draft: Draft,
                  notice: str) -> Response:
     """The scoreboard with the unsent answer back in its request's form (or said, if the request was resolved

@@ -115,11 +115,24 @@ def test_nothing_is_kept_from_another_site_or_beyond_the_limits(student: dict[st
     assert empty.status_code == 303
     too_long = _submit(client, student["csrf"], "x" * (64 * 1024 + 1))  # over RNN_GRADER_MAX_SOURCE_KIB
     assert too_long.status_code == 303
+    too_many_bytes = _submit(client, student["csrf"], "中" * (64 * 1024 // 3 + 1))  # 3 bytes each in UTF-8
+    assert too_many_bytes.status_code == 303
     # A draft posted straight to the sign-in form from another site: refused like any forged sign-in.
     planted = client.post("/student/login/draft", data={"token": student["token"], "csrf": "x", "draft_kind": "paste",
                                                         "draft_target": "rnn", "draft_source": "evil()"},
                           headers=CROSS_SITE)
     assert planted.status_code == 403 and "evil()" not in planted.text
+
+
+def test_the_largest_draft_fits_its_sign_in_form(student: dict[str, Any]) -> None:
+    """The most code a draft keeps, in the characters that grow most when URL-encoded, still signs in."""
+    client = student["client"]
+    _expire(client)
+    largest = "中" * (64 * 1024 // 3)
+    asked = _submit(client, student["csrf"], largest)
+    assert asked.status_code == 401 and _hidden(asked.text)["draft_source"] == largest
+    back = _sign_in_with(client, asked.text, student["token"])
+    assert back.status_code == 200 and _textarea(back.text) == largest
 
 
 def test_the_plain_sign_in_form_keeps_its_few_kib(api_client: TestClient) -> None:
