@@ -39,6 +39,7 @@ def api(tmp_path: Path, database_url: str) -> Iterator[dict[str, str]]:
         engine = create_engine(database_url)
         try:
             ta_token = add_staff(engine, "ta1", role="ta")
+            add_staff(engine, "victim", role="ta")  # whom the staff actions act on (schemathesis.toml)
         finally:
             engine.dispose()
         yield {"base": base, "instructor": TEACHER, "ta": ta_token, "student": created.json()["token"]}

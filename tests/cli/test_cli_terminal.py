@@ -64,6 +64,7 @@ GRADING = {"number": HOSTILE, "created_at": HOSTILE, "why": HOSTILE, "status": H
 EXTENSION = {"student_id": HOSTILE, "exercise": HOSTILE, "deadline": HOSTILE, "exercise_deadline": HOSTILE}
 PAIR = {"student_a": HOSTILE, "student_b": HOSTILE, "similarity": HOSTILE, "share_a": 0.5, "share_b": HOSTILE,
         "submission_a": HOSTILE, "submission_b": HOSTILE}
+STAFF = {"staff_id": HOSTILE, "name": HOSTILE, "role": HOSTILE, "token": HOSTILE, "created_at": HOSTILE}
 CSV_BODY = f"\ufeffstudent_id,name\r\n{HOSTILE},\"{HOSTILE}\"\r\n".encode()
 
 # (method, path pattern) -> the JSON (or bytes) the hostile server answers.
@@ -97,6 +98,9 @@ ROUTES: list[tuple[str, str, Any]] = [
     ("POST", r"/api/v1/extensions/import", {"imported": HOSTILE}),
     ("GET", r"/api/v1/similarity/rnn", [PAIR]),
     ("GET", r"/api/v1/similarity/rnn/report.html", b"<html></html>"),
+    ("POST", r"/api/v1/staff", STAFF),
+    ("GET", r"/api/v1/staff", [{**STAFF, "disabled_at": HOSTILE, "email": HOSTILE}]),
+    ("POST", r"/api/v1/staff/ta1/(disable|enable|token)", STAFF),
 ]
 
 
@@ -192,6 +196,11 @@ HUMAN: list[tuple[str, ...]] = [
     ("extensions", "list"),
     ("extensions", "import", "extensions.csv"),
     ("similarity", "--exercise", "rnn"),
+    ("staff", "add", "ta1", "Li", "--role", "ta"),
+    ("staff", "list"),
+    ("staff", "disable", "ta1"),
+    ("staff", "enable", "ta1"),
+    ("staff", "rotate", "ta1"),
 ]
 
 
@@ -208,6 +217,8 @@ JSON: list[tuple[str, ...]] = [
     ("override", "7", "--score", "1", "--reason", "r"), ("requests", "resolve", "7", "--action", "reject"),
     ("audit",), ("extensions", "set", "s1", "rnn", "2026-12-27T23:59:00+08:00"), ("extensions", "list"),
     ("extensions", "import", "extensions.csv"), ("similarity", "--exercise", "rnn"),
+    ("staff", "add", "ta1", "Li", "--role", "ta"), ("staff", "list"), ("staff", "disable", "ta1"),
+    ("staff", "enable", "ta1"), ("staff", "rotate", "ta1"),
 ]
 
 
