@@ -10,6 +10,7 @@ import contextlib
 import datetime as dt
 import functools
 import os
+import sys
 from collections.abc import Callable, Iterator, Mapping
 from enum import StrEnum
 from pathlib import Path
@@ -21,6 +22,7 @@ from rich.console import Console
 from cli import config as cfg
 from cli import transport
 from cli.client import ApiClient, ApiError
+from cli.terminal import SafeConsole, terminal_safe
 
 
 class Lang(StrEnum):
@@ -67,7 +69,7 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
         try:
             return func(*args, **kwargs)
         except (CliError, ApiError, cfg.ConfigFileError) as exc:
-            typer.echo(f"error: {exc}", err=True)
+            typer.echo(f"error: {terminal_safe(exc)}", err=True)
             raise typer.Exit(1) from None
         except KeyboardInterrupt:
             typer.echo("interrupted", err=True)
@@ -77,15 +79,23 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
 
 
 def stdout_console() -> Console:
-    return Console(highlight=False)
+    """Where commands print for people: server text in it cannot drive the terminal (cli.terminal)."""
+    return SafeConsole()
 
 
 def stderr_console() -> Console:
-    return Console(stderr=True, highlight=False)
+    return SafeConsole(stderr=True)
 
 
 def note(message: str) -> None:
-    typer.echo(message, err=True)
+    typer.echo(terminal_safe(message), err=True)
+
+
+def print_download(data: bytes) -> None:
+    """A downloaded file (a CSV) on stdout: no byte-order mark, control characters shown escaped (a terminal
+    may be reading it); `--out FILE` keeps the server's exact bytes."""
+    sys.stdout.write(terminal_safe(data.decode("utf-8-sig", errors="replace")))
+    sys.stdout.flush()
 
 
 @contextlib.contextmanager

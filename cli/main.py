@@ -36,6 +36,7 @@ from cli.base import (
     stdout_console,
 )
 from cli.client import ApiClient, ApiError, RateLimited, one_line
+from cli.terminal import terminal_safe
 
 WAIT_TIMEOUT_S = 600.0
 # Each status request asks the server to hold it up to WAIT_SLICE_S seconds (returning as soon as the
@@ -231,11 +232,18 @@ def _infer_exercise(api: ApiClient, file: Path, defined: frozenset[str] = frozen
     return DEFAULT_EXERCISE
 
 
+def _submission_id(sub: dict[str, Any]) -> int:
+    value = sub.get("id")
+    if not isinstance(value, int) or isinstance(value, bool):
+        fail("unexpected answer from the server (a submission without a numeric id)")
+    return value
+
+
 def _wait_for_grade(api: ApiClient, sub: dict[str, Any], timeout_s: float, show: bool) -> dict[str, Any]:
     """Long-poll `GET /submissions/{id}?wait=` in short slices until graded or failed, with a live status
     line when `show`."""
     started = time.monotonic()
-    sub_id = int(sub["id"])
+    sub_id = _submission_id(sub)
     later = f"see it later with `rnn-grader status {sub_id}`"
     status_line = stderr_console().status("") if show else None
     polls = 0
@@ -303,7 +311,7 @@ def submit(
             if json_:
                 render.print_json(stdout_console(), sub)
             else:
-                typer.echo(sub["id"])
+                typer.echo(terminal_safe(sub.get("id")))
             return
         show = not json_ and stderr_console().is_terminal
         sub = _wait_for_grade(api, sub, timeout, show)
@@ -329,7 +337,7 @@ def status(
             latest = api.submissions(limit=1)
             if not latest:
                 fail("no submissions yet; submit with `rnn-grader submit FILE`")
-            submission_id = int(latest[0]["id"])
+            submission_id = _submission_id(latest[0])
         sub = api.submission(submission_id)
     if json_:
         render.print_json(stdout_console(), sub)

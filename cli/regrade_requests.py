@@ -10,10 +10,10 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import RenderableType
-from rich.text import Text
 
 from cli import render
 from cli.base import JsonOpt, detect_lang, fail, handle_errors, session, stdout_console
+from cli.terminal import safe_text
 
 requests_app = typer.Typer(help="Regrade requests: students ask, the teacher answers.", no_args_is_help=True)
 
@@ -85,5 +85,5 @@ def ask(
         fail("say what you think is wrong (the message is empty)")
     with session(detect_lang()) as api:
         created = api.ask_regrade(submission_id, message)
-    out(created, json_, Text(f"Regrade request {created.get('id')} sent; see the answer with "
+    out(created, json_, safe_text(f"Regrade request {created.get('id')} sent; see the answer with "
                               "`rnn-grader requests list`."))

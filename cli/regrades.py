@@ -4,7 +4,6 @@ audit log. Registered on the app by cli.main in the full install: `regrades list
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Mapping, Sequence
 from enum import StrEnum
 from pathlib import Path
@@ -12,11 +11,11 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Group, RenderableType
-from rich.text import Text
 
 from cli import render
-from cli.base import JsonOpt, detect_lang, fail, handle_errors, iso_datetime, session, write_private
+from cli.base import JsonOpt, detect_lang, fail, handle_errors, iso_datetime, print_download, session, write_private
 from cli.regrade_requests import out
+from cli.terminal import safe_text
 
 regrades_app = typer.Typer(help="Teacher: regrade batches and their reports.", no_args_is_help=True)
 
@@ -37,7 +36,7 @@ class Action(StrEnum):
 def report_view(report: Mapping[str, Any]) -> RenderableType:
     totals = report.get("totals") or {}
     state = "finished" if report.get("finished") else "running"
-    head = Text(
+    head = safe_text(
         f"Regrade batch {report.get('id')} ({state}): {report.get('done')}/{report.get('total')} submission(s) "
         f"graded again. Counted scores: {totals.get('up', 0)} up, {totals.get('down', 0)} down, "
         f"{totals.get('same', 0)} same, {totals.get('pending', 0)} pending."
@@ -69,8 +68,7 @@ def show_report(batch_id: int, json_: bool, csv_out: Path | None = None) -> None
         if csv_out is not None:
             data = api.regrade_report_csv(batch_id)
             if str(csv_out) == "-":
-                sys.stdout.buffer.write(data)
-                sys.stdout.flush()
+                print_download(data)
             else:
                 write_private(csv_out, data, force=True)
             return
@@ -109,7 +107,7 @@ def override(
     """Teacher: give a submission a score by hand (a grading with why=override)."""
     with session(detect_lang()) as api:
         grading = api.override(submission_id, score, reason)
-    out(grading, json_, Text(f"Submission {submission_id} now counts {render.fmt_score(score)} "
+    out(grading, json_, safe_text(f"Submission {submission_id} now counts {render.fmt_score(score)} "
                               f"(grading #{grading.get('number')})."))
 
 
@@ -128,7 +126,7 @@ def resolve(
     with session(detect_lang()) as api:
         resolved = api.resolve_request(request_id, action.value, score, comment)
     extra = f"; regrade batch {resolved.get('batch_id')}" if resolved.get("batch_id") else ""
-    out(resolved, json_, Text(f"Regrade request {request_id} resolved: {action.value}{extra}."))
+    out(resolved, json_, safe_text(f"Regrade request {request_id} resolved: {action.value}{extra}."))
 
 
 # ---------------------------------------------------------------- audit log

@@ -15,6 +15,7 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from cli.terminal import json_safe, safe_text, terminal_safe
 from grader.hints import labelled, reached
 from grader.result import Result
 
@@ -62,8 +63,9 @@ def label(lang: str, key: str) -> str:
 
 
 def dumps(data: Any) -> str:
-    """The JSON the CLI prints: UTF-8 (Chinese stays readable), indented, keys in the server's order."""
-    return json.dumps(data, ensure_ascii=False, indent=2, default=str)
+    """The JSON the CLI prints: UTF-8 (Chinese stays readable), indented, keys in the server's order; control
+    characters only as JSON escapes."""
+    return json_safe(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
 
 def fmt_score(score: Any, max_score: Any = None) -> str:
@@ -128,20 +130,20 @@ def result_to_dict(result: Result, lang: str, titles: Mapping[str, str] | None =
     }
 
 
-def _text(value: Any) -> Text:
+def _text(value: Any, style: str = "") -> Text:
     # Text(), never markup: feedback contains brackets like x[t] that Rich would swallow.
-    return Text("" if value is None else str(value))
+    return safe_text(value, style)
 
 
 def _status_text(status: Any, lang: str) -> Text:
     s = str(status)
     style = {"graded": "green", "failed": "red"}.get(s, "yellow")
-    return Text(STATUSES.get(lang, STATUSES["en"]).get(s, s), style=style)
+    return _text(STATUSES.get(lang, STATUSES["en"]).get(s, s), style)
 
 
 def _outcome_text(outcome: Any, lang: str) -> Text:
     o = str(outcome)
-    return Text(OUTCOMES.get(lang, OUTCOMES["en"]).get(o, o), style=OUTCOME_STYLES.get(o, "yellow"))
+    return _text(OUTCOMES.get(lang, OUTCOMES["en"]).get(o, o), OUTCOME_STYLES.get(o, "yellow"))
 
 
 def mistake_hints(mistake: Mapping[str, Any], lang: str) -> tuple[list[str], str]:
@@ -161,15 +163,15 @@ def part_feedback(part: Mapping[str, Any], lang: str) -> Text:
     for mistake in part.get("mistakes") or []:
         if out.plain:
             out.append("\n")
-        out.append(str(mistake.get("message", "")), style="bold red")
+        out.append(terminal_safe(mistake.get("message", "")), style="bold red")
         hints, level = mistake_hints(mistake, lang)
         for n, hint in enumerate(hints):
-            out.append(("\n" if n else " ") + hint)
+            out.append(("\n" if n else " ") + terminal_safe(hint))
         if level:
             out.append("\n" + level, style="cyan")
         tests = mistake.get("tests") or []
         if tests:
-            out.append(f"\n{label(lang, 'explains')}: " + ", ".join(map(str, tests)), style="dim")
+            out.append(f"\n{label(lang, 'explains')}: " + terminal_safe(", ".join(map(str, tests))), style="dim")
     return out
 
 
@@ -179,24 +181,25 @@ def submission_view(sub: Mapping[str, Any], lang: str, *, local: bool = False) -
     if local:
         head.append(label(lang, "local"), style="bold")
     else:
-        head.append(f"{label(lang, 'submission')} #{sub.get('id', '?')}", style="bold")
-    head.append(f"  {label(lang, 'exercise')}: {sub.get('exercise', '?')}  ")
+        head.append(f"{label(lang, 'submission')} #{terminal_safe(sub.get('id', '?'))}", style="bold")
+    head.append(f"  {label(lang, 'exercise')}: {terminal_safe(sub.get('exercise', '?'))}  ")
     head.append_text(_status_text(sub.get("status"), lang))
     status = sub.get("status")
     if status == "graded" or sub.get("score") is not None:
         head.append(f"  {label(lang, 'score')}: ", style="bold")
-        head.append(fmt_score(sub.get("score"), sub.get("max_score")), style="bold")
+        head.append(terminal_safe(fmt_score(sub.get("score"), sub.get("max_score"))), style="bold")
     penalty = sub.get("late_penalty") or 0
     if sub.get("counted_score") is not None and isinstance(penalty, int | float) and penalty > 0:
         head.append(f"  {label(lang, 'counted')}: ", style="bold")
-        head.append(f"{fmt_score(sub.get('counted_score'), sub.get('max_score'))} (-{penalty * 100:.4g}%)", style="red")
+        head.append(terminal_safe(f"{fmt_score(sub.get('counted_score'), sub.get('max_score'))} "
+                                  f"(-{penalty * 100:.4g}%)"), style="red")
     if sub.get("late"):
         head.append(f"  ({label(lang, 'late')})", style="red")
     if sub.get("regrade_pending"):
         head.append(f"  ({label(lang, 'regrade_pending')})", style="cyan")
     items: list[RenderableType] = [head]
     if sub.get("feedback"):
-        items.append(Text(str(sub["feedback"]), style="yellow"))
+        items.append(_text(sub["feedback"], "yellow"))
     parts = sub.get("parts") or []
     if parts:
         table = Table(box=box.SIMPLE_HEAD, show_lines=False, expand=False)
@@ -207,16 +210,16 @@ def submission_view(sub: Mapping[str, Any], lang: str, *, local: bool = False) -
         for part in parts:
             title = part.get("title") or part.get("name")
             table.add_row(
-                Text(str(title), style="bold"), Text(""),
-                Text(fmt_score(part.get("score"), part.get("max_score")), style="bold"), part_feedback(part, lang),
+                _text(title, "bold"), Text(""),
+                _text(fmt_score(part.get("score"), part.get("max_score")), "bold"), part_feedback(part, lang),
             )
             for test in part.get("tests") or []:
-                name = Text("  " + str(test.get("name", "")))
+                name = _text("  " + str(test.get("name", "")))
                 if test.get("description"):
-                    name.append("\n  " + str(test["description"]), style="dim")
+                    name.append("\n  " + terminal_safe(test["description"]), style="dim")
                 table.add_row(
                     name, _outcome_text(test.get("outcome"), lang),
-                    Text(fmt_score(test.get("score"), test.get("max_score"))), _text(test.get("feedback")),
+                    _text(fmt_score(test.get("score"), test.get("max_score"))), _text(test.get("feedback")),
                 )
             table.add_section()
         items.append(table)
@@ -282,7 +285,8 @@ def scoreboard_view(rows: Sequence[Mapping[str, Any]], lang: str) -> RenderableT
 
 
 def print_json(console: Console, data: Any) -> None:
-    """Plain text, no Rich markup, highlighting or wrapping: the bytes a script will parse."""
+    """Plain text, no Rich markup, highlighting or wrapping: the bytes a script will parse (`dumps`: control
+    characters of the server's strings only as JSON escapes)."""
     console.file.write(dumps(data) + "\n")
     console.file.flush()
 

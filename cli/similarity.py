@@ -53,10 +53,14 @@ def _view(pairs: list[dict[str, Any]]) -> Table:
     for p in pairs:
         table.add_row(
             str(p.get("student_a", "")), str(p.get("student_b", "")),
-            *(f"{float(p.get(k) or 0) * 100:.0f}%" for k in ("similarity", "share_a", "share_b")),
+            *(_percent(p.get(k)) for k in ("similarity", "share_a", "share_b")),
             str(p.get("submission_a", "")), str(p.get("submission_b", "")),
         )
     return table
+
+
+def _percent(value: Any) -> str:
+    return f"{value * 100:.0f}%" if isinstance(value, int | float) else str(value if value is not None else "-")
 
 
 @handle_errors

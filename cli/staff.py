@@ -11,12 +11,12 @@ from urllib.parse import quote
 
 import typer
 from rich.console import Group, RenderableType
-from rich.text import Text
 
 from cli import render
 from cli.base import JsonOpt, detect_lang, handle_errors, session
 from cli.client import API, ApiClient
 from cli.regrade_requests import out
+from cli.terminal import safe_text
 
 staff_app = typer.Typer(help="Instructor: staff accounts (instructors and TAs) and their tokens.",
                         no_args_is_help=True)
@@ -51,10 +51,10 @@ def staff_view(items: Sequence[Mapping[str, Any]]) -> RenderableType:
 
 def token_view(created: Mapping[str, Any], what: str) -> RenderableType:
     return Group(
-        Text(f"{what} {created.get('staff_id')} ({created.get('name')}, {created.get('role')}). Their token, shown "
-             "only this once:"),
-        Text(str(created.get("token", ""))),
-        Text("They sign in with it at /scoreboard or run `rnn-grader login --server URL --token TOKEN`."),
+        safe_text(f"{what} {created.get('staff_id')} ({created.get('name')}, {created.get('role')}). Their token, "
+                  "shown only this once:"),
+        safe_text(created.get("token", "")),
+        safe_text("They sign in with it at /scoreboard or run `rnn-grader login --server URL --token TOKEN`."),
     )
 
 
@@ -92,7 +92,7 @@ def staff_disable(staff_id: StaffIdArg, json_: JsonOpt = False) -> None:
     retires the bootstrap token (RNN_GRADER_ADMIN_TOKEN) once a named instructor exists."""
     with session(detect_lang()) as api:
         disabled = _call(api, "POST", _path(staff_id, "disable"))
-    out(disabled, json_, Text(f"{disabled.get('staff_id')} is disabled."))
+    out(disabled, json_, safe_text(f"{disabled.get('staff_id')} is disabled."))
 
 
 @staff_app.command("enable")

@@ -7,7 +7,6 @@ import csv
 import importlib
 import io
 import os
-import sys
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -23,6 +22,7 @@ from cli.base import (
     handle_errors,
     lang_of,
     note,
+    print_download,
     session,
     stdout_console,
     write_private,
@@ -129,11 +129,14 @@ def students_import(
             out.unlink(missing_ok=True)
         raise
     if out is not None:
-        buf = io.StringIO()
-        writer = csv.writer(buf, lineterminator="\n")
+        # The server's rule for every CSV it writes: a cell a spreadsheet would run as a formula stays text.
+        from server.scoreboard.export import csv_cell
+
+        buf = io.StringIO(newline="")
+        writer = csv.writer(buf)  # RFC 4180 (CR LF): a field holding a line break is quoted
         writer.writerow(["student_id", "name", "token"])
         for s in students:
-            writer.writerow([s.get("student_id"), s.get("name"), s.get("token")])
+            writer.writerow([csv_cell(str(s.get(key) or "")) for key in ("student_id", "name", "token")])
         write_private(out, buf.getvalue().encode("utf-8"), force=True)
     if json_:
         summary = {"imported": len(students), "tokens_file": str(out)}
@@ -173,9 +176,7 @@ def export(
         else:
             data = (render.dumps(api.scoreboard()) + "\n").encode("utf-8")
     if out is None:
-        # A terminal or a pipe needs no byte-order mark; the file keeps the server's bytes.
-        sys.stdout.write(data.decode("utf-8-sig"))
-        sys.stdout.flush()
+        print_download(data)
     else:
         write_private(out, data, force=force)
         note(f"wrote {out}")

@@ -7,10 +7,9 @@ import io
 from html import escape
 from typing import Any
 
-from rich.console import Console
-
 from cli import render
 from cli.gradcheck import report_view, tensor_row
+from cli.terminal import SafeConsole
 from grader.gradcheck import GradcheckReport
 from grader.gradcheck_text import text
 
@@ -34,7 +33,7 @@ class SubmissionTable:
         return float(score) if isinstance(score, int | float) else None
 
     def __repr__(self) -> str:
-        console = Console(record=True, width=140, file=io.StringIO(), highlight=False)
+        console = SafeConsole(record=True, width=140, file=io.StringIO())
         console.print(render.submission_view(self.data, self.lang, local=self.local))
         return console.export_text()
 
@@ -100,7 +99,7 @@ class GradcheckTable:
         return self.report.exit_code
 
     def __repr__(self) -> str:
-        console = Console(record=True, width=140, file=io.StringIO(), highlight=False)
+        console = SafeConsole(record=True, width=140, file=io.StringIO())
         console.print(report_view(self.report, self.lang))
         return console.export_text()
 

@@ -26,6 +26,7 @@ from server.grading.protocol import GraderFactory, Notifier
 from server.grading.queues import make_queue
 from server.ingress.guard import IngressGuard
 from server.metrics import Metrics
+from server.openapi import install_openapi
 from server.routes import (
     audit,
     client,
@@ -118,4 +119,6 @@ def create_app(
     app.include_router(health.metrics_router)
     # The teacher's pages (/scoreboard, /leaderboard, /static) and /api/v1/submissions/{id}/results.json.
     install_web(app, API_PREFIX)
+    # The schema also lists what the guard and a database outage answer on each route.
+    install_openapi(app)
     return app

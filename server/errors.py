@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from server.models import ErrorBody, ValidationErrorBody
@@ -236,22 +237,31 @@ DATABASE_DOWN_ERRORS: tuple[type[Exception], ...] = (
 )
 
 
+def describe_errors(errors: list[type[AppError]]) -> str:
+    return "; ".join(f"`{e.__name__}`: {e.default_detail}" for e in errors)
+
+
+def status_headers(status: int) -> dict[str, Any]:
+    """The headers an error answer of this status carries, for the OpenAPI schema."""
+    if status in (429, 503):
+        return {"Retry-After": {"schema": {"type": "integer"}, "description": "seconds"}}
+    if status == 401:
+        return {"WWW-Authenticate": {"schema": {"type": "string"}}}
+    return {}
+
+
 def error_responses(*errors: type[AppError], auth: bool = True) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI `responses=` for these errors, plus 401 (when the route needs a token) and 422."""
+    """OpenAPI `responses=` for these errors, plus 401 (when the route needs a token) and 422. What the ingress
+    guard and a database outage can add to every route is added to the schema by server.openapi."""
     by_status: dict[int, list[type[AppError]]] = {}
     listed: list[type[AppError]] = [Unauthorized, *errors] if auth else list(errors)
     for err in listed:
         by_status.setdefault(err.status_code, []).append(err)
     out: dict[int | str, dict[str, Any]] = {}
     for status, errs in sorted(by_status.items()):
-        entry: dict[str, Any] = {
-            "model": ErrorBody,
-            "description": "; ".join(f"`{e.__name__}`: {e.default_detail}" for e in errs),
-        }
-        if status == 429:
-            entry["headers"] = {"Retry-After": {"schema": {"type": "integer"}, "description": "seconds"}}
-        if status == 401:
-            entry["headers"] = {"WWW-Authenticate": {"schema": {"type": "string"}}}
+        entry: dict[str, Any] = {"model": ErrorBody, "description": describe_errors(errs)}
+        if status_headers(status):
+            entry["headers"] = status_headers(status)
         out[status] = entry
     described = out.get(422, {}).get("description")
     out[422] = {
@@ -285,6 +295,17 @@ def error_response(exc: AppError) -> JSONResponse:
     return JSONResponse({**exc.extra, **_body(exc.error, exc.detail)}, exc.status_code, headers=exc.headers)
 
 
+def allowed_methods(request: Request) -> str:
+    """Every method a route serves at this path. Each method of a path is its own route, and the router's 405
+    names only the methods of the first route whose path matched."""
+    methods: set[str] = set()
+    for route in iter_route_contexts(request.app.routes):
+        regex = getattr(route, "path_regex", None)
+        if route.methods and regex is not None and regex.match(request.scope["path"]):
+            methods |= route.methods
+    return ", ".join(sorted(methods))
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def _app_error(_request: Request, exc: AppError) -> JSONResponse:
@@ -303,7 +324,10 @@ def install_error_handlers(app: FastAPI) -> None:
         if exc.status_code == 400:  # the framework could not parse the body (bad JSON, bad multipart)
             return JSONResponse({**_body("ValidationError", str(exc.detail)), "errors": []}, 422)
         name = STATUS_ERRORS.get(exc.status_code, f"HTTP{exc.status_code}")
-        return JSONResponse(_body(name, str(exc.detail)), exc.status_code, headers=exc.headers)
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = allowed_methods(_request)
+        return JSONResponse(_body(name, str(exc.detail)), exc.status_code, headers=headers)
 
     async def _database_down(request: Request, exc: Exception) -> JSONResponse:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__

@@ -7,12 +7,14 @@ data; the captured output of a run exists only on the teacher's view of a submis
 from __future__ import annotations
 
 import datetime as dt
+import re
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 import sqlalchemy as sa
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict
+from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Strict, StringConstraints
 from pydantic import Field as PydanticField
+from pydantic.config import JsonDict
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
@@ -39,6 +41,13 @@ def _storable(value: str) -> str:
 
 
 StorableStr = Annotated[str, AfterValidator(_storable)]
+# A score a teacher gives: a JSON number (never a boolean or a numeric string), finite. Its range, 0 to the
+# exercise's max_score, is checked where the exercise is known (422 InvalidInput); the schema says minimum 0.
+Score = Annotated[float, Strict(), PydanticField(allow_inf_nan=False, json_schema_extra={"minimum": 0})]
+# Constraints before the storability check, so that the published schema carries them (an optional field's
+# pattern given to Field() is enforced but left out of the schema).
+EmailText = Annotated[str, StringConstraints(max_length=254, pattern=EMAIL_PATTERN), AfterValidator(_storable)]
+SisIdText = Annotated[str, StringConstraints(max_length=100, pattern=SIS_ID_PATTERN), AfterValidator(_storable)]
 JSONType = sa.JSON().with_variant(JSONB(), "postgresql")
 # BIGINT ids on PostgreSQL; SQLite only auto-increments a column declared exactly INTEGER PRIMARY KEY.
 IdType = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
@@ -83,12 +92,8 @@ class StudentCreate(BaseModel):
 
     student_id: str = PydanticField(pattern=STUDENT_ID_PATTERN, examples=["s2025001"])
     name: StorableStr = PydanticField(min_length=1, max_length=200, pattern=NAME_PATTERN, examples=["Li Hua"])
-    email: StorableStr | None = PydanticField(
-        default=None, max_length=254, pattern=EMAIL_PATTERN, examples=["lihua@example.edu"]
-    )
-    sis_id: StorableStr | None = PydanticField(
-        default=None, max_length=100, pattern=SIS_ID_PATTERN, description="Student id in the LMS / SIS"
-    )
+    email: EmailText | None = PydanticField(default=None, examples=["lihua@example.edu"])
+    sis_id: SisIdText | None = PydanticField(default=None, description="Student id in the LMS / SIS")
 
 
 class StudentPublic(BaseModel):
@@ -316,8 +321,26 @@ class SubmissionTeacher(SubmissionPublic):
     last_error: str | None
 
 
+def _no(field: str) -> JsonDict:
+    return {field: {"type": "null"}} if field != "all" else {"all": {"const": False}}
+
+
+# The one-of the server enforces (POST /regrade answers 422 otherwise), in the published schema: a selector
+# present (all: true), the other two absent or null (all: false).
+_ONE_SELECTOR: JsonDict = {"oneOf": [
+    {"required": ["submission_id"], "properties": {"submission_id": {"type": "integer"}, **_no("exercise"),
+                                                   **_no("all")}},
+    {"required": ["exercise"], "properties": {"exercise": {"type": "string"}, **_no("submission_id"),
+                                              **_no("all")}},
+    {"required": ["all"], "properties": {"all": {"const": True}, **_no("submission_id"), **_no("exercise")}},
+]}
+
+
 class RegradeRequest(BaseModel):
     """Exactly one selector: one submission, every submission of an exercise, or all of them."""
+
+    # Strict: `all: 0` or `submission_id: "5"` is refused, not read as false or 5.
+    model_config = ConfigDict(strict=True, json_schema_extra=_ONE_SELECTOR)
 
     submission_id: int | None = PydanticField(default=None, ge=1, le=2**63 - 1)
     exercise: str | None = PydanticField(default=None, pattern=EXERCISE_ID_PATTERN)
@@ -400,9 +423,37 @@ def _plausible_deadline(value: dt.datetime) -> dt.datetime:
     return value
 
 
+# A date and time as the API takes it: ISO 8601 text with a UTC offset (RFC 3339; seconds may be left out).
+# No number (pydantic would read one as a Unix time), no time without an offset (whose time zone would it be?).
+_ISO_WITH_OFFSET = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?([Zz]|[+-]\d{2}:\d{2})$")
+TIME_FORMAT_HINT = "ISO 8601 with a UTC offset, e.g. 2026-12-27T23:59:00+08:00"
+
+
+def _with_offset(value: object) -> object:
+    if isinstance(value, dt.datetime) or (isinstance(value, str) and _ISO_WITH_OFFSET.match(value)):
+        return value
+    raise ValueError(f"give a date and time in {TIME_FORMAT_HINT}")
+
+
+def _in_utc(value: dt.datetime) -> dt.datetime:
+    try:
+        return value.astimezone(dt.UTC)
+    except OverflowError:  # 0001-01-01T00:00+05:00 is before year 1 in UTC
+        raise ValueError("the time is out of range") from None
+
+
+OffsetTime = Annotated[AwareDatetime, BeforeValidator(_with_offset)]
+# A point in time to compare with stored ones (a query's bounds), in UTC.
+UtcTime = Annotated[OffsetTime, AfterValidator(_in_utc)]
+
+# _plausible_deadline's years, for the published schema.
+DEADLINE_YEAR_PATTERN = r"^(197[1-9]|19[89][0-9]|[2-8][0-9]{3}|9[0-8][0-9]{2}|99[0-8][0-9]|999[0-8])-"
+
+
 class ExtensionSet(BaseModel):
-    deadline: Annotated[AwareDatetime, AfterValidator(_plausible_deadline)] = PydanticField(
-        description="ISO 8601 with a UTC offset, e.g. 2026-12-27T23:59:00+08:00", examples=["2026-12-27T23:59:00+08:00"]
+    deadline: Annotated[OffsetTime, AfterValidator(_plausible_deadline)] = PydanticField(
+        description=f"{TIME_FORMAT_HINT}; years 1971-9998",
+        examples=["2026-12-27T23:59:00+08:00"], json_schema_extra={"pattern": DEADLINE_YEAR_PATTERN},
     )
 
 

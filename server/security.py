@@ -10,7 +10,12 @@ TOKEN_BYTES = 32
 
 
 def new_token() -> str:
-    return secrets.token_urlsafe(TOKEN_BYTES)
+    """A random token that never starts with "-", the one character of its alphabet a spreadsheet reads as
+    the start of a formula: tokens.csv neutralises such cells, which would change the token itself."""
+    while True:
+        token = secrets.token_urlsafe(TOKEN_BYTES)
+        if not token.startswith("-"):
+            return token
 
 
 def hash_token(token: str) -> str:

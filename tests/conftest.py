@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import SharedGrader
+from helpers import SharedGrader, add_staff
 
 # starlette.testclient warns once, at import, that it prefers `httpx2`; the warning filter "error" in
 # pyproject would turn that into a collection error. Import it here once, with that warning silenced.
@@ -222,16 +222,9 @@ def create_student(teacher_headers: dict[str, str]) -> Callable[..., dict[str, s
 def make_staff() -> Callable[..., dict[str, str]]:
     """make_staff(client, "ta1", role="ta") -> bearer headers of a new staff member, written straight into the
     app's database (the staff API has its own tests)."""
-    from sqlmodel import Session
-
-    from server.auth.models import Staff
-    from server.security import hash_token, new_token
 
     def make(client: TestClient, staff_id: str, role: str = "ta", name: str | None = None) -> dict[str, str]:
-        token = new_token()
-        with Session(client.app.state.ctx.engine) as db:  # type: ignore[attr-defined]
-            db.add(Staff(staff_id=staff_id, name=name or staff_id, role=role, token_hash=hash_token(token)))
-            db.commit()
+        token = add_staff(client.app.state.ctx.engine, staff_id, role, name)  # type: ignore[attr-defined]
         return {"Authorization": f"Bearer {token}"}
 
     return make

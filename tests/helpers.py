@@ -152,6 +152,20 @@ def server_process(tmp_path: Path, teacher_token: str, log_name: str = "server.l
                 proc.wait()
 
 
+def add_staff(engine: Any, staff_id: str, role: str = "ta", name: str | None = None) -> str:
+    """A new staff member written straight into a database; returns their bearer token."""
+    from sqlmodel import Session
+
+    from server.auth.models import Staff
+    from server.security import hash_token, new_token
+
+    token = new_token()
+    with Session(engine) as db:
+        db.add(Staff(staff_id=staff_id, name=name or staff_id, role=role, token_hash=hash_token(token)))
+        db.commit()
+    return token
+
+
 class SharedGrader:
     """One real Grader (one sandbox zygote) for a whole module; an app's close() leaves it running."""
 

@@ -132,6 +132,8 @@ ROUTES: tuple[RouteAccess, ...] = (
     RouteAccess("GET", "/scoreboard/login", A.public, C.none, "The sign-in form."),
     RouteAccess("POST", "/scoreboard/login", A.staff, C.sign_in,
                 "Anyone may try; only an enabled staff token opens a staff session (a student's is refused)."),
+    RouteAccess("POST", "/scoreboard/login/draft", A.staff, C.sign_in,
+                "The same sign-in, carrying an answer typed before the session ended; it comes back in its form."),
     _page("POST", "/scoreboard/logout", A.public,
           "Ends this browser's staff session when the form is genuine (CSRF value, same origin); else nothing."),
     _page("GET", "/scoreboard", A.staff, "The scoreboard: a TA views everything; the override answer is shown to "
@@ -159,6 +161,8 @@ ROUTES: tuple[RouteAccess, ...] = (
     RouteAccess("GET", "/student/login", A.public, C.none, "The sign-in form."),
     RouteAccess("POST", "/student/login", A.student, C.sign_in,
                 "Anyone may try; only a student token opens a student session (a staff token is refused)."),
+    RouteAccess("POST", "/student/login/draft", A.student, C.sign_in,
+                "The same sign-in, carrying code pasted before the session ended; it comes back in its form."),
     _page("POST", "/student/logout", A.public,
           "Ends this browser's student session when the form is genuine (CSRF value, same origin); else nothing."),
     _page("GET", "/student/exercises/{exercise_id}", A.student, "The student's own view of an exercise."),

@@ -144,18 +144,32 @@ def login_form_is_genuine(request: Request, spec: CookieSpec, given: str) -> boo
 
 
 # ---------------------------------------------------------------- sessions
-def open_session(ctx: AppContext, db: Session, request: Request, response: Response, spec: CookieSpec,
-                 principal: Principal) -> None:
-    """Sign this browser in as `principal` (a new id: a session id planted before sign-in is never used)."""
+def start_session(ctx: AppContext, db: Session, spec: CookieSpec, principal: Principal) -> tuple[BrowserSession, str]:
+    """A new session for `principal` (a new id: a session id planted before sign-in is never used): the
+    session, and the id its cookie must carry (send_session)."""
     now = ctx.clock()
     session_id = secrets.token_urlsafe(32)
+    csrf = secrets.token_urlsafe(24)
     db.execute(sa.delete(web_sessions_t).where(web_sessions_t.c.expires_at < now))
     db.add(WebSession(id_hash=hash_token(session_id), kind=spec.kind.value, subject=principal.subject,
-                      key=principal.key, csrf=secrets.token_urlsafe(24), created_at=now,
+                      key=principal.key, csrf=csrf, created_at=now,
                       expires_at=now + dt.timedelta(seconds=SESSION_MAX_AGE_S)))
     db.commit()
+    return BrowserSession(principal=principal, csrf=csrf), session_id
+
+
+def send_session(ctx: AppContext, request: Request, response: Response, spec: CookieSpec, session_id: str) -> None:
+    """The session's cookie on `response`; the sign-in form's own cookie goes."""
     _set_cookie(ctx, request, response, spec.name, session_id, spec.path, SESSION_MAX_AGE_S, "lax")
     response.delete_cookie(spec.login_cookie, path=spec.login_path, httponly=True, samesite="strict")
+
+
+def open_session(ctx: AppContext, db: Session, request: Request, response: Response, spec: CookieSpec,
+                 principal: Principal) -> BrowserSession:
+    """Sign this browser in as `principal`; `response` carries the cookie."""
+    session, session_id = start_session(ctx, db, spec, principal)
+    send_session(ctx, request, response, spec, session_id)
+    return session
 
 
 def _row(db: Session, request: Request, spec: CookieSpec) -> WebSession | None:
@@ -201,7 +215,11 @@ def form_is_genuine(request: Request, session: BrowserSession, given: str) -> bo
 
 
 # ---------------------------------------------------------------- dependencies
-def _requested(request: Request) -> str:
+def _requested(request: Request, spec: CookieSpec) -> str:
+    """Where to come back after signing in: the page asked for; after a form's POST, the pages' home (never a
+    GET of a route that only takes POST)."""
+    if request.method not in ("GET", "HEAD"):
+        return spec.path
     return request.url.path + (f"?{request.url.query}" if request.url.query else "")
 
 
@@ -216,7 +234,7 @@ def _dependencies(spec: CookieSpec) -> tuple[SessionReader, SessionGetter, Sessi
     def page(ctx: ContextDep, db: SessionDep, request: Request) -> BrowserSession:
         session = read_session(ctx, db, request, spec)
         if session is None:
-            raise LoginRedirect(spec.login_path, _requested(request))
+            raise LoginRedirect(spec.login_path, _requested(request, spec))
         return session
 
     def data(ctx: ContextDep, db: SessionDep, request: Request) -> BrowserSession:

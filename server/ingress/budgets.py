@@ -90,6 +90,10 @@ RULES: tuple[Rule, ...] = (
     _rule("POST", rf"^{API}/regrade$", _fixed(TEXT_BYTES)),
     _rule("PUT", rf"^{API}/extensions/{_ID}/{_ID}$", _fixed(TEXT_BYTES)),
     _rule("POST", rf"^/scoreboard/regrade-requests/{_ID}/resolve$", _fixed(TEXT_BYTES)),
+    # The sign-in forms that carry the unsent text of the form that led to them (server.web.drafts): a
+    # student's pasted code, the teacher's answer to a regrade request. The plain sign-in forms stay small.
+    _rule("POST", r"^/student/login/draft$", paste_bytes),
+    _rule("POST", r"^/scoreboard/login/draft$", _fixed(TEXT_BYTES)),
 )
 DEFAULT_RULE = Rule(frozenset(), re.compile(""), _fixed(DEFAULT_BYTES))
 

@@ -12,7 +12,7 @@ from pydantic import Field as PydanticField
 from sqlmodel import Field, SQLModel
 
 from server.db import UTCDateTime, utcnow
-from server.models import IdType, JSONType, StorableStr
+from server.models import IdType, JSONType, Score, StorableStr
 from server.tables import table_of
 
 MAX_MESSAGE_CHARS = 2000
@@ -210,8 +210,7 @@ class RegradeRequestResolve(BaseModel):
     model_config = ConfigDict(str_strip_whitespace=True)
 
     action: Literal["regrade", "override", "reject"]
-    score: float | None = PydanticField(default=None, allow_inf_nan=False,
-                                        description="The raw score to give (override only), 0..max_score")
+    score: Score | None = PydanticField(default=None, description="The raw score to give (override only), 0..max_score")
     comment: StorableStr = PydanticField(default="", max_length=MAX_MESSAGE_CHARS,
                                          description="The teacher's answer / reason (required for override)")
 
@@ -235,7 +234,7 @@ class RegradeRequestPublic(BaseModel):
 class OverrideCreate(BaseModel):
     model_config = ConfigDict(str_strip_whitespace=True)
 
-    score: float = PydanticField(allow_inf_nan=False, description="The raw score to give, 0..max_score")
+    score: Score = PydanticField(description="The raw score to give, 0..max_score")
     reason: StorableStr = PydanticField(min_length=1, max_length=MAX_MESSAGE_CHARS)
 
 

@@ -12,6 +12,7 @@ from server.audit import AuditEntryPublic, audit_t
 from server.auth.models import ActorRole
 from server.deps import SessionDep, StaffAuth
 from server.errors import TeacherOnly, error_responses
+from server.models import TIME_FORMAT_HINT, UtcTime
 
 router = APIRouter(tags=["audit"])
 
@@ -74,8 +75,9 @@ def list_audit(
     role: Annotated[ActorRole | None, Query(description="instructor, ta or student")] = None,
     action: Annotated[str | None, Query(max_length=64, description="e.g. regrade, override")] = None,
     target: Annotated[str | None, Query(max_length=200, description="e.g. submission:12, batch:3")] = None,
-    since: Annotated[dt.datetime | None, Query(description="ISO 8601 with offset")] = None,
-    until: Annotated[dt.datetime | None, Query(description="ISO 8601 with offset")] = None,
+    since: Annotated[UtcTime | None, Query(description=f"From this time on: {TIME_FORMAT_HINT} (without an offset: "
+                                                   "422)")] = None,
+    until: Annotated[UtcTime | None, Query(description=f"Before this time: {TIME_FORMAT_HINT}")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
 ) -> list[AuditEntryPublic]:

@@ -141,7 +141,11 @@ def get_submission(
     response_model=SubmissionView,
     summary="Ask for a graded submission's charts (owner or teacher): 202 while a grading loop draws them, "
     "200 once they are there",
-    responses=error_responses(SubmissionNotFound, NoDiagnostics, Forbidden),
+    responses={
+        202: {"model": SubmissionView, "description": "The charts are being drawn; ask again or poll the "
+                                                         "submission (Location)"},
+        **error_responses(SubmissionNotFound, NoDiagnostics, Forbidden),
+    },
 )
 def request_diagnostics(
     response: Response,

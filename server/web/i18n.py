@@ -8,6 +8,7 @@ from __future__ import annotations
 from fastapi import Request, Response
 
 from server.deps import get_lang
+from server.web.drafts_i18n import DRAFT_MESSAGES
 from server.web.hints_i18n import HINT_MESSAGES
 from server.web.regrades_i18n import REGRADE_MESSAGES
 from server.web.similarity_i18n import SIMILARITY_MESSAGES
@@ -183,6 +184,7 @@ MESSAGES: dict[str, dict[str, str]] = {
 MESSAGES.update(SIMILARITY_MESSAGES)
 MESSAGES.update(REGRADE_MESSAGES)
 MESSAGES.update(HINT_MESSAGES)
+MESSAGES.update(DRAFT_MESSAGES)
 
 MESSAGES.update(STUDENT_MESSAGES)
 

@@ -12,10 +12,11 @@ from urllib.parse import quote, urlencode
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from sqlmodel import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from server.auth.sessions import BrowserSession, StaffData, StaffPage, form_is_genuine
-from server.deps import ContextDep, SessionDep
+from server.deps import AppContext, ContextDep, SessionDep
 from server.grading import diagnostics
 from server.models import DiagnosticsStatus, Submission
 from server.scoreboard.export import scoreboard_csv
@@ -36,12 +37,13 @@ from server.web.board import (
 )
 from server.web.charts import exercise_charts, misconception_titles
 from server.web.detail import highlight_css, load_student_page
+from server.web.drafts import Draft
 from server.web.i18n import remember_lang, request_lang, t
 from server.web.leaderboard import leaderboard
 
 WEB_DIR = Path(__file__).resolve().parent
 STATIC_DIR = WEB_DIR / "static"
-ASSET_VERSION = "2"
+ASSET_VERSION = "3"
 HOME = "/scoreboard"
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
@@ -120,6 +122,12 @@ def _secure(response: Response) -> None:
 # ---------------------------------------------------------------- the scoreboard
 @router.get("/scoreboard")
 def scoreboard_page(request: Request, ctx: ContextDep, db: SessionDep, session: StaffPage) -> Response:
+    return scoreboard_response(request, ctx, db, session)
+
+
+def scoreboard_response(request: Request, ctx: AppContext, db: Session, session: BrowserSession,
+                        draft: Draft | None = None, draft_notice: str | None = None) -> Response:
+    """The scoreboard; with a draft, the answer to a regrade request that was not sent, back in its form."""
     lang = request_lang(request)
     marker = change_marker(db)  # before the data: a change in between shows on the next poll
     policy = ctx.settings.score_policy
@@ -133,7 +141,7 @@ def scoreboard_page(request: Request, ctx: ContextDep, db: SessionDep, session: 
         request, template, lang, session=session, board=board, query=query, page=select_rows(board.rows, query),
         stats={ex.id: exercise_stats(board, ex) for ex in board.exercises}, charts=charts, marker=marker,
         pending=pending_count(db), policy=policy, ncols=4 + sum(len(ex.parts) + 3 for ex in board.exercises),
-        **teacher_actions(db),
+        draft=draft, draft_notice=draft_notice, page_url=HOME if draft is not None else None, **teacher_actions(db),
     )
 
 

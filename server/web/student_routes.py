@@ -6,15 +6,17 @@ Submissions go through server.submissions.service.submit(), so the API's policie
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
+from sqlmodel import Session
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from server.auth.sessions import BrowserSession, OptionalStudent, StudentData, StudentPage, form_is_genuine
+from server.auth.sessions import STUDENT, BrowserSession, OptionalStudent, StudentData, StudentPage, form_is_genuine
 from server.config import Settings
-from server.deps import ContextDep, SessionDep
+from server.deps import AppContext, ContextDep, SessionDep
 from server.errors import AppError, ExerciseNotFound, InvalidInput, PayloadTooLarge, SubmissionNotFound
 from server.grading import diagnostics
 from server.ingress.budgets import student_page_upload_bytes
@@ -25,13 +27,15 @@ from server.submissions.notebook import check_source_size
 from server.submissions.service import submit
 from server.web.charts import misconception_titles
 from server.web.detail import student_history
+from server.web.drafts import Draft, draft_form, keep_draft
 from server.web.i18n import request_lang, t
 from server.web.routes import render_page
-from server.web.signin import STUDENT_LOGIN, login_page
+from server.web.signin import STUDENT_LOGIN, login_page, sign_in_again
 from server.web.student_view import load_result, settled, state_marker, student_exercises, time_left
 from server.web.uploads import read_upload, submission_body
 
 HOME = "/student"
+PASTE = "paste"  # the draft of the submit form's pasted code (server.web.drafts)
 
 router = APIRouter(include_in_schema=False)
 
@@ -56,15 +60,29 @@ def student_home(request: Request, ctx: ContextDep, db: SessionDep, session: Opt
                          history=history, total=total)
 
 
-def _exercise_page(request: Request, ctx: ContextDep, db: SessionDep, session: BrowserSession, exercise_id: str,
+def _exercise_page(request: Request, ctx: AppContext, db: Session, session: BrowserSession, exercise_id: str,
                    lang: str, status: int = 200, error: str | None = None, source: str = "",
-                   confirm_needed: bool = False) -> Response:
+                   confirm_needed: bool = False, notice: str | None = None) -> Response:
     rows = [r for r in student_exercises(db, ctx.catalog, session.student.student_id, lang) if r.id == exercise_id]
     if not rows:
         return _student_page(request, "student_message.html", lang, session, status=404,
                              heading=t("exercise", lang), message=t("no_exercise", lang))
     return _student_page(request, "student_exercise.html", lang, session, status=status, ex=rows[0], error=error,
-                         source=source, confirm_needed=confirm_needed)
+                         source=source, confirm_needed=confirm_needed, notice=notice,
+                         page_url=_exercise_url(exercise_id))
+
+
+def _exercise_url(exercise_id: str) -> str:
+    return f"{HOME}/exercises/{quote(exercise_id, safe='')}"
+
+
+@draft_form(PASTE, STUDENT, {"source": lambda settings: settings.max_source_bytes}, typed=("source",))
+def _paste_back(request: Request, ctx: AppContext, db: Session, session: BrowserSession, draft: Draft,
+                notice: str) -> Response:
+    """After signing in again: the exercise page, its paste form holding the code that was not submitted."""
+    lang = request_lang(request)
+    return _exercise_page(request, ctx, db, session, draft.target, lang, source=draft.fields["source"],
+                          notice=t(notice, lang))
 
 
 @router.get("/student/exercises/{exercise_id}")
@@ -109,9 +127,11 @@ async def _read_form(request: Request, settings: Settings) -> tuple[dict[str, st
 
 @router.post("/student/exercises/{exercise_id}/submit")
 async def student_submit(request: Request, exercise_id: str, ctx: ContextDep, db: SessionDep,
-                         session: StudentPage) -> Response:
+                         session: OptionalStudent) -> Response:
     lang = request_lang(request)
     limit = ctx.settings.max_source_bytes
+    if session is None:  # the session ended while the page was open: sign in again, the pasted code comes back
+        return await _signed_out_submit(request, ctx, exercise_id)
     pasted = ""
     try:
         ctx.catalog.get(exercise_id)
@@ -138,6 +158,17 @@ async def student_submit(request: Request, exercise_id: str, ctx: ContextDep, db
         return _exercise_page(request, ctx, db, session, exercise_id, lang, status=exc.status_code,
                               error=exc.detail, source=pasted if len(pasted) <= limit else "")
     return RedirectResponse(f"{HOME}/submissions/{sub.id}", status_code=303)
+
+
+async def _signed_out_submit(request: Request, ctx: AppContext, exercise_id: str) -> Response:
+    """The submit form without a session (the guard read at most paste_bytes of it): nothing is submitted; the
+    sign-in form keeps the pasted code (a chosen file is not kept: it is still on the student's disk)."""
+    try:
+        fields, _file = await _read_form(request, ctx.settings)
+    except AppError:
+        fields = {}
+    draft = keep_draft(ctx, request, PASTE, exercise_id, {"source": fields.get("source", "")})
+    return sign_in_again(ctx, request, STUDENT_LOGIN, _exercise_url(exercise_id), draft)
 
 
 def _due(ctx: ContextDep, db: SessionDep, session: BrowserSession, exercise_id: str) -> OwnDeadline:

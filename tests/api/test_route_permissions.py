@@ -214,9 +214,14 @@ def _url(path: str, samples: dict[str, str]) -> str:
 
 
 def _sign_in_form(world: World, caller: Caller, route: RouteAccess) -> httpx.Response:
-    """POST {pages}/login as a browser does, in a browser of its own, with the caller's token."""
+    """POST {pages}/login (or its /draft twin) as a browser does, in a browser of its own, with the caller's
+    token."""
+    pages, token = route.path.split("/login")[0], caller.token or "not-anyones-token-0123456789"
     with closing(TestClient(world.app)) as fresh:
-        return page_sign_in(fresh, caller.token or "not-anyones-token-0123456789", route.path.rsplit("/", 1)[0])
+        if route.path.endswith("/login"):
+            return page_sign_in(fresh, token, pages)
+        csrf = _csrf(fresh.get(f"{pages}/login").text)
+        return fresh.post(route.path, data={"token": token, "csrf": csrf, "next": pages}, follow_redirects=False)
 
 
 def _sign_out(world: World, caller: Caller, route: RouteAccess) -> httpx.Response:
@@ -231,7 +236,7 @@ def _sign_out(world: World, caller: Caller, route: RouteAccess) -> httpx.Respons
 
 
 def _call(world: World, caller: Caller, method: str, route: RouteAccess, body: Body | None) -> httpx.Response:
-    if route.path.endswith("/login") and method == "POST":
+    if route.path.endswith(("/login", "/login/draft")) and method == "POST":
         return _sign_in_form(world, caller, route)
     if route.path.endswith("/logout"):
         return _sign_out(world, caller, route)

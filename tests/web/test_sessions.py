@@ -115,6 +115,20 @@ def test_a_sign_out_from_another_site_is_ignored(world: dict[str, Any], kind: st
 
 
 @pytest.mark.parametrize("kind", sorted(KINDS))
+def test_a_cross_site_sign_out_that_carries_no_cookie_deletes_none(world: dict[str, Any], kind: str) -> None:
+    """From another site the browser withholds the SameSite session cookie: the server sees no session, and
+    must still not answer with a Set-Cookie that deletes it (a real browser applies it: the victim would be
+    signed out; tests/web/test_browser_cross_origin.py shows it in chromium)."""
+    client, pages, cookie_name = world["client"], KINDS[kind][0], KINDS[kind][1]
+    page_sign_in(client, world["tokens"][kind], pages)
+    withheld = TestClient(client.app)  # the same browser's request, as sent cross-site: no cookies
+    forged = withheld.post(f"{pages}/logout", data={"csrf": "guess"}, follow_redirects=False,
+                           headers={"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"})
+    assert forged.status_code == 303 and cookie_name not in set_cookies(forged)
+    assert _signed_in(client, kind) and _rows(client) == 1
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
 def test_a_session_id_planted_before_sign_in_is_never_used(world: dict[str, Any], kind: str) -> None:
     client, pages, cookie_name = world["client"], KINDS[kind][0], KINDS[kind][1]
     planted = "planted-session-id-0123456789abcdefghijklmno"

@@ -22,8 +22,18 @@
     return keys;
   }
 
+  // Text typed into a form and not sent yet: a reload would throw it away.
+  function unsent() {
+    var fields = document.querySelectorAll("form textarea, form input[type=text], form input[type=number]");
+    return Array.prototype.some.call(fields, function (el) { return el.value !== el.defaultValue; });
+  }
+
   function start() {
     document.documentElement.classList.add("js");
+    // A page rendered in answer to a form (a draft back after signing in) names its own address: show that,
+    // so that a reload is a plain GET of the page, not the form sent again.
+    var here = document.querySelector('meta[name="rnn-grader-url"]');
+    if (here && window.history.replaceState) { window.history.replaceState(null, "", here.content); }
     localizeTimes(document);
     var live = document.getElementById("live");
     if (!live || !window.fetch || live.dataset.done) { return; }
@@ -63,7 +73,9 @@
       if (focused && focused.tagName === "INPUT" && live.contains(focused)) { return; }  // do not eat typing
       busy = true;
       fetch(live.dataset.stateUrl, { credentials: "same-origin", cache: "no-store" }).then(function (r) {
-        if (r.status === 401) { window.location.reload(); throw new Error("signed out"); }
+        // Signed out: reload to the sign-in form, unless that would lose typed text (sending it brings the
+        // sign-in form, which keeps the text: server/web/drafts.py).
+        if (r.status === 401) { if (!unsent()) { window.location.reload(); } throw new Error("signed out"); }
         if (!r.ok) { throw new Error("HTTP " + r.status); }
         return r.json();
       }).then(function (state) {
