@@ -14,10 +14,11 @@ from starlette.concurrency import run_in_threadpool
 from cli.version import VERSION
 from grader.exercise import Exercise, load_exercises
 from server.access_log import AccessLogMiddleware
+from server.auth.attempts import AttemptLimiter
 from server.catalog import build_catalog
 from server.client_dist import ClientWheel
 from server.config import Settings, get_settings, with_generated_secrets
-from server.db import create_db_engine, run_migrations
+from server.db import REQUEST_THREADS, create_db_engine, run_migrations
 from server.deps import AppContext
 from server.errors import install_error_handlers
 from server.grading.claims import requeue_stale
@@ -42,13 +43,13 @@ from server.routes import (
     submissions,
 )
 from server.similarity.service import SimilarityService
+from server.submissions.waiting import ResultWaits
 from server.version_header import VersionHeaderMiddleware
 from server.web import install as install_web
 
 log = logging.getLogger("rnn_grader.app")
 
 API_PREFIX = "/api/v1"
-REQUEST_THREADS = 200
 
 
 def create_app(
@@ -67,19 +68,25 @@ def create_app(
     engine = create_db_engine(settings.database_url)
     metrics = Metrics(engine)
     notifier = Notifier()
+    waits = ResultWaits(engine, settings.database_url, settings.waits_per_principal)
+    notifier.subscribe(waits.announce)
     queue = make_queue(engine, settings, catalog, metrics, notifier, grader_factory,
                        exercises_from_settings=exercises_by_id is None)
+    attempts = AttemptLimiter(settings.auth_failures_free, settings.auth_failure_window_s,
+                              settings.auth_backoff_max_s)
     ctx = AppContext(settings=settings, engine=engine, catalog=catalog, queue=queue, notifier=notifier,
-                     metrics=metrics)
+                     metrics=metrics, waits=waits, attempts=attempts)
     similarity_reports = SimilarityService(engine, catalog, settings)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        # Sync routes run in worker threads; `?wait=` holds one for up to 60 s, so allow more than 40.
+        # Sync routes run in worker threads, each holding at most one pooled connection at a time; `?wait=`
+        # holds neither (server.submissions.waiting). Fewer threads than connections: none waits for the pool.
         anyio.to_thread.current_default_thread_limiter().total_tokens = REQUEST_THREADS
         if migrate:
             await run_in_threadpool(run_migrations, engine)
         await run_in_threadpool(requeue_stale, engine)
+        await waits.start()
         await run_in_threadpool(queue.start)
         # What start-up allocated lives as long as the process: keep it out of every collection.
         gc.collect()
@@ -91,6 +98,7 @@ def create_app(
             yield
         finally:
             await run_in_threadpool(queue.stop)
+            await waits.stop()
             await run_in_threadpool(similarity_reports.close)
             engine.dispose()
 

@@ -63,6 +63,20 @@ class Settings(BaseSettings):
         "`rnn-grader worker` processes on any host (docs/deployment.md).",
     )
     rate_limit_per_minute: int = Field(default=10, ge=0, description="Submissions per student per minute; 0 = off.")
+    auth_failures_free: int = Field(
+        default=20, ge=0,
+        description="Unknown tokens (sign-in forms and API bearer tokens) one client address may send before "
+        "each further one makes it wait 1 s, 2 s, 4 s, ... (429 + Retry-After); 0 = no limit.",
+    )
+    auth_failure_window_s: float = Field(
+        default=900.0, gt=0, description="An address's failures are forgotten after this long without one."
+    )
+    auth_backoff_max_s: float = Field(default=900.0, gt=0, description="The longest an address is made to wait.")
+    waits_per_principal: int = Field(
+        default=4, ge=0, le=1000,
+        description="`?wait=` requests one student or staff member may have waiting at once, per API process; "
+        "over that the current status is answered at once (0: never wait).",
+    )
     score_policy: Literal["best", "latest"] = "best"
     lease_seconds: float = Field(default=30.0, gt=0, description="How long a claim lasts without a heartbeat.")
     max_attempts: int = Field(default=3, ge=1, description="Grading attempts before a submission is failed.")

@@ -13,15 +13,17 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from server.auth.attempts import AttemptLimiter, client_address
 from server.auth.permissions import Access, require
 from server.auth.principal import Principal, principal_for_token
 from server.catalog import Catalog
 from server.config import Settings
 from server.db import utcnow
-from server.errors import DATABASE_DOWN_ERRORS, SubmissionNotFound, Unauthorized
+from server.errors import DATABASE_DOWN_ERRORS, SubmissionNotFound, TooManyAuthFailures, Unauthorized
 from server.grading.protocol import Notifier, Queue
 from server.metrics import Metrics
 from server.models import Student, Submission
+from server.submissions.waiting import ResultWaits
 
 MAX_ID = 2**63 - 1
 log = logging.getLogger("rnn_grader.deps")
@@ -37,6 +39,8 @@ class AppContext:
     queue: Queue
     notifier: Notifier
     metrics: Metrics
+    waits: ResultWaits
+    attempts: AttemptLimiter
     # What time it is for the policies (late, cutoff, visibility); tests replace it instead of sleeping.
     clock: Callable[[], dt.datetime] = utcnow
 
@@ -86,17 +90,28 @@ _bearer = HTTPBearer(auto_error=False, description="A staff token (instructor or
                                                      "bootstrap instructor) or a student token")
 
 
+def bearer_principal(ctx: AppContext, db: Session, address: str, token: str) -> Principal:
+    """Who holds this bearer token. An unknown one counts against the client's address, and an address in
+    its backoff is refused before its token is looked at (server.auth.attempts)."""
+    retry_after = ctx.attempts.retry_after(address)
+    if retry_after is not None:
+        raise TooManyAuthFailures(retry_after)
+    principal = principal_for_token(db, ctx.admin_token, token)
+    if principal is None:
+        ctx.attempts.failed(address)
+        raise Unauthorized("unknown token")
+    return principal
+
+
 def get_principal(
+    request: Request,
     ctx: ContextDep,
     session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     if credentials is None or not credentials.credentials:
         raise Unauthorized("send Authorization: Bearer <token>")
-    principal = principal_for_token(session, ctx.admin_token, credentials.credentials)
-    if principal is None:
-        raise Unauthorized("unknown token")
-    return principal
+    return bearer_principal(ctx, session, client_address(request.scope), credentials.credentials)
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
@@ -124,11 +139,10 @@ def require_student(principal: PrincipalDep) -> Student:
 CurrentStudent = Annotated[Student, Depends(require_student)]
 
 
-def get_visible_submission(
-    principal: PrincipalDep,
-    session: SessionDep,
-    submission_id: Annotated[int, Path(ge=1, le=MAX_ID)],
-) -> Submission:
+SubmissionId = Annotated[int, Path(ge=1, le=MAX_ID)]
+
+
+def get_visible_submission(principal: PrincipalDep, session: SessionDep, submission_id: SubmissionId) -> Submission:
     """The submission if the caller may see it: the owner or the teacher. Others get 404 (no leak)."""
     submission = session.get(Submission, submission_id)
     if submission is None or (

@@ -195,6 +195,20 @@ class RateLimited(AppError):
         )
 
 
+class TooManyAuthFailures(AppError):
+    """The client's address sent too many unknown credentials (server.auth.attempts): it waits, and its
+    credential is not even looked at meanwhile."""
+
+    status_code = 429
+    default_detail = "too many failed sign-ins from your address; retry later"
+
+    def __init__(self, retry_after_s: int) -> None:
+        super().__init__(
+            f"too many unknown tokens from your address; retry in {retry_after_s} s",
+            {"Retry-After": str(retry_after_s)},
+        )
+
+
 class NotReady(AppError):
     status_code = 503
     default_detail = "not ready"
@@ -239,7 +253,7 @@ DATABASE_DOWN_ERRORS: tuple[type[Exception], ...] = (
 def error_responses(*errors: type[AppError], auth: bool = True) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses=` for these errors, plus 401 (when the route needs a token) and 422."""
     by_status: dict[int, list[type[AppError]]] = {}
-    listed: list[type[AppError]] = [Unauthorized, *errors] if auth else list(errors)
+    listed: list[type[AppError]] = [Unauthorized, TooManyAuthFailures, *errors] if auth else list(errors)
     for err in listed:
         by_status.setdefault(err.status_code, []).append(err)
     out: dict[int | str, dict[str, Any]] = {}
