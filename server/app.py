@@ -26,7 +26,7 @@ from server.grading.processes import ProcessQueue
 from server.grading.protocol import GraderFactory, Notifier
 from server.grading.queues import make_queue
 from server.ingress.guard import IngressGuard
-from server.metrics import Metrics
+from server.metrics import Metrics, MetricsListener
 from server.routes import (
     audit,
     client,
@@ -79,7 +79,7 @@ def create_app(
     similarity_reports = SimilarityService(engine, catalog, settings)
 
     @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Sync routes run in worker threads, each holding at most one pooled connection at a time; `?wait=`
         # holds neither (server.submissions.waiting). Fewer threads than connections: none waits for the pool.
         anyio.to_thread.current_default_thread_limiter().total_tokens = REQUEST_THREADS
@@ -88,6 +88,8 @@ def create_app(
         await run_in_threadpool(requeue_stale, engine)
         await waits.start()
         await run_in_threadpool(queue.start)
+        address = settings.metrics_address
+        app.state.metrics_listener = MetricsListener(metrics, *address) if address is not None else None
         # What start-up allocated lives as long as the process: keep it out of every collection.
         gc.collect()
         gc.freeze()
@@ -97,6 +99,8 @@ def create_app(
         try:
             yield
         finally:
+            if app.state.metrics_listener is not None:
+                await run_in_threadpool(app.state.metrics_listener.close)
             await run_in_threadpool(queue.stop)
             await waits.stop()
             await run_in_threadpool(similarity_reports.close)
@@ -120,7 +124,8 @@ def create_app(
     for module in (students, gradings, regrade_requests, submissions, regrade, exercises, extensions, scoreboard,
                    similarity, audit, staff, health, client):
         app.include_router(module.router, prefix=API_PREFIX)
-    # Un-prefixed aliases for load balancers and container health checks, and the Prometheus endpoint.
+    # Un-prefixed aliases for load balancers and container health checks, and the Prometheus endpoint (staff
+    # only here; RNN_GRADER_METRICS_BIND serves it without a token on a listener of its own).
     app.add_api_route("/healthz", health.healthz, include_in_schema=False)
     app.add_api_route("/readyz", health.readyz, include_in_schema=False)
     app.include_router(health.metrics_router)

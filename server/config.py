@@ -72,6 +72,11 @@ class Settings(BaseSettings):
         default=900.0, gt=0, description="An address's failures are forgotten after this long without one."
     )
     auth_backoff_max_s: float = Field(default=900.0, gt=0, description="The longest an address is made to wait.")
+    regrade_requests_per_day: int = Field(
+        default=5, ge=0,
+        description="Regrade requests one student may send in any 24 hours (429 beyond); 0 = no cap. A submission "
+        "has at most one open request either way.",
+    )
     waits_per_principal: int = Field(
         default=4, ge=0, le=1000,
         description="`?wait=` requests one student or staff member may have waiting at once, per API process; "
@@ -134,6 +139,12 @@ class Settings(BaseSettings):
     public_leaderboard: bool = Field(
         default=False, description="Serve /leaderboard: pseudonymous best scores for students, no login."
     )
+    metrics_bind: str | None = Field(
+        default=None, pattern=r"^(\[[0-9A-Fa-f:.]+\]|[^:\[\]\s]+):\d{1,5}$",
+        description="`serve`: host:port of a listener of its own for Prometheus /metrics, without a token (e.g. "
+        "127.0.0.1:9100, or 0.0.0.0:9100 on a private network; port 0: any free one). The public API port's "
+        "/metrics needs a staff token either way.",
+    )
     metrics_port: int | None = Field(
         default=None, ge=1, le=65535, description="`rnn-grader worker`: serve Prometheus /metrics on this port."
     )
@@ -186,6 +197,8 @@ class Settings(BaseSettings):
             object.__setattr__(self, "database_url", f"sqlite:///{db_file}")
         if self.admin_token is not None and is_placeholder(self.admin_token.get_secret_value()):
             raise ValueError("RNN_GRADER_ADMIN_TOKEN must be a real token (>= 16 characters) or unset")
+        if self.metrics_address is not None and self.metrics_address[1] > 65535:
+            raise ValueError("RNN_GRADER_METRICS_BIND: the port must be 0-65535")
         if self.queue == "procrastinate" and not is_postgres(self.database_url):
             raise ValueError("RNN_GRADER_QUEUE=procrastinate needs a PostgreSQL RNN_GRADER_DATABASE_URL")
         if is_postgres(self.database_url):
@@ -195,6 +208,14 @@ class Settings(BaseSettings):
                     "PostgreSQL; generate one with: python -c 'import secrets; print(secrets.token_urlsafe(32))'"
                 )
         return self
+
+    @property
+    def metrics_address(self) -> tuple[str, int] | None:
+        """RNN_GRADER_METRICS_BIND as (host, port); an IPv6 host without its brackets."""
+        if self.metrics_bind is None:
+            return None
+        host, _, port = self.metrics_bind.rpartition(":")
+        return host.removeprefix("[").removesuffix("]"), int(port)
 
     @property
     def sandbox_required_layers(self) -> tuple[str, ...] | None:

@@ -162,6 +162,18 @@ class RequestAlreadyResolved(AppError):
     default_detail = "this regrade request is resolved already"
 
 
+class RegradeRequestOpen(AppError):
+    """One open regrade request per submission: the teacher has not answered the last one yet."""
+
+    status_code = 409
+    default_detail = "this submission has an open regrade request already; wait for the teacher's answer"
+
+    def __init__(self, request_id: int) -> None:
+        super().__init__(f"regrade request {request_id} for this submission is still open; the teacher will answer "
+                         "it (ask again after that)")
+        self.extra = {"request_id": request_id}
+
+
 class PayloadTooLarge(AppError):
     status_code = 413
     default_detail = "request body too large"
@@ -172,6 +184,14 @@ class RequestTimeout(AppError):
 
     status_code = 408
     default_detail = "the request body arrived too slowly"
+
+
+class IdempotencyKeyReused(AppError):
+    """An Idempotency-Key names one request: the same key with another body is a client bug, not a retry."""
+
+    status_code = 422
+    default_detail = ("this Idempotency-Key was used with another body (exercise and source); a retry must send "
+                      "the same body, a new submission a new key")
 
 
 class UnsupportedMediaType(AppError):
@@ -207,6 +227,18 @@ class TooManyAuthFailures(AppError):
             f"too many unknown tokens from your address; retry in {retry_after_s} s",
             {"Retry-After": str(retry_after_s)},
         )
+
+
+class RegradeRequestsCapped(AppError):
+    """RNN_GRADER_REGRADE_REQUESTS_PER_DAY: a student's regrade requests in any 24 hours."""
+
+    status_code = 429
+    default_detail = "you have sent as many regrade requests as a day allows; retry later"
+
+    def __init__(self, cap: int, retry_after_s: int) -> None:
+        super().__init__(f"at most {cap} regrade requests in 24 hours; the next one is possible in "
+                         f"{retry_after_s} s", {"Retry-After": str(retry_after_s)})
+        self.extra = {"regrade_requests_per_day": cap}
 
 
 class NotReady(AppError):

@@ -23,17 +23,9 @@ from server.catalog import build_catalog
 from server.config import Settings
 from server.grading.inprocess import InProcessQueue
 from server.grading.protocol import GraderFactory, Notifier
-from server.metrics import Metrics
+from server.metrics import Metrics, MetricsListener
 
 log = logging.getLogger("rnn_grader.worker")
-
-
-def _serve_metrics(metrics: Metrics, host: str, port: int) -> None:
-    """On RNN_GRADER_HOST (127.0.0.1 by default; the image sets 0.0.0.0 for its internal network)."""
-    from prometheus_client import start_http_server
-
-    start_http_server(port, addr=host, registry=metrics.registry)
-    log.info("metrics: http://%s:%d/metrics", host, port)
 
 
 def run_worker(
@@ -55,8 +47,8 @@ def run_worker(
     engine = migrated_engine(settings)
     catalog = build_catalog(load_exercises(settings.exercises_dir), settings)
     metrics = Metrics(engine)
-    if settings.metrics_port is not None:
-        _serve_metrics(metrics, settings.host, settings.metrics_port)
+    if settings.metrics_port is not None:  # on RNN_GRADER_HOST (the image sets 0.0.0.0 for its internal network)
+        MetricsListener(metrics, settings.host, settings.metrics_port)
 
     def _on_signal(signum: int, _frame: FrameType | None) -> None:
         log.info("signal %d: finishing the current submissions, then stopping", signum)

@@ -22,6 +22,7 @@ from server.deps import (
 from server.errors import (
     ExerciseNotFound,
     Forbidden,
+    IdempotencyKeyReused,
     InvalidInput,
     NoDiagnostics,
     PayloadTooLarge,
@@ -110,7 +111,7 @@ WaitQuery = Annotated[
     responses={
         200: {"model": SubmissionPublic, "description": "Graded (or failed) within the wait"},
         **error_responses(StudentOnly, ExerciseNotFound, PayloadTooLarge, UnsupportedMediaType, InvalidInput,
-                          RateLimited, SubmissionsClosed, SubmissionCapReached),
+                          IdempotencyKeyReused, RateLimited, SubmissionsClosed, SubmissionCapReached),
     },
 )
 async def create_submission(
@@ -124,7 +125,8 @@ async def create_submission(
     idempotency_key: Annotated[
         str | None,
         Header(alias="Idempotency-Key", pattern=IDEMPOTENCY_KEY_PATTERN,
-               description="A retry with the same key returns the same submission"),
+               description="A retry with the same key and body returns the same submission; the same key "
+               "with another body is a 422"),
     ] = None,
 ) -> SubmissionView:
     student_id = student.student_id  # loaded by the dependency: no database access here

@@ -253,7 +253,7 @@ def test_each_service_command_starts_with_the_compose_environment(
 ) -> None:
     secrets = {"POSTGRES_PASSWORD": "unused-here-0123456789", "RNN_GRADER_SECRET": "compose-seed-secret-0123456789",
                "RNN_GRADER_ADMIN_TOKEN": "compose-admin-token-0123456789"}
-    api_port, metrics_port = _free_port(), _free_port()
+    api_port, api_metrics_port, metrics_port = _free_port(), _free_port(), _free_port()
     local = {  # what differs outside a container: the database host, ports, paths
         "RNN_GRADER_DATABASE_URL": empty_database,
         "RNN_GRADER_EXERCISES_DIR": str(REPO / "exercises"),
@@ -273,7 +273,9 @@ def test_each_service_command_starts_with_the_compose_environment(
     assert again.returncode == 0, again.stderr  # a second run (a restart of the stack) is a no-op
 
     api_env = service_env("api", secrets, {**local, "RNN_GRADER_PORT": str(api_port),
+                                            "RNN_GRADER_METRICS_BIND": f"127.0.0.1:{api_metrics_port}",
                                             "RNN_GRADER_HEALTHCHECK_URL": f"http://127.0.0.1:{api_port}/healthz"})
+    assert services["api"]["environment"]["RNN_GRADER_METRICS_BIND"] == "0.0.0.0:9100"  # scraped inside compose
     grader_env = service_env("grader", secrets, {
         **local, "RNN_GRADER_METRICS_PORT": str(metrics_port),
         "RNN_GRADER_HEALTHCHECK_URL": f"http://127.0.0.1:{metrics_port}/metrics"})
@@ -312,6 +314,9 @@ def test_each_service_command_starts_with_the_compose_environment(
         assert httpx.get(base + client["url"]).status_code == 200
         metrics = httpx.get(f"http://127.0.0.1:{metrics_port}/metrics").text
         assert "rnn_grader_grading_seconds_count" in metrics and "rnn_grader_queue_depth 0.0" in metrics
+        api_metrics = httpx.get(f"http://127.0.0.1:{api_metrics_port}/metrics")  # the API's scrape address
+        assert api_metrics.status_code == 200 and "rnn_grader_http_requests_total" in api_metrics.text
+        assert httpx.get(f"{base}/metrics").status_code == 401  # not on the public port without a token
     finally:
         for proc in procs:
             if proc.poll() is None:

@@ -57,7 +57,8 @@ def _submit_and_wait(client: TestClient, headers: dict[str, str], source: str) -
 
 
 def test_gradings_run_in_worker_processes_and_reach_wait_and_metrics(
-    server: TestClient, create_student: Callable[..., dict[str, str]], correct_source: str
+    server: TestClient, create_student: Callable[..., dict[str, str]], correct_source: str,
+    teacher_headers: dict[str, str],
 ) -> None:
     queue = _queue(server)
     pids = queue.pids()
@@ -66,7 +67,7 @@ def test_gradings_run_in_worker_processes_and_reach_wait_and_metrics(
     headers = {"Authorization": create_student(server)["authorization"]}
     body = _submit_and_wait(server, headers, correct_source)
     assert body["status"] == "graded" and body["score"] == body["max_score"] > 0
-    metrics = server.get("/metrics").text
+    metrics = server.get("/metrics", headers=teacher_headers).text
     assert 'rnn_grader_gradings_total{result="graded"} 1.0' in metrics
     assert 'rnn_grader_grading_seconds_count{exercise="rnn"} 1.0' in metrics
 
