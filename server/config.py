@@ -52,6 +52,11 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
     workers: int = Field(default=2, ge=0, le=64, description="Grading workers started by the server; 0 = none.")
+    grading_nice: int = Field(
+        default=5, ge=0, le=19,
+        description="Grading processes (`rnn-grader worker`, the server's own worker processes) and their sandbox "
+        "children run this much below the API's CPU priority (nice), so a backlog waits and requests do not.",
+    )
     worker_processes: bool = Field(
         default=True,
         description="inprocess queue: the server's grading workers are processes it starts and supervises "

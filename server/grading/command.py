@@ -21,6 +21,7 @@ from grader.exercise import load_exercises
 from server.bootstrap import configure_logging, load_settings, migrated_engine
 from server.catalog import build_catalog
 from server.config import Settings
+from server.grading.grader_factory import lower_priority
 from server.grading.inprocess import InProcessQueue
 from server.grading.protocol import GraderFactory, Notifier
 from server.metrics import Metrics, MetricsListener
@@ -44,6 +45,8 @@ def run_worker(
         logging.getLogger("procrastinate").setLevel(logging.WARNING)  # two INFO lines per job otherwise
     threads = concurrency if concurrency is not None else max(1, settings.workers)
     stop = stop or threading.Event()
+    if threading.current_thread() is threading.main_thread():  # a process of its own (not a test's thread)
+        lower_priority(settings)
     engine = migrated_engine(settings)
     catalog = build_catalog(load_exercises(settings.exercises_dir), settings)
     metrics = Metrics(engine)

@@ -260,7 +260,7 @@ def worker_main(settings: Settings, name: str, wake: Semaphore, stop: Event, con
     from server.bootstrap import configure_logging
     from server.catalog import build_catalog
     from server.db import create_db_engine
-    from server.grading.grader_factory import default_grader_factory
+    from server.grading.grader_factory import default_grader_factory, lower_priority
     from server.grading.loop import GradingLoop
 
     # Ctrl-C reaches the whole process group: the API stops its workers itself. SIGTERM (a supervisor
@@ -273,6 +273,7 @@ def worker_main(settings: Settings, name: str, wake: Semaphore, stop: Event, con
 
     signal.signal(signal.SIGTERM, _on_term)
     configure_logging(settings.log_level)
+    lower_priority(settings)
     parent = os.getppid()
     engine = create_db_engine(settings.database_url)
     catalog = build_catalog(load_exercises(settings.exercises_dir), settings)

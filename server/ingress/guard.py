@@ -31,7 +31,7 @@ from server.auth.attempts import client_address
 from server.auth.permissions import require
 from server.auth.principal import Principal
 from server.auth.sessions import LoginRedirect, LoginRequired, read_session
-from server.deps import AppContext, bearer_principal
+from server.deps import GUARD_PRINCIPAL, AppContext, bearer_principal
 from server.errors import (
     DATABASE_DOWN_ERRORS,
     AppError,
@@ -136,6 +136,7 @@ def _credential_refusal(ctx: AppContext, scope: Scope, rule: Rule) -> AppError |
                 principal = bearer_principal(ctx, db, client_address(scope), token)
             except AppError as exc:
                 return exc
+            scope.setdefault("state", {})[GUARD_PRINCIPAL] = principal  # the route's get_principal takes it
             missing = Unauthorized("unknown token")
     if principal is None:
         return missing

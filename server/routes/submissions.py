@@ -75,7 +75,9 @@ async def _answer(response: Response, ctx: ContextDep, session: Session, lang: s
         submission = look()
         assert submission.id is not None
         if wait_s > 0 and submission.status not in FINAL:
-            return None, submission.id
+            submission_id = submission.id
+            session.close()  # the connection goes back to the pool before the wait
+            return None, submission_id
         return _respond(response, session, submission, ctx, lang, teacher), submission.id
 
     view, submission_id = await run_in_threadpool(first)
@@ -83,7 +85,6 @@ async def _answer(response: Response, ctx: ContextDep, session: Session, lang: s
         return view
     with ctx.waits.room(who) as room:
         if room:  # else: this principal has its waits open already; the current status, at once
-            await run_in_threadpool(session.close)  # the connection goes back to the pool while we wait
             await ctx.waits.until_final(submission_id, wait_s, since=mark)
 
     def last() -> SubmissionView:
