@@ -173,37 +173,29 @@ def _final(body: dict[str, object]) -> bool:
     return body["status"] in ("graded", "failed")
 
 
-def _one(client: httpx.Client, token: str, outcome: Outcome, source: str, t0: float,
-         waiter: Waiter | None) -> None:
-    """Send one planned submission at its moment. Inline: wait for its result here; else hand it to `waiter`."""
+def _one(client: httpx.Client, token: str, outcome: Outcome, source: str, t0: float, waiter: Waiter,
+         inline: bool) -> None:
+    """Send one planned submission at its moment, then follow it to its result: inline, this thread waits
+    (the POST itself with ?wait=30, then the waiter's long polls); else the waiter follows it on its own."""
     delay = t0 + outcome.scheduled - time.monotonic()
     if delay > 0:
         time.sleep(delay)
     headers = {"Authorization": f"Bearer {token}"}
     outcome.sent = time.monotonic() - t0
-    query = "" if waiter is not None else "?wait=30"
     try:
-        r = client.post(f"/api/v1/submissions{query}", json={"exercise": "rnn", "source": source}, headers=headers)
-        outcome.accepted = time.monotonic() - t0
-        outcome.http = r.status_code
-        if r.status_code not in (200, 202):
-            outcome.done = outcome.accepted
-            return
-        body = r.json()
-        outcome.submission_id = int(body["id"])
-        if waiter is not None:
-            waiter.follow(headers, outcome, body, t0)
-            return
-        while not _final(body):
-            r = client.get(f"/api/v1/submissions/{outcome.submission_id}?wait=30", headers=headers)
-            if r.status_code >= 500:
-                outcome.poll_http = r.status_code
-                break
-            body = r.json()
-        outcome.status = str(body["status"])
+        r = client.post(f"/api/v1/submissions{'?wait=30' if inline else ''}",
+                        json={"exercise": "rnn", "source": source}, headers=headers)
     except httpx.HTTPError as exc:
         outcome.error = type(exc).__name__
-    outcome.done = time.monotonic() - t0
+        return
+    outcome.accepted = outcome.done = time.monotonic() - t0
+    outcome.http = r.status_code
+    if r.status_code in (200, 202):
+        body = r.json()
+        outcome.submission_id = int(body["id"])
+        followed = waiter.follow(headers, outcome, body, t0)
+        if inline:
+            followed.result()
 
 
 class Waiter:
@@ -224,8 +216,11 @@ class Waiter:
                               keepalive_expiry=KEEPALIVE_S)
         return httpx.AsyncClient(base_url=self.base, timeout=40, limits=limits), asyncio.Semaphore(self.limit)
 
-    def follow(self, headers: dict[str, str], outcome: Outcome, body: dict[str, object], t0: float) -> None:
-        self.pending.append(asyncio.run_coroutine_threadsafe(self._follow(headers, outcome, body, t0), self.loop))
+    def follow(self, headers: dict[str, str], outcome: Outcome, body: dict[str, object],
+               t0: float) -> concurrent.futures.Future[None]:
+        followed = asyncio.run_coroutine_threadsafe(self._follow(headers, outcome, body, t0), self.loop)
+        self.pending.append(followed)
+        return followed
 
     async def _follow(self, headers: dict[str, str], outcome: Outcome, body: dict[str, object], t0: float) -> None:
         try:
@@ -295,16 +290,15 @@ def main() -> int:
                 kind, source, _p = rng.choices(KINDS, weights=[k[2] for k in KINDS])[0]
                 plan.append((token, Outcome(kind, rng.uniform(0, args.window)), source))
         plan.sort(key=lambda item: item[1].scheduled)
-        waiter = None if args.inline_wait else Waiter(stack.base, args.waiters)
+        waiter = Waiter(stack.base, args.clients if args.inline_wait else args.waiters)
         api_cpu_before = stack.api_cpu_s()
         t0 = time.monotonic()
         with httpx.Client(base_url=stack.base, timeout=40,
                           limits=httpx.Limits(max_connections=args.clients + 8, keepalive_expiry=KEEPALIVE_S)) \
                 as client, ThreadPoolExecutor(args.clients) as pool:
             for token, outcome, source in plan:
-                pool.submit(_one, client, token, outcome, source, t0, waiter)
-        if waiter is not None:
-            waiter.drain(args.drain)
+                pool.submit(_one, client, token, outcome, source, t0, waiter, args.inline_wait)
+        waiter.drain(args.drain)
         elapsed = time.monotonic() - t0
         api_cpu = stack.api_cpu_s() - api_cpu_before
         stack.stop()
