@@ -7,11 +7,12 @@ over every hidden unit), from a bounded pool of client threads on loopback.
 
 Two client shapes:
 - separate (default): each client thread POSTs without waiting and goes on with the plan; each accepted
-  submission is then awaited separately with `GET /api/v1/submissions/{id}?wait=30` (long polls from one
-  asyncio client, up to --waiters at once). The API must accept or refuse every POST at once while the
-  graders are behind: the issue-20 measurement is `--students 1000 --clients 96` (3,000 in 60 s, about
-  3x what 2 workers grade), with --workers 2 and --workers 4.
-- inline (--inline-wait): each POST waits for its result itself (?wait=30), as a notebook cell does.
+  submission is then awaited separately with `GET /api/v1/submissions/{id}?wait=30` (long polls from an
+  asyncio client in a process of its own, up to --waiters at once). The API must accept or refuse every
+  POST at once while the graders are behind: the issue-20 measurement is `--students 1000 --clients 96`
+  (3,000 in 60 s, about 3x what 2 workers grade), with --workers 2 and --workers 4.
+- inline (--inline-wait): each POST waits for its result itself (?wait=30, so POST -> accepted is then the time
+  to the answer, result or not); the waiter follows what is not final by then.
 
 Prints: accepted, graded, failed, lost (accepted but not final at the end; must be 0), 5xx (must be 0),
 result writes per submission (from the workers' logs; must be exactly 1), POST -> accepted (the answer to
@@ -29,9 +30,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import concurrent.futures
 import json
+import multiprocessing
 import os
+import queue
 import random
 import re
 import shutil
@@ -40,7 +42,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from collections import Counter
@@ -169,22 +170,17 @@ class Stack:
                 proc.wait()
 
 
-def _final(body: dict[str, object]) -> bool:
-    return body["status"] in ("graded", "failed")
-
-
 def _one(client: httpx.Client, token: str, outcome: Outcome, source: str, t0: float, waiter: Waiter,
          inline: bool) -> None:
-    """Send one planned submission at its moment, then follow it to its result: inline, this thread waits
-    (the POST itself with ?wait=30, then the waiter's long polls); else the waiter follows it on its own."""
+    """Send one planned submission at its moment (inline: the POST itself waits, ?wait=30); the waiter follows
+    what is not final yet to its result."""
     delay = t0 + outcome.scheduled - time.monotonic()
     if delay > 0:
         time.sleep(delay)
-    headers = {"Authorization": f"Bearer {token}"}
     outcome.sent = time.monotonic() - t0
     try:
         r = client.post(f"/api/v1/submissions{'?wait=30' if inline else ''}",
-                        json={"exercise": "rnn", "source": source}, headers=headers)
+                        json={"exercise": "rnn", "source": source}, headers={"Authorization": f"Bearer {token}"})
     except httpx.HTTPError as exc:
         outcome.error = type(exc).__name__
         return
@@ -193,56 +189,82 @@ def _one(client: httpx.Client, token: str, outcome: Outcome, source: str, t0: fl
     if r.status_code in (200, 202):
         body = r.json()
         outcome.submission_id = int(body["id"])
-        followed = waiter.follow(headers, outcome, body, t0)
-        if inline:
-            followed.result()
+        outcome.status = str(body["status"])
+        if not _final(body):
+            waiter.follow(token, outcome.submission_id)
+
+
+def _final(body: dict[str, object]) -> bool:
+    return body["status"] in ("graded", "failed")
 
 
 class Waiter:
-    """Follows accepted submissions to their results with long polls (`GET ?wait=30`), from one asyncio loop in
-    a thread of its own: at most `limit` polls at once, however many submissions are pending."""
+    """Follows accepted submissions to their results with long polls (`GET ?wait=30`): an asyncio client in a
+    process of its own (a thread of the load generator would compete for its GIL with the client threads and
+    fall behind), at most `limit` polls at once however many submissions are pending."""
 
     def __init__(self, base: str, limit: int) -> None:
-        self.base = base
-        self.limit = limit
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, name="rush-waiter", daemon=True)
-        self.thread.start()
-        self.pending: list[concurrent.futures.Future[None]] = []
-        self._client, self._slots = asyncio.run_coroutine_threadsafe(self._open(), self.loop).result()
+        context = multiprocessing.get_context("spawn")
+        self._inbox: multiprocessing.Queue[tuple[str, int] | None] = context.Queue()
+        self._outbox: multiprocessing.Queue[dict[int, tuple[float, str, int, str]]] = context.Queue()
+        self._process = context.Process(target=_waiter_main, args=(base, limit, self._inbox, self._outbox),
+                                        name="rush-waiter", daemon=True)
+        self._process.start()
 
-    async def _open(self) -> tuple[httpx.AsyncClient, asyncio.Semaphore]:
-        limits = httpx.Limits(max_connections=self.limit, max_keepalive_connections=self.limit,
-                              keepalive_expiry=KEEPALIVE_S)
-        return httpx.AsyncClient(base_url=self.base, timeout=40, limits=limits), asyncio.Semaphore(self.limit)
+    def follow(self, token: str, submission_id: int) -> None:
+        self._inbox.put((token, submission_id))
 
-    def follow(self, headers: dict[str, str], outcome: Outcome, body: dict[str, object],
-               t0: float) -> concurrent.futures.Future[None]:
-        followed = asyncio.run_coroutine_threadsafe(self._follow(headers, outcome, body, t0), self.loop)
-        self.pending.append(followed)
-        return followed
-
-    async def _follow(self, headers: dict[str, str], outcome: Outcome, body: dict[str, object], t0: float) -> None:
+    def drain(self, outcomes: list[Outcome], t0: float, timeout: float) -> None:
+        """Until every followed submission has its result (or `timeout`): fill in what the waiter saw."""
+        self._inbox.put(None)
         try:
-            async with self._slots:
-                while not _final(body):
-                    r = await self._client.get(f"/api/v1/submissions/{outcome.submission_id}?wait=30", headers=headers)
-                    if r.status_code >= 500:
-                        outcome.poll_http = r.status_code
-                        break
-                    body = r.json()
-            outcome.status = str(body["status"])
-        except httpx.HTTPError as exc:
-            outcome.error = type(exc).__name__
-        outcome.done = time.monotonic() - t0
+            seen = self._outbox.get(timeout=timeout)
+        except queue.Empty:
+            seen = {}
+        self._process.join(timeout=30)
+        if self._process.is_alive():
+            self._process.kill()
+        for outcome in outcomes:
+            if outcome.submission_id in seen:
+                done, outcome.status, outcome.poll_http, error = seen[outcome.submission_id]
+                outcome.done = done - t0
+                outcome.error = outcome.error or error
 
-    def drain(self, timeout: float) -> None:
-        """Until every followed submission has its result (or `timeout`), then close."""
-        concurrent.futures.wait(self.pending, timeout=timeout)
-        asyncio.run_coroutine_threadsafe(self._client.aclose(), self.loop).result(timeout=30)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(timeout=30)
-        self.loop.close()
+
+def _waiter_main(base: str, limit: int, inbox: multiprocessing.Queue[tuple[str, int] | None],
+                 outbox: multiprocessing.Queue[dict[int, tuple[float, str, int, str]]]) -> None:
+    outbox.put(asyncio.run(_wait_all(base, limit, inbox)))
+
+
+async def _wait_all(base: str, limit: int,
+                    inbox: multiprocessing.Queue[tuple[str, int] | None]) -> dict[int, tuple[float, str, int, str]]:
+    """(monotonic time seen, status, a 5xx of a poll, a client error) per followed submission."""
+    seen: dict[int, tuple[float, str, int, str]] = {}
+    slots = asyncio.Semaphore(limit)
+    limits = httpx.Limits(max_connections=limit, max_keepalive_connections=limit, keepalive_expiry=KEEPALIVE_S)
+    loop = asyncio.get_running_loop()
+    async with httpx.AsyncClient(base_url=base, timeout=40, limits=limits) as client:
+
+        async def follow(token: str, submission_id: int) -> None:
+            status, poll_http, error = "", 0, ""
+            try:
+                async with slots:
+                    while status not in ("graded", "failed"):
+                        r = await client.get(f"/api/v1/submissions/{submission_id}?wait=30",
+                                             headers={"Authorization": f"Bearer {token}"})
+                        if r.status_code >= 500:
+                            poll_http = r.status_code
+                            break
+                        status = str(r.json()["status"])
+            except httpx.HTTPError as exc:
+                error = type(exc).__name__
+            seen[submission_id] = (time.monotonic(), status, poll_http, error)
+
+        tasks = []
+        while (item := await loop.run_in_executor(None, inbox.get)) is not None:
+            tasks.append(asyncio.create_task(follow(*item)))
+        await asyncio.gather(*tasks)
+    return seen
 
 
 def _loadavg() -> str:
@@ -290,7 +312,7 @@ def main() -> int:
                 kind, source, _p = rng.choices(KINDS, weights=[k[2] for k in KINDS])[0]
                 plan.append((token, Outcome(kind, rng.uniform(0, args.window)), source))
         plan.sort(key=lambda item: item[1].scheduled)
-        waiter = Waiter(stack.base, args.clients if args.inline_wait else args.waiters)
+        waiter = Waiter(stack.base, args.waiters)
         api_cpu_before = stack.api_cpu_s()
         t0 = time.monotonic()
         with httpx.Client(base_url=stack.base, timeout=40,
@@ -298,7 +320,7 @@ def main() -> int:
                 as client, ThreadPoolExecutor(args.clients) as pool:
             for token, outcome, source in plan:
                 pool.submit(_one, client, token, outcome, source, t0, waiter, args.inline_wait)
-        waiter.drain(args.drain)
+        waiter.drain([o for _, o, _ in plan], t0, args.drain)
         elapsed = time.monotonic() - t0
         api_cpu = stack.api_cpu_s() - api_cpu_before
         stack.stop()
