@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Annotated, Literal, cast
 
+import anyio
+import anyio.to_thread
 from fastapi import Depends, Header, Path, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
 from server.auth.attempts import AttemptLimiter, client_address
 from server.auth.permissions import Access, require
@@ -50,38 +53,51 @@ class AppContext:
         return self.settings.admin_token.get_secret_value()
 
 
-def get_context(request: Request) -> AppContext:
+# Dependencies that do no I/O are `async def`: FastAPI runs a sync dependency in a request thread, one thread
+# hop each, and under load every hop waits for a thread and for the CPU. Those that read the database stay sync
+# (or hop once, explicitly).
+async def get_context(request: Request) -> AppContext:
     return cast(AppContext, request.app.state.ctx)
 
 
 ContextDep = Annotated[AppContext, Depends(get_context)]
 
 
-def get_settings_dep(ctx: ContextDep) -> Settings:
+async def get_settings_dep(ctx: ContextDep) -> Settings:
     return ctx.settings
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 
 
-def get_catalog(ctx: ContextDep) -> Catalog:
+async def get_catalog(ctx: ContextDep) -> Catalog:
     return ctx.catalog
 
 
 CatalogDep = Annotated[Catalog, Depends(get_catalog)]
 
 
-def get_session(ctx: ContextDep) -> Iterator[Session]:
+def _close(session: Session) -> None:
+    try:
+        session.close()
+    except DATABASE_DOWN_ERRORS as exc:
+        # The connection died after the route finished (PostgreSQL restarting): the pool discards it.
+        # Raising here, after the response went out, would only drop the client's keep-alive connection.
+        log.warning("database connection lost while closing a session: %s", type(exc).__name__)
+
+
+async def get_session(ctx: ContextDep) -> AsyncIterator[Session]:
+    """The request's session. Creating it touches no database. Closing one that holds a connection (a rollback,
+    the connection back to the pool) runs in a thread outside the request threads' limit, as FastAPI does for
+    sync dependencies: a close never waits behind requests while it holds a connection they may need."""
     session = Session(ctx.engine)
     try:
         yield session
     finally:
-        try:
-            session.close()
-        except DATABASE_DOWN_ERRORS as exc:
-            # The connection died after the route finished (PostgreSQL restarting): the pool discards it.
-            # Raising here, after the response went out, would only drop the client's keep-alive connection.
-            log.warning("database connection lost while closing a session: %s", type(exc).__name__)
+        if session.in_transaction():
+            await anyio.to_thread.run_sync(_close, session, limiter=anyio.CapacityLimiter(1))
+        else:
+            _close(session)
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
@@ -107,7 +123,7 @@ def bearer_principal(ctx: AppContext, db: Session, address: str, token: str) -> 
     return principal
 
 
-def get_principal(
+async def get_principal(
     request: Request,
     ctx: ContextDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
@@ -121,18 +137,22 @@ def get_principal(
     known = request.scope.get("state", {}).get(GUARD_PRINCIPAL)
     if isinstance(known, Principal):  # the ingress guard looked this request's token up already (an upload)
         return known
+    return await run_in_threadpool(_lookup, ctx, client_address(request.scope), credentials.credentials)
+
+
+def _lookup(ctx: AppContext, address: str, token: str) -> Principal:
     with Session(ctx.engine) as db:
-        return bearer_principal(ctx, db, client_address(request.scope), credentials.credentials)
+        return bearer_principal(ctx, db, address, token)
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
-def require_staff(principal: PrincipalDep) -> Principal:
+async def require_staff(principal: PrincipalDep) -> Principal:
     return require(Access.staff, principal)
 
 
-def require_instructor(principal: PrincipalDep) -> Principal:
+async def require_instructor(principal: PrincipalDep) -> Principal:
     return require(Access.instructor, principal)
 
 
@@ -141,7 +161,7 @@ StaffAuth = Annotated[Principal, Depends(require_staff)]
 InstructorAuth = Annotated[Principal, Depends(require_instructor)]
 
 
-def require_student(principal: PrincipalDep) -> Student:
+async def require_student(principal: PrincipalDep) -> Student:
     require(Access.student, principal)
     assert principal.student is not None
     return principal.student
@@ -183,15 +203,20 @@ def _accept_language(header: str) -> str | None:
     return best[1] if best else None
 
 
-def get_lang(
-    lang: Annotated[
-        Literal["en", "zh"] | None, Query(description="Feedback language; overrides Accept-Language")
-    ] = None,
-    accept_language: Annotated[str | None, Header(description="e.g. zh-CN,zh;q=0.9")] = None,
-) -> str:
+def get_lang(lang: str | None, accept_language: str | None) -> str:
+    """`?lang=`, else the best of Accept-Language, else English."""
     if lang is not None:
         return lang
     return _accept_language(accept_language or "") or "en"
 
 
-LangDep = Annotated[str, Depends(get_lang)]
+async def lang_dependency(
+    lang: Annotated[
+        Literal["en", "zh"] | None, Query(description="Feedback language; overrides Accept-Language")
+    ] = None,
+    accept_language: Annotated[str | None, Header(description="e.g. zh-CN,zh;q=0.9")] = None,
+) -> str:
+    return get_lang(lang, accept_language)
+
+
+LangDep = Annotated[str, Depends(lang_dependency)]

@@ -74,11 +74,13 @@ async def _answer(response: Response, ctx: ContextDep, session: Session, lang: s
     def first() -> tuple[SubmissionView | None, int]:
         submission = look()
         assert submission.id is not None
+        submission_id = submission.id
         if wait_s > 0 and submission.status not in FINAL:
-            submission_id = submission.id
             session.close()  # the connection goes back to the pool before the wait
             return None, submission_id
-        return _respond(response, session, submission, ctx, lang, teacher), submission.id
+        view = _respond(response, session, submission, ctx, lang, teacher)
+        session.close()  # here, not in another thread hop after the route
+        return view, submission_id
 
     view, submission_id = await run_in_threadpool(first)
     if view is not None:
@@ -91,7 +93,9 @@ async def _answer(response: Response, ctx: ContextDep, session: Session, lang: s
         current = session.get(Submission, submission_id)
         if current is None:  # pragma: no cover - rows are never deleted
             raise SubmissionNotFound()
-        return _respond(response, session, current, ctx, lang, teacher)
+        view = _respond(response, session, current, ctx, lang, teacher)
+        session.close()
+        return view
 
     return await run_in_threadpool(last)
 
