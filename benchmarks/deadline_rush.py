@@ -22,7 +22,7 @@ to mean anything), and the load average before and after (the machine may be sha
 PASS: lost 0, 5xx 0, one write each, POST -> accepted p99 <= 1 s, lateness p99 <= 1 s.
 
     .venv/bin/python benchmarks/deadline_rush.py [--students 300] [--per-student 3] [--window 60]
-        [--workers 2] [--concurrency 2] [--clients 48] [--waiters 1000] [--inline-wait]
+        [--workers 2] [--concurrency 2] [--clients 48] [--waiters 1000] [--nice N] [--inline-wait]
         [--admin-url postgresql+psycopg://postgres@127.0.0.1/test]
 """
 
@@ -45,6 +45,7 @@ import tempfile
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -81,6 +82,7 @@ GRADED_LINE = re.compile(r"graded submission=(\d+) ")
 # Idle client connections are dropped before uvicorn's keep-alive timeout (5 s) closes them: a request sent on a
 # connection the server is closing at that instant fails with ReadError, which is the client's race, not an answer.
 KEEPALIVE_S = 2.0
+Seen = dict[int, tuple[float, str, int, str, int]]
 
 
 @dataclass
@@ -95,6 +97,7 @@ class Outcome:
     status: str = ""
     submission_id: int | None = None
     error: str = ""
+    resent: int = 0  # requests sent again after a connection closed under them (POST and polls)
 
 
 def _free_port() -> int:
@@ -119,7 +122,7 @@ def _pct(values: list[float], q: float) -> float:
 class Stack:
     """The API and the workers as subprocesses (own process groups), logs in a temporary directory."""
 
-    def __init__(self, url: str, workers: int, concurrency: int, logs: Path) -> None:
+    def __init__(self, url: str, workers: int, concurrency: int, logs: Path, nice: int | None = None) -> None:
         self.port = _free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.logs = logs
@@ -128,6 +131,8 @@ class Stack:
                    RNN_GRADER_ADMIN_TOKEN=TEACHER, RNN_GRADER_QUEUE="procrastinate", RNN_GRADER_HOST="127.0.0.1",
                    RNN_GRADER_PORT=str(self.port), RNN_GRADER_DATA_DIR=str(logs / "data"),
                    RNN_GRADER_DEADLINES=json.dumps({"rnn": "2999-12-31T23:59:59+00:00"}))
+        if nice is not None:
+            env["RNN_GRADER_GRADING_NICE"] = str(nice)
         subprocess.run([sys.executable, "-m", "server.migrate"], env=env, cwd=ROOT, check=True,
                        capture_output=True, timeout=120)
         self.procs: list[subprocess.Popen[bytes]] = []
@@ -178,9 +183,11 @@ def _one(client: httpx.Client, token: str, outcome: Outcome, source: str, t0: fl
     if delay > 0:
         time.sleep(delay)
     outcome.sent = time.monotonic() - t0
+    # As the CLI does: a key makes the POST safe to send again if the connection closes under it.
+    headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": uuid.uuid4().hex}
     try:
-        r = client.post(f"/api/v1/submissions{'?wait=30' if inline else ''}",
-                        json={"exercise": "rnn", "source": source}, headers={"Authorization": f"Bearer {token}"})
+        r = _resending(lambda: client.post(f"/api/v1/submissions{'?wait=30' if inline else ''}",
+                                           json={"exercise": "rnn", "source": source}, headers=headers), outcome)
     except httpx.HTTPError as exc:
         outcome.error = type(exc).__name__
         return
@@ -192,6 +199,16 @@ def _one(client: httpx.Client, token: str, outcome: Outcome, source: str, t0: fl
         outcome.status = str(body["status"])
         if not _final(body):
             waiter.follow(token, outcome.submission_id)
+
+
+def _resending(send: Callable[[], httpx.Response], outcome: Outcome) -> httpx.Response:
+    """Send; once more if the connection closed before any answer came (a keep-alive connection the server
+    closed as the request left: a client-side race, which HTTP clients resolve by sending again)."""
+    try:
+        return send()
+    except (httpx.ReadError, httpx.RemoteProtocolError, httpx.WriteError):
+        outcome.resent += 1
+        return send()
 
 
 def _final(body: dict[str, object]) -> bool:
@@ -206,7 +223,7 @@ class Waiter:
     def __init__(self, base: str, limit: int) -> None:
         context = multiprocessing.get_context("spawn")
         self._inbox: multiprocessing.Queue[tuple[str, int] | None] = context.Queue()
-        self._outbox: multiprocessing.Queue[dict[int, tuple[float, str, int, str]]] = context.Queue()
+        self._outbox: multiprocessing.Queue[Seen] = context.Queue()
         self._process = context.Process(target=_waiter_main, args=(base, limit, self._inbox, self._outbox),
                                         name="rush-waiter", daemon=True)
         self._process.start()
@@ -226,39 +243,44 @@ class Waiter:
             self._process.kill()
         for outcome in outcomes:
             if outcome.submission_id in seen:
-                done, outcome.status, outcome.poll_http, error = seen[outcome.submission_id]
+                done, outcome.status, outcome.poll_http, error, resent = seen[outcome.submission_id]
                 outcome.done = done - t0
                 outcome.error = outcome.error or error
+                outcome.resent += resent
 
 
 def _waiter_main(base: str, limit: int, inbox: multiprocessing.Queue[tuple[str, int] | None],
-                 outbox: multiprocessing.Queue[dict[int, tuple[float, str, int, str]]]) -> None:
+                 outbox: multiprocessing.Queue[Seen]) -> None:
     outbox.put(asyncio.run(_wait_all(base, limit, inbox)))
 
 
-async def _wait_all(base: str, limit: int,
-                    inbox: multiprocessing.Queue[tuple[str, int] | None]) -> dict[int, tuple[float, str, int, str]]:
-    """(monotonic time seen, status, a 5xx of a poll, a client error) per followed submission."""
-    seen: dict[int, tuple[float, str, int, str]] = {}
+async def _wait_all(base: str, limit: int, inbox: multiprocessing.Queue[tuple[str, int] | None]) -> Seen:
+    """(monotonic time seen, status, a 5xx of a poll, a client error, polls sent again) per followed
+    submission. A poll is a GET: sent again once if its connection closed before any answer."""
+    seen: Seen = {}
     slots = asyncio.Semaphore(limit)
     limits = httpx.Limits(max_connections=limit, max_keepalive_connections=limit, keepalive_expiry=KEEPALIVE_S)
     loop = asyncio.get_running_loop()
     async with httpx.AsyncClient(base_url=base, timeout=40, limits=limits) as client:
 
         async def follow(token: str, submission_id: int) -> None:
-            status, poll_http, error = "", 0, ""
+            status, poll_http, error, resent = "", 0, "", 0
+            url, headers = f"/api/v1/submissions/{submission_id}?wait=30", {"Authorization": f"Bearer {token}"}
             try:
                 async with slots:
                     while status not in ("graded", "failed"):
-                        r = await client.get(f"/api/v1/submissions/{submission_id}?wait=30",
-                                             headers={"Authorization": f"Bearer {token}"})
+                        try:
+                            r = await client.get(url, headers=headers)
+                        except (httpx.ReadError, httpx.RemoteProtocolError, httpx.WriteError):
+                            resent += 1
+                            r = await client.get(url, headers=headers)
                         if r.status_code >= 500:
                             poll_http = r.status_code
                             break
                         status = str(r.json()["status"])
             except httpx.HTTPError as exc:
                 error = type(exc).__name__
-            seen[submission_id] = (time.monotonic(), status, poll_http, error)
+            seen[submission_id] = (time.monotonic(), status, poll_http, error, resent)
 
         tasks = []
         while (item := await loop.run_in_executor(None, inbox.get)) is not None:
@@ -280,6 +302,8 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=2, help="grading slots per worker (compose: 2)")
     parser.add_argument("--clients", type=int, default=48, help="client threads that send the POSTs")
     parser.add_argument("--waiters", type=int, default=1000, help="long polls in flight at most (separate shape)")
+    parser.add_argument("--nice", type=int, default=None,
+                        help="RNN_GRADER_GRADING_NICE of the workers (default: the server's)")
     parser.add_argument("--inline-wait", action="store_true", help="each POST waits for its result (?wait=30)")
     parser.add_argument("--drain", type=float, default=600.0, help="seconds to wait for the backlog after the window")
     parser.add_argument("--seed", type=int, default=7)
@@ -296,7 +320,7 @@ def main() -> int:
     load_before = _loadavg()
     try:
         started = time.monotonic()
-        stack = Stack(url, args.workers, args.concurrency, logs)
+        stack = Stack(url, args.workers, args.concurrency, logs, args.nice)
         teacher = {"Authorization": f"Bearer {TEACHER}"}
         with httpx.Client(base_url=stack.base, timeout=40, limits=httpx.Limits(max_connections=args.clients + 8)) \
                 as client, ThreadPoolExecutor(16) as pool:
@@ -362,12 +386,15 @@ def report(plan: list[tuple[str, Outcome, str]], url: str, logs: Path, elapsed: 
     graded_at = sorted(float(by_id[o.submission_id or -1][4]) for o in graded)
     busy = graded_at[-1] - graded_at[0] if len(graded_at) > 1 else float("nan")
     shape = "inline ?wait=30" if args.inline_wait else f"POST without waiting, then GET ?wait=30 (<= {args.waiters})"
+    nice = "the server's default" if args.nice is None else args.nice
     print(f"shape: {args.students} students x {args.per_student}, {args.clients} client threads, {shape}; "
-          f"{args.workers} worker(s) x {args.concurrency} slot(s)")
+          f"{args.workers} worker(s) x {args.concurrency} slot(s), grading nice {nice}")
     print(f"submissions: {len(outcomes)} planned over {args.window:.0f} s "
           f"({', '.join(f'{k}={sum(o.kind == k for o in outcomes)}' for k, _, _ in KINDS)}), run {elapsed:.1f} s")
     print(f"accepted: {len(accepted)}  refused: {dict(refused) or 0}  graded: {len(graded)}  failed: {len(failed)}"
           f"  lost: {lost}  5xx: {five_xx}  client errors: {dict(errors) or 0}")
+    print(f"requests sent again after their connection closed before an answer: "
+          f"{sum(o.resent for o in outcomes)} (POSTs carry an Idempotency-Key)")
     print(f"result writes: exactly one for {len(graded) - not_once}/{len(graded)} graded; "
           f"attempts > 1: {sum(1 for r in rows if r[3] > 1)}")
     print(f"POST -> accepted: p50 {_pct(answer_s, 0.5) * 1000:.0f} ms  p99 {_pct(answer_s, 0.99) * 1000:.0f} ms"
