@@ -53,7 +53,7 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=0, le=65535)
     workers: int = Field(default=2, ge=0, le=64, description="Grading workers started by the server; 0 = none.")
     grading_nice: int = Field(
-        default=5, ge=0, le=19,
+        default=10, ge=0, le=19,
         description="Grading processes (`rnn-grader worker`, the server's own worker processes) and their sandbox "
         "children run this much below the API's CPU priority (nice), so a backlog waits and requests do not.",
     )
