@@ -300,6 +300,9 @@ def test_each_service_command_starts_with_the_compose_environment(
             assert time.monotonic() < deadline, (tmp_path / "api.log").read_text()
             time.sleep(0.2)
         assert httpx.get(f"{base}/healthz").status_code == 200
+        ours = os.getpriority(os.PRIO_PROCESS, 0)  # the worker grades below the API's CPU priority, the API not
+        assert os.getpriority(os.PRIO_PROCESS, procs[1].pid) == min(19, ours + 10)
+        assert os.getpriority(os.PRIO_PROCESS, procs[0].pid) == ours
         assert _healthcheck(api_env) == 0 and _healthcheck(grader_env) == 0
 
         teacher = {"Authorization": f"Bearer {secrets['RNN_GRADER_ADMIN_TOKEN']}"}
