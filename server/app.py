@@ -26,6 +26,7 @@ from server.grading.processes import ProcessQueue
 from server.grading.protocol import GraderFactory, Notifier
 from server.grading.queues import make_queue
 from server.ingress.guard import IngressGuard
+from server.ingress.shedding import LoadShedding
 from server.metrics import Metrics, MetricsListener
 from server.routes import (
     audit,
@@ -121,6 +122,8 @@ def create_app(
     app.add_middleware(VersionHeaderMiddleware, version=VERSION)
     # Outermost: bodies are bounded, and large uploads authenticated, before anything else sees the request.
     app.add_middleware(IngressGuard)
+    # Outside it: a request that would only queue for a request thread is refused before anything else.
+    app.add_middleware(LoadShedding)
     for module in (students, gradings, regrade_requests, submissions, regrade, exercises, extensions, scoreboard,
                    similarity, audit, staff, health, client):
         app.include_router(module.router, prefix=API_PREFIX)

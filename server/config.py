@@ -82,6 +82,11 @@ class Settings(BaseSettings):
         description="Regrade requests one student may send in any 24 hours (429 beyond); 0 = no cap. A submission "
         "has at most one open request either way.",
     )
+    max_queued_requests: int = Field(
+        default=200, ge=0,
+        description="When more requests than this wait for a request thread, a new one is answered at once with "
+        "503 Overloaded and Retry-After (0: never refuse).",
+    )
     waits_per_principal: int = Field(
         default=4, ge=0, le=1000,
         description="`?wait=` requests one student or staff member may have waiting at once, per API process; "

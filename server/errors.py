@@ -246,6 +246,17 @@ class NotReady(AppError):
     default_detail = "not ready"
 
 
+class Overloaded(AppError):
+    """More requests wait for a request thread than RNN_GRADER_MAX_QUEUED_REQUESTS (server.ingress.shedding)."""
+
+    status_code = 503
+    default_detail = "the server is busy; retry in a second (nothing was stored)"
+    retry_after_s: ClassVar[int] = 1
+
+    def __init__(self) -> None:
+        super().__init__(None, {"Retry-After": str(self.retry_after_s)})
+
+
 class DatabaseUnavailable(AppError):
     """The database cannot be reached (restarting, failing over, pool exhausted): retry shortly."""
 
@@ -286,6 +297,7 @@ def error_responses(*errors: type[AppError], auth: bool = True) -> dict[int | st
     """OpenAPI `responses=` for these errors, plus 401 (when the route needs a token) and 422."""
     by_status: dict[int, list[type[AppError]]] = {}
     listed: list[type[AppError]] = [Unauthorized, TooManyAuthFailures, *errors] if auth else list(errors)
+    listed.append(Overloaded)  # any route, when requests queue (server.ingress.shedding)
     for err in listed:
         by_status.setdefault(err.status_code, []).append(err)
     out: dict[int | str, dict[str, Any]] = {}
@@ -294,7 +306,7 @@ def error_responses(*errors: type[AppError], auth: bool = True) -> dict[int | st
             "model": ErrorBody,
             "description": "; ".join(f"`{e.__name__}`: {e.default_detail}" for e in errs),
         }
-        if status == 429:
+        if status in (429, 503):
             entry["headers"] = {"Retry-After": {"schema": {"type": "integer"}, "description": "seconds"}}
         if status == 401:
             entry["headers"] = {"WWW-Authenticate": {"schema": {"type": "string"}}}
