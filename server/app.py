@@ -14,10 +14,11 @@ from starlette.concurrency import run_in_threadpool
 from cli.version import VERSION
 from grader.exercise import Exercise, load_exercises
 from server.access_log import AccessLogMiddleware
+from server.auth.attempts import AttemptLimiter
 from server.catalog import build_catalog
 from server.client_dist import ClientWheel
 from server.config import Settings, get_settings, with_generated_secrets
-from server.db import create_db_engine, run_migrations
+from server.db import REQUEST_THREADS, create_db_engine, run_migrations
 from server.deps import AppContext
 from server.errors import install_error_handlers
 from server.grading.claims import requeue_stale
@@ -25,7 +26,8 @@ from server.grading.processes import ProcessQueue
 from server.grading.protocol import GraderFactory, Notifier
 from server.grading.queues import make_queue
 from server.ingress.guard import IngressGuard
-from server.metrics import Metrics
+from server.ingress.shedding import LoadShedding
+from server.metrics import Metrics, MetricsListener
 from server.openapi import install_openapi
 from server.routes import (
     audit,
@@ -43,13 +45,13 @@ from server.routes import (
     submissions,
 )
 from server.similarity.service import SimilarityService
+from server.submissions.waiting import ResultWaits
 from server.version_header import VersionHeaderMiddleware
 from server.web import install as install_web
 
 log = logging.getLogger("rnn_grader.app")
 
 API_PREFIX = "/api/v1"
-REQUEST_THREADS = 200
 
 
 def create_app(
@@ -68,20 +70,28 @@ def create_app(
     engine = create_db_engine(settings.database_url)
     metrics = Metrics(engine)
     notifier = Notifier()
+    waits = ResultWaits(engine, settings.database_url, settings.waits_per_principal)
+    notifier.subscribe(waits.announce)
     queue = make_queue(engine, settings, catalog, metrics, notifier, grader_factory,
                        exercises_from_settings=exercises_by_id is None)
+    attempts = AttemptLimiter(settings.auth_failures_free, settings.auth_failure_window_s,
+                              settings.auth_backoff_max_s)
     ctx = AppContext(settings=settings, engine=engine, catalog=catalog, queue=queue, notifier=notifier,
-                     metrics=metrics)
+                     metrics=metrics, waits=waits, attempts=attempts)
     similarity_reports = SimilarityService(engine, catalog, settings)
 
     @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        # Sync routes run in worker threads; `?wait=` holds one for up to 60 s, so allow more than 40.
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Sync routes run in worker threads, each holding at most one pooled connection at a time; `?wait=`
+        # holds neither (server.submissions.waiting). Fewer threads than connections: none waits for the pool.
         anyio.to_thread.current_default_thread_limiter().total_tokens = REQUEST_THREADS
         if migrate:
             await run_in_threadpool(run_migrations, engine)
         await run_in_threadpool(requeue_stale, engine)
+        await waits.start()
         await run_in_threadpool(queue.start)
+        address = settings.metrics_address
+        app.state.metrics_listener = MetricsListener(metrics, *address) if address is not None else None
         # What start-up allocated lives as long as the process: keep it out of every collection.
         gc.collect()
         gc.freeze()
@@ -91,7 +101,10 @@ def create_app(
         try:
             yield
         finally:
+            if app.state.metrics_listener is not None:
+                await run_in_threadpool(app.state.metrics_listener.close)
             await run_in_threadpool(queue.stop)
+            await waits.stop()
             await run_in_threadpool(similarity_reports.close)
             engine.dispose()
 
@@ -110,10 +123,13 @@ def create_app(
     app.add_middleware(VersionHeaderMiddleware, version=VERSION)
     # Outermost: bodies are bounded, and large uploads authenticated, before anything else sees the request.
     app.add_middleware(IngressGuard)
+    # Outside it: a request that would only queue for a request thread is refused before anything else.
+    app.add_middleware(LoadShedding)
     for module in (students, gradings, regrade_requests, submissions, regrade, exercises, extensions, scoreboard,
                    similarity, audit, staff, health, client):
         app.include_router(module.router, prefix=API_PREFIX)
-    # Un-prefixed aliases for load balancers and container health checks, and the Prometheus endpoint.
+    # Un-prefixed aliases for load balancers and container health checks, and the Prometheus endpoint (staff
+    # only here; RNN_GRADER_METRICS_BIND serves it without a token on a listener of its own).
     app.add_api_route("/healthz", health.healthz, include_in_schema=False)
     app.add_api_route("/readyz", health.readyz, include_in_schema=False)
     app.include_router(health.metrics_router)

@@ -70,6 +70,11 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
     workers: int = Field(default=2, ge=0, le=64, description="Grading workers started by the server; 0 = none.")
+    grading_nice: int = Field(
+        default=10, ge=0, le=19,
+        description="Grading processes (`rnn-grader worker`, the server's own worker processes) and their sandbox "
+        "children run this much below the API's CPU priority (nice), so a backlog waits and requests do not.",
+    )
     worker_processes: bool = Field(
         default=True,
         description="inprocess queue: the server's grading workers are processes it starts and supervises "
@@ -81,6 +86,30 @@ class Settings(BaseSettings):
         "`rnn-grader worker` processes on any host (docs/deployment.md).",
     )
     rate_limit_per_minute: int = Field(default=10, ge=0, description="Submissions per student per minute; 0 = off.")
+    auth_failures_free: int = Field(
+        default=20, ge=0,
+        description="Unknown tokens (sign-in forms and API bearer tokens) one client address may send before "
+        "each further one makes it wait 1 s, 2 s, 4 s, ... (429 + Retry-After); 0 = no limit.",
+    )
+    auth_failure_window_s: float = Field(
+        default=900.0, gt=0, description="An address's failures are forgotten after this long without one."
+    )
+    auth_backoff_max_s: float = Field(default=900.0, gt=0, description="The longest an address is made to wait.")
+    regrade_requests_per_day: int = Field(
+        default=5, ge=0,
+        description="Regrade requests one student may send in any 24 hours (429 beyond); 0 = no cap. A submission "
+        "has at most one open request either way.",
+    )
+    max_queued_requests: int = Field(
+        default=200, ge=0,
+        description="When more requests than this wait for a request thread, a new one is answered at once with "
+        "503 Overloaded and Retry-After (0: never refuse).",
+    )
+    waits_per_principal: int = Field(
+        default=4, ge=0, le=1000,
+        description="`?wait=` requests one student or staff member may have waiting at once, per API process; "
+        "over that the current status is answered at once (0: never wait).",
+    )
     score_policy: Literal["best", "latest"] = "best"
     lease_seconds: float = Field(default=30.0, gt=0, description="How long a claim lasts without a heartbeat.")
     max_attempts: int = Field(default=3, ge=1, description="Grading attempts before a submission is failed.")
@@ -143,6 +172,12 @@ class Settings(BaseSettings):
     public_leaderboard: bool = Field(
         default=False, description="Serve /leaderboard: pseudonymous best scores for students, no login."
     )
+    metrics_bind: str | None = Field(
+        default=None, pattern=r"^(\[[0-9A-Fa-f:.]+\]|[^:\[\]\s]+):\d{1,5}$",
+        description="`serve`: host:port of a listener of its own for Prometheus /metrics, without a token (e.g. "
+        "127.0.0.1:9100, or 0.0.0.0:9100 on a private network; port 0: any free one). The public API port's "
+        "/metrics needs a staff token either way.",
+    )
     metrics_port: int | None = Field(
         default=None, ge=1, le=65535, description="`rnn-grader worker`: serve Prometheus /metrics on this port."
     )
@@ -195,6 +230,8 @@ class Settings(BaseSettings):
             object.__setattr__(self, "database_url", f"sqlite:///{db_file}")
         if self.admin_token is not None and is_placeholder(self.admin_token.get_secret_value()):
             raise ValueError("RNN_GRADER_ADMIN_TOKEN must be a real token (>= 16 characters) or unset")
+        if self.metrics_address is not None and self.metrics_address[1] > 65535:
+            raise ValueError("RNN_GRADER_METRICS_BIND: the port must be 0-65535")
         if self.queue == "procrastinate" and not is_postgres(self.database_url):
             raise ValueError("RNN_GRADER_QUEUE=procrastinate needs a PostgreSQL RNN_GRADER_DATABASE_URL")
         if is_postgres(self.database_url) and (self.secret is not None or self.needs_seed_secret):
@@ -204,6 +241,14 @@ class Settings(BaseSettings):
                     "PostgreSQL; generate one with: python -c 'import secrets; print(secrets.token_urlsafe(32))'"
                 )
         return self
+
+    @property
+    def metrics_address(self) -> tuple[str, int] | None:
+        """RNN_GRADER_METRICS_BIND as (host, port); an IPv6 host without its brackets."""
+        if self.metrics_bind is None:
+            return None
+        host, _, port = self.metrics_bind.rpartition(":")
+        return host.removeprefix("[").removesuffix("]"), int(port)
 
     @property
     def sandbox_required_layers(self) -> tuple[str, ...] | None:

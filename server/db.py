@@ -20,6 +20,14 @@ SERVER_DIR = Path(__file__).resolve().parent
 ALEMBIC_INI = SERVER_DIR / "alembic.ini"
 MIGRATIONS_DIR = SERVER_DIR / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+# The API's request threads (server.app) hold at most one pooled connection each at a time, and `?wait=`
+# holds none (server.submissions.waiting). The pool has room for every request thread plus the background
+# users (sweepers, reconciler, metrics, the result sweep), so a request never queues for a connection; should
+# it ever find the pool empty, it answers 503 with Retry-After after POOL_TIMEOUT_S instead of 30 s.
+REQUEST_THREADS = 40
+POOL_SIZE = 10
+POOL_OVERFLOW = REQUEST_THREADS + 10 - POOL_SIZE
+POOL_TIMEOUT_S = 5.0
 
 
 def utcnow() -> dt.datetime:
@@ -66,12 +74,14 @@ def create_db_engine(url: str) -> Engine:
             parsed,
             module=sqlite_module(),  # a SQLite with the WAL-reset fix (server/sqlite_library.py)
             connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
-            pool_size=20,
-            max_overflow=30,
+            pool_size=POOL_SIZE,
+            max_overflow=POOL_OVERFLOW,
+            pool_timeout=POOL_TIMEOUT_S,
         )
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return sa.create_engine(parsed, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return sa.create_engine(parsed, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW,
+                            pool_timeout=POOL_TIMEOUT_S)
 
 
 def alembic_config(url: str | None = None) -> Config:

@@ -163,6 +163,18 @@ class RequestAlreadyResolved(AppError):
     default_detail = "this regrade request is resolved already"
 
 
+class RegradeRequestOpen(AppError):
+    """One open regrade request per submission: the teacher has not answered the last one yet."""
+
+    status_code = 409
+    default_detail = "this submission has an open regrade request already; wait for the teacher's answer"
+
+    def __init__(self, request_id: int) -> None:
+        super().__init__(f"regrade request {request_id} for this submission is still open; the teacher will answer "
+                         "it (ask again after that)")
+        self.extra = {"request_id": request_id}
+
+
 class PayloadTooLarge(AppError):
     status_code = 413
     default_detail = "request body too large"
@@ -173,6 +185,14 @@ class RequestTimeout(AppError):
 
     status_code = 408
     default_detail = "the request body arrived too slowly"
+
+
+class IdempotencyKeyReused(AppError):
+    """An Idempotency-Key names one request: the same key with another body is a client bug, not a retry."""
+
+    status_code = 422
+    default_detail = ("this Idempotency-Key was used with another body (exercise and source); a retry must send "
+                      "the same body, a new submission a new key")
 
 
 class UnsupportedMediaType(AppError):
@@ -196,9 +216,46 @@ class RateLimited(AppError):
         )
 
 
+class TooManyAuthFailures(AppError):
+    """The client's address sent too many unknown credentials (server.auth.attempts): it waits, and its
+    credential is not even looked at meanwhile."""
+
+    status_code = 429
+    default_detail = "too many failed sign-ins from your address; retry later"
+
+    def __init__(self, retry_after_s: int) -> None:
+        super().__init__(
+            f"too many unknown tokens from your address; retry in {retry_after_s} s",
+            {"Retry-After": str(retry_after_s)},
+        )
+
+
+class RegradeRequestsCapped(AppError):
+    """RNN_GRADER_REGRADE_REQUESTS_PER_DAY: a student's regrade requests in any 24 hours."""
+
+    status_code = 429
+    default_detail = "you have sent as many regrade requests as a day allows; retry later"
+
+    def __init__(self, cap: int, retry_after_s: int) -> None:
+        super().__init__(f"at most {cap} regrade requests in 24 hours; the next one is possible in "
+                         f"{retry_after_s} s", {"Retry-After": str(retry_after_s)})
+        self.extra = {"regrade_requests_per_day": cap}
+
+
 class NotReady(AppError):
     status_code = 503
     default_detail = "not ready"
+
+
+class Overloaded(AppError):
+    """More requests wait for a request thread than RNN_GRADER_MAX_QUEUED_REQUESTS (server.ingress.shedding)."""
+
+    status_code = 503
+    default_detail = "the server is busy; retry in a second (nothing was stored)"
+    retry_after_s: ClassVar[int] = 1
+
+    def __init__(self) -> None:
+        super().__init__(None, {"Retry-After": str(self.retry_after_s)})
 
 
 class DatabaseUnavailable(AppError):
@@ -254,7 +311,8 @@ def error_responses(*errors: type[AppError], auth: bool = True) -> dict[int | st
     """OpenAPI `responses=` for these errors, plus 401 (when the route needs a token) and 422. What the ingress
     guard and a database outage can add to every route is added to the schema by server.openapi."""
     by_status: dict[int, list[type[AppError]]] = {}
-    listed: list[type[AppError]] = [Unauthorized, *errors] if auth else list(errors)
+    listed: list[type[AppError]] = [Unauthorized, TooManyAuthFailures, *errors] if auth else list(errors)
+    listed.append(Overloaded)  # any route, when requests queue (server.ingress.shedding)
     for err in listed:
         by_status.setdefault(err.status_code, []).append(err)
     out: dict[int | str, dict[str, Any]] = {}

@@ -1,16 +1,20 @@
 """Prometheus metrics, in a registry per app (tests build many apps in one process).
 
 Counts by status and the queue depth are read from the database at scrape time, so they are true
-across processes; grading latency and request counts are this process's own.
+across processes; grading latency and request counts are this process's own. They are served on a listener
+of their own (`MetricsListener`: RNN_GRADER_METRICS_BIND for the API, RNN_GRADER_METRICS_PORT for a worker),
+off the public API port, where `/metrics` needs a staff token.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterable
+from wsgiref.simple_server import WSGIServer
 
 import sqlalchemy as sa
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, start_http_server
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy.engine import Engine
@@ -89,3 +93,19 @@ class Metrics:
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
+
+
+class MetricsListener:
+    """`/metrics` of one registry on its own address, in a daemon thread (prometheus_client's server)."""
+
+    def __init__(self, metrics: Metrics, host: str, port: int) -> None:
+        self._server: WSGIServer
+        self._thread: threading.Thread
+        self._server, self._thread = start_http_server(port, addr=host, registry=metrics.registry)
+        self.port = int(self._server.server_address[1])
+        log.info("metrics: http://%s:%d/metrics", host, self.port)
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)

@@ -150,6 +150,8 @@ class Submission(SQLModel, table=True):
     lease_owner: str | None = Field(default=None, max_length=64)
     last_error: str | None = Field(default=None, sa_type=sa.Text)
     idempotency_key: str | None = Field(default=None, max_length=128)
+    # sha256 of the exercise and source the key was first used with (server.submissions.service.body_digest).
+    idempotency_hash: str | None = Field(default=None, max_length=64)
     # For a notebook upload: which code cells were not run and why (grader.notebook.NotebookSource.report());
     # `source` then holds the extracted definitions. None for a .py file or a JSON body.
     notebook: dict[str, Any] | None = Field(default=None, sa_column=sa.Column(JSONType, nullable=True))

@@ -144,8 +144,8 @@ FAR_FUTURE = "2999-12-31T23:59:59+00:00"
 @pytest.fixture
 def make_settings(database_url: str, tmp_path: Path, real_exercises: dict[str, Any]) -> Callable[..., Any]:
     """Settings for a test server on this test's database: fixed tokens, no grading threads unless
-    asked (`workers=1`), no rate limit unless asked, and deadlines far away (so no test depends on the
-    calendar; pass `deadlines=` to test lateness)."""
+    asked (`workers=1`), no rate limit and no limit on unknown tokens unless asked, and deadlines far away
+    (so no test depends on the calendar; pass `deadlines=` to test lateness)."""
     from server.config import Settings
 
     def make(**overrides: Any) -> Settings:
@@ -156,6 +156,7 @@ def make_settings(database_url: str, tmp_path: Path, real_exercises: dict[str, A
             "secret": TEST_SECRET,
             "workers": 0,
             "rate_limit_per_minute": 0,
+            "auth_failures_free": 0,  # tests send unknown tokens on purpose, all from one address
             "lease_seconds": 30,
             "sweep_seconds": 0.5,
             "deadlines": {exercise_id: FAR_FUTURE for exercise_id in real_exercises},

@@ -120,9 +120,9 @@ ROUTES: tuple[RouteAccess, ...] = (
     _api("GET", "/client/{filename}", A.public, "The client wheel: student commands only, nothing secret (tested)."),
     _page("GET", "/healthz", A.public, "Liveness alias for container health checks."),
     _page("GET", "/readyz", A.public, "Readiness alias for container health checks."),
-    _page("GET", "/metrics", A.public,
-          "Prometheus scrapers: aggregate counts and latencies, no person, grade or token (restrict at the proxy "
-          "if they should not be public)."),
+    RouteAccess("GET", "/metrics", A.staff, B,
+                "Aggregates only, but a scrape runs a query: on the public port for staff; scrapers use "
+                "RNN_GRADER_METRICS_BIND, a listener of its own without a token (docs/server.md)."),
     _page("GET", "/openapi.json", A.public, "The API's description: no data, no secret."),
     _page("GET", "/docs", A.public, "The API's description, browsable."),
     _page("GET", "/docs/oauth2-redirect", A.public, "Part of the API browser; holds nothing."),

@@ -8,9 +8,10 @@
   wins, a late duplicate is discarded, so a crash anywhere loses nothing and grades nothing twice;
 - an infrastructure failure (the grader raised, or reported internal_error) is retried up to
   max_attempts and then stored as `failed`: never blamed on the student;
-- every final write also appends the grading to `gradings` (server.regrades.history) in the same
-  transaction, so history and result are written exactly once together. A submission whose regrade is
-  pending (`regrading`) keeps its last result counted until then; if the regrade itself fails for an
+- every final write also appends the grading to `gradings` (server.regrades.history) and, on PostgreSQL,
+  announces the result to every API process (server.grading.announcements) in the same transaction, so
+  history and result are written exactly once together. A submission whose regrade is pending
+  (`regrading`) keeps its last result counted until then; if the regrade itself fails for an
   infrastructure reason, that last result stays (status back to `graded`) and only the history shows it.
 """
 
@@ -29,6 +30,7 @@ from sqlalchemy.engine import Engine
 from grader.hints import HintPolicy
 from grader.result import Result
 from server.db import utcnow
+from server.grading.announcements import announce_final
 from server.grading.hint_levels import assign_hint_levels
 from server.models import Submission, SubmissionStatus
 from server.regrades.history import NewGrading, record_grading
@@ -128,6 +130,7 @@ def _fail_exhausted(conn: sa.Connection, submission_id: int, attempts: int) -> b
     conn.execute(sa.update(Submission).where(submissions_t.c.id == submission_id)
                  .values(**values, regrading=False, regrade_batch_id=None))
     _history(conn, submission_id, taken, FAILED, None, None)
+    announce_final(conn, submission_id)
     return True
 
 
@@ -260,6 +263,7 @@ def write_result(engine: Engine, submission_id: int, status: str, result: Result
         conn.execute(sa.update(Submission).where(submissions_t.c.id == submission_id).values(**values))
         refresh_for_submission(conn, submission_id)
         _history(conn, submission_id, taken, status, result, dumped)
+        announce_final(conn, submission_id)
         return True
 
 

@@ -23,19 +23,12 @@ from grader.exercise import load_exercises
 from server.bootstrap import configure_logging, load_settings_without_secrets, migrated_engine
 from server.catalog import build_catalog
 from server.config import Settings
+from server.grading.grader_factory import lower_priority
 from server.grading.inprocess import InProcessQueue
 from server.grading.protocol import GraderFactory, Notifier
-from server.metrics import Metrics
+from server.metrics import Metrics, MetricsListener
 
 log = logging.getLogger("rnn_grader.worker")
-
-
-def _serve_metrics(metrics: Metrics, host: str, port: int) -> None:
-    """On RNN_GRADER_HOST (127.0.0.1 by default; the image sets 0.0.0.0 for its internal network)."""
-    from prometheus_client import start_http_server
-
-    start_http_server(port, addr=host, registry=metrics.registry)
-    log.info("metrics: http://%s:%d/metrics", host, port)
 
 
 def run_worker(
@@ -57,6 +50,8 @@ def run_worker(
         logging.getLogger("procrastinate").setLevel(logging.WARNING)  # two INFO lines per job otherwise
     threads = concurrency if concurrency is not None else max(1, settings.workers)
     stop = stop or threading.Event()
+    if threading.current_thread() is threading.main_thread():  # a process of its own (not a test's thread)
+        lower_priority(settings)
     try:
         engine = migrated_engine(settings)
     except sa.exc.ProgrammingError as exc:  # e.g. the grading role, which may not migrate, on an old schema
@@ -65,8 +60,8 @@ def run_worker(
         raise SystemExit(2) from None
     catalog = build_catalog(load_exercises(settings.exercises_dir), settings)
     metrics = Metrics(engine)
-    if settings.metrics_port is not None:
-        _serve_metrics(metrics, settings.host, settings.metrics_port)
+    if settings.metrics_port is not None:  # on RNN_GRADER_HOST (the image sets 0.0.0.0 for its internal network)
+        MetricsListener(metrics, settings.host, settings.metrics_port)
 
     def _on_signal(signum: int, _frame: FrameType | None) -> None:
         log.info("signal %d: finishing the current submissions, then stopping", signum)

@@ -98,7 +98,7 @@ class GradingLoop:
                 release(self.engine, claim.id, self.name, "interrupted")
             self.metrics.gradings.labels(result=outcome).inc()
             self.metrics.grading_seconds.labels(exercise=claim.exercise).observe(elapsed)
-            self.notifier.announce(outcome, claim.exercise, elapsed)
+            self.notifier.announce(outcome, claim.exercise, elapsed, submission_id=claim.id)
 
     def _finish(self, claim: Claim, status: str, result: Result | None, error: str | None) -> str:
         wanted = None

@@ -4,8 +4,8 @@ feedback) runs in N worker processes it starts, supervises and stops itself: `ma
 
 - wake-up, API -> workers: a counting semaphore released at each enqueue (one idle worker claims at once;
   workers still poll the database every POLL_SECONDS, so rows written by anyone are graded);
-- announcements, workers -> API: one pipe per worker; each finished grading sends its outcome, exercise
-  and duration, which the API adds to its /metrics and uses to wake the requests waiting with `?wait=`;
+- announcements, workers -> API: one pipe per worker; each finished grading sends its outcome, exercise,
+  duration and submission id, which the API adds to its /metrics and passes to its result waits (`?wait=`);
 - supervision: the API waits on the pipes and the process sentinels in one thread; a worker that exits
   while the queue runs has its claims given back at once (`release_owned`) and is started again;
 - shutdown: a shared stop event, one wake-up per worker, then join (a grading in progress finishes).
@@ -34,7 +34,7 @@ from sqlalchemy.engine import Engine
 from server.catalog import Catalog
 from server.config import Settings
 from server.grading.claims import release_owned, requeue_stale
-from server.grading.protocol import Notifier
+from server.grading.protocol import FINAL_OUTCOMES, Notifier
 from server.metrics import Metrics
 
 log = logging.getLogger("rnn_grader.queue")
@@ -133,18 +133,22 @@ class ProcessQueue:
             self._stop.wait(timeout)
             return
         ready = set(wait(waitables, timeout=timeout))
-        woke = False
+        final: list[int] = []
+        unknown = False
         for index, worker in workers.items():
             if worker.conn in ready:
-                woke |= self._read(worker)
+                unknown |= self._read(worker, final)
             if worker.process.sentinel in ready or not worker.process.is_alive():
                 self._reap(index, worker)
-        if woke:
-            self.notifier.notify()
+        if unknown:
+            self.notifier.notify(None)
+        elif final:
+            self.notifier.notify(final)
 
-    def _read(self, worker: _Worker) -> bool:
-        """Drain what one worker sent; True if a result was announced."""
-        announced = False
+    def _read(self, worker: _Worker, final: list[int]) -> bool:
+        """Drain what one worker sent: the ids of final results go to `final`; True if a final result was
+        announced without its id (the waiters then look at the database)."""
+        unknown = False
         try:
             while worker.conn.poll():
                 message = worker.conn.recv_bytes()
@@ -155,10 +159,14 @@ class ProcessQueue:
                 self.metrics.gradings.labels(result=event["outcome"]).inc(event["count"])
                 if event["exercise"] is not None and event["seconds"] is not None:
                     self.metrics.grading_seconds.labels(exercise=event["exercise"]).observe(event["seconds"])
-                announced = True
+                if event["outcome"] in FINAL_OUTCOMES:
+                    if event["submission_id"] is None:
+                        unknown = True
+                    else:
+                        final.append(int(event["submission_id"]))
         except (EOFError, OSError):
             pass  # the process is gone; the sentinel says so too
-        return announced
+        return unknown
 
     def _reap(self, index: int, worker: _Worker) -> None:
         worker.process.join(timeout=1)
@@ -216,7 +224,7 @@ class ProcessQueue:
                 log.error("grading worker %s did not stop in time; killing it", worker.name)
                 worker.process.kill()
                 worker.process.join(timeout=5)
-            self._read(worker)
+            self._read(worker, [])
             worker.conn.close()
 
     def healthy(self) -> bool:
@@ -239,8 +247,9 @@ class _PipeNotifier(Notifier):
         self._send_lock = threading.Lock()
 
     def announce(self, outcome: str, exercise: str | None = None, seconds: float | None = None,
-                 count: int = 1) -> None:
-        message = json.dumps({"outcome": outcome, "exercise": exercise, "seconds": seconds, "count": count})
+                 count: int = 1, submission_id: int | None = None) -> None:
+        message = json.dumps({"outcome": outcome, "exercise": exercise, "seconds": seconds, "count": count,
+                              "submission_id": submission_id})
         with self._send_lock:
             self._conn.send_bytes(message.encode())
 
@@ -251,7 +260,7 @@ def worker_main(settings: Settings, name: str, wake: Semaphore, stop: Event, con
     from server.bootstrap import configure_logging
     from server.catalog import build_catalog
     from server.db import create_db_engine
-    from server.grading.grader_factory import default_grader_factory
+    from server.grading.grader_factory import default_grader_factory, lower_priority
     from server.grading.loop import GradingLoop
 
     # Ctrl-C reaches the whole process group: the API stops its workers itself. SIGTERM (a supervisor
@@ -264,6 +273,7 @@ def worker_main(settings: Settings, name: str, wake: Semaphore, stop: Event, con
 
     signal.signal(signal.SIGTERM, _on_term)
     configure_logging(settings.log_level)
+    lower_priority(settings)
     parent = os.getppid()
     engine = create_db_engine(settings.database_url)
     catalog = build_catalog(load_exercises(settings.exercises_dir), settings)

@@ -8,11 +8,16 @@ sweeper runs. Implementations: `server.grading.inprocess.InProcessQueue` (embedd
 
 from __future__ import annotations
 
+import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from grader.result import Result
+
+log = logging.getLogger("rnn_grader.grading")
+# The outcomes of GradingLoop.process after which a submission's status is final (its waiters may stop).
+FINAL_OUTCOMES = frozenset({"graded", "failed"})
 
 
 class GraderLike(Protocol):
@@ -30,36 +35,40 @@ class GraderLike(Protocol):
 GraderFactory = Callable[[], GraderLike]
 
 
+Announcement = Sequence[int] | None
+"""The ids of submissions whose result was just written (final: graded or failed), or None when some results
+were written but which is not known (the listener then looks at the database)."""
+
+
 class Notifier:
-    """Wakes requests waiting (`?wait=`) for a result written by this process. Others are polled."""
+    """Results written by this process's grading loops (or announced by its grading processes): every
+    subscriber hears the submission ids, from whatever thread wrote them. The API's result waits
+    (server.submissions.waiting) subscribe; so a `?wait=` wakes on its own submission's result."""
 
     def __init__(self) -> None:
-        self._cond = threading.Condition()
-        self._generation = 0
+        self._lock = threading.Lock()
+        self._listeners: list[Callable[[Announcement], None]] = []
 
-    @property
-    def generation(self) -> int:
-        """Counts notifications: read it before looking at the database, pass it to `wait`."""
-        return self._generation
+    def subscribe(self, listener: Callable[[Announcement], None]) -> None:
+        with self._lock:
+            self._listeners.append(listener)
 
-    def notify(self) -> None:
-        with self._cond:
-            self._generation += 1
-            self._cond.notify_all()
+    def notify(self, submission_ids: Announcement) -> None:
+        with self._lock:
+            listeners = list(self._listeners)
+        for listener in listeners:
+            try:
+                listener(submission_ids)
+            except Exception:  # a listener's trouble must never fail the grading that announced
+                log.exception("a result listener failed")
 
     def announce(self, outcome: str, exercise: str | None = None, seconds: float | None = None,
-                 count: int = 1) -> None:
-        """A grading loop wrote (or gave up on) `count` results. Here: wake the waiters. A worker process
-        sends it to the API process instead (`server.grading.processes`), with the figures for /metrics."""
-        self.notify()
-
-    def wait(self, timeout: float, since: int | None = None) -> None:
-        """Until the next notification (or `timeout`); at once if one came after `since` was read, so a
-        result announced between the caller's database read and this wait is not slept through."""
-        with self._cond:
-            if since is not None and self._generation != since:
-                return
-            self._cond.wait(timeout)
+                 count: int = 1, submission_id: int | None = None) -> None:
+        """A grading loop wrote (or gave up on) `count` results; `submission_id` is set when the result of
+        that one submission is final. Here: tell the subscribers. A worker process sends it to the API
+        process instead (`server.grading.processes`), with the figures for /metrics."""
+        if outcome in FINAL_OUTCOMES:
+            self.notify([submission_id] if submission_id is not None else None)
 
 
 class Queue(Protocol):

@@ -27,10 +27,11 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from server.auth.attempts import client_address
 from server.auth.permissions import require
-from server.auth.principal import Principal, principal_for_token
+from server.auth.principal import Principal
 from server.auth.sessions import LoginRedirect, LoginRequired, read_session
-from server.deps import AppContext
+from server.deps import GUARD_PRINCIPAL, AppContext, bearer_principal
 from server.errors import (
     DATABASE_DOWN_ERRORS,
     AppError,
@@ -129,8 +130,14 @@ def _credential_refusal(ctx: AppContext, scope: Scope, rule: Rule) -> AppError |
         else:
             scheme, _, token = (request.headers.get("authorization") or "").partition(" ")
             token = token.strip() if scheme.lower() == "bearer" else ""
-            principal = principal_for_token(db, ctx.admin_token, token) if token else None
-            missing = Unauthorized("send Authorization: Bearer <token>" if not token else "unknown token")
+            if not token:
+                return Unauthorized("send Authorization: Bearer <token>")
+            try:
+                principal = bearer_principal(ctx, db, client_address(scope), token)
+            except AppError as exc:
+                return exc
+            scope.setdefault("state", {})[GUARD_PRINCIPAL] = principal  # the route's get_principal takes it
+            missing = Unauthorized("unknown token")
     if principal is None:
         return missing
     try:

@@ -1,9 +1,11 @@
-"""Regrade requests: a student asks, the teacher answers with a regrade, an override or a rejection.
+"""Regrade requests: a student asks (one open request per submission, RNN_GRADER_REGRADE_REQUESTS_PER_DAY in
+any 24 hours), the teacher answers with a regrade, an override or a rejection.
 Resolving is one transaction: the request's guarded UPDATE (open -> resolved; a second resolve gets 409),
 the action, and the audit entry commit together."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import sqlalchemy as sa
@@ -12,8 +14,16 @@ from server.audit import record
 from server.auth.permissions import Access, require
 from server.auth.principal import Principal
 from server.db import utcnow
-from server.errors import GradingInProgress, InvalidInput, RegradeRequestNotFound, RequestAlreadyResolved
+from server.errors import (
+    GradingInProgress,
+    InvalidInput,
+    RegradeRequestNotFound,
+    RegradeRequestOpen,
+    RegradeRequestsCapped,
+    RequestAlreadyResolved,
+)
 from server.models import Submission
+from server.policies.limits import lock_student, seconds_until_free
 from server.regrades.batches import start_batch
 from server.regrades.models import (
     RegradeRequestPublic,
@@ -23,6 +33,8 @@ from server.regrades.models import (
 )
 from server.regrades.overrides import apply_override
 from server.tables import submissions_t
+
+DAY = dt.timedelta(days=1)
 
 
 def public(row: Any) -> RegradeRequestPublic:
@@ -43,7 +55,28 @@ def public(row: Any) -> RegradeRequestPublic:
     )
 
 
-def create_request(conn: sa.Connection, submission: Submission, message: str) -> RegradeRequestPublic:
+def create_request(conn: sa.Connection, submission: Submission, message: str, per_day: int) -> RegradeRequestPublic:
+    """A new open request, unless this submission has one open already (409) or the student sent `per_day`
+    requests in the last 24 hours (429; 0 = no cap). Counted under the student's lock (server.policies.limits),
+    so requests sent at once cannot slip past either limit; the caller commits (or rolls back)."""
+    lock_student(conn, submission.student_id)
+    still_open = conn.execute(
+        sa.select(regrade_requests_t.c.id).where(regrade_requests_t.c.submission_id == submission.id,
+                                                 regrade_requests_t.c.status == RequestStatus.open.value)
+    ).scalar()
+    if still_open is not None:
+        raise RegradeRequestOpen(int(still_open))
+    now = utcnow()
+    if per_day > 0:
+        recent = conn.execute(
+            sa.select(regrade_requests_t.c.created_at)
+            .where(regrade_requests_t.c.student_id == submission.student_id,
+                   regrade_requests_t.c.created_at > now - DAY)
+            .order_by(regrade_requests_t.c.created_at.desc())
+            .limit(per_day)
+        ).scalars().all()
+        if len(recent) >= per_day:
+            raise RegradeRequestsCapped(per_day, seconds_until_free(min(recent), DAY, now))
     request_id = conn.execute(
         sa.insert(regrade_requests_t)
         .values(
@@ -52,7 +85,7 @@ def create_request(conn: sa.Connection, submission: Submission, message: str) ->
             exercise=submission.exercise,
             message=message,
             status=RequestStatus.open.value,
-            created_at=utcnow(),
+            created_at=now,
         )
         .returning(regrade_requests_t.c.id)
     ).scalar_one()

@@ -1,4 +1,4 @@
-"""Liveness, readiness and Prometheus metrics (no token: for load balancers and scrapers)."""
+"""Liveness and readiness (no token: for load balancers), and Prometheus metrics (a staff token here)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 
 from server.db import ping
-from server.deps import ContextDep
+from server.deps import ContextDep, StaffAuth
 from server.models import Health, Readiness
 
 router = APIRouter(tags=["health"])
@@ -39,6 +39,8 @@ metrics_router = APIRouter()
 
 
 @metrics_router.get("/metrics", include_in_schema=False)
-def metrics(ctx: ContextDep) -> Response:
+def metrics(ctx: ContextDep, _staff: StaffAuth) -> Response:
+    """On the public port only for staff: a scrape runs a query, and the figures are the course's. A scraper
+    uses RNN_GRADER_METRICS_BIND (its own listener, no token) or a staff token."""
     return Response(ctx.metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8")
 

@@ -17,11 +17,14 @@ from server.deps import (
     SubmissionOfCurrentUser,
 )
 from server.errors import (
+    AppError,
     Forbidden,
     GradingInProgress,
     InstructorOnly,
     InvalidInput,
     RegradeRequestNotFound,
+    RegradeRequestOpen,
+    RegradeRequestsCapped,
     RequestAlreadyResolved,
     StudentOnly,
     SubmissionNotFound,
@@ -42,11 +45,16 @@ RequestId = Annotated[int, Path(ge=1, le=MAX_ID)]
     status_code=201,
     response_model=RegradeRequestPublic,
     summary="Ask the teacher to look at this submission's grade again (its owner only)",
-    responses=error_responses(StudentOnly, SubmissionNotFound),
+    responses=error_responses(StudentOnly, SubmissionNotFound, RegradeRequestOpen, RegradeRequestsCapped),
 )
-def create(student: CurrentStudent, submission: SubmissionOfCurrentUser, session: SessionDep,
+def create(student: CurrentStudent, submission: SubmissionOfCurrentUser, session: SessionDep, ctx: ContextDep,
            body: RegradeRequestCreate) -> RegradeRequestPublic:
-    created = create_request(session.connection(), submission, body.message)
+    try:
+        created = create_request(session.connection(), submission, body.message,
+                                 ctx.settings.regrade_requests_per_day)
+    except AppError:
+        session.rollback()  # the student's lock goes at once
+        raise
     session.commit()
     return created
 

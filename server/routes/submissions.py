@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import time
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response
 from sqlmodel import Session, col, func, select
+from starlette.concurrency import run_in_threadpool
 
 from server.deps import (
     ContextDep,
@@ -14,11 +15,14 @@ from server.deps import (
     LangDep,
     PrincipalDep,
     SessionDep,
+    SubmissionId,
     SubmissionOfCurrentUser,
+    get_visible_submission,
 )
 from server.errors import (
     ExerciseNotFound,
     Forbidden,
+    IdempotencyKeyReused,
     InvalidInput,
     NoDiagnostics,
     PayloadTooLarge,
@@ -46,38 +50,60 @@ from server.submissions.service import submit
 router = APIRouter(prefix="/submissions", tags=["submissions"])
 
 MAX_WAIT_S = 60.0
-WAIT_POLL_S = 0.25
 IDEMPOTENCY_KEY_PATTERN = r"^[\x21-\x7e]{1,128}$"
 SubmissionView = SubmissionTeacher | SubmissionPublic
-
-
-def _wait_until_final(ctx: ContextDep, session: Session, submission: Submission, wait_s: float) -> Submission:
-    deadline = time.monotonic() + wait_s
-    assert submission.id is not None
-    submission_id = submission.id
-    while True:
-        seen = ctx.notifier.generation
-        session.rollback()  # end any snapshot: see what the grading threads and processes wrote
-        current = session.get(Submission, submission_id)
-        if current is None:  # pragma: no cover - rows are never deleted
-            raise SubmissionNotFound()
-        remaining = deadline - time.monotonic()
-        if current.status in (SubmissionStatus.graded, SubmissionStatus.failed) or remaining <= 0:
-            return current
-        ctx.notifier.wait(min(remaining, WAIT_POLL_S), since=seen)
+FINAL = (SubmissionStatus.graded.value, SubmissionStatus.failed.value)
 
 
 def _respond(
     response: Response, session: Session, submission: Submission, ctx: ContextDep, lang: str, teacher: bool
 ) -> SubmissionView:
-    final = submission.status in (SubmissionStatus.graded, SubmissionStatus.failed)
+    final = submission.status in FINAL
     response.status_code = 200 if final else 202
     response.headers["Location"] = f"/api/v1/submissions/{submission.id}"
     return visible_submission(session, ctx.catalog, submission, lang, teacher, ctx.clock())
 
 
+async def _answer(response: Response, ctx: ContextDep, session: Session, lang: str, teacher: bool, who: str,
+                  wait_s: float, look: Callable[[], Submission]) -> SubmissionView:
+    """`look()` (in a request thread: it reads, or creates, the submission), then, if it is not final and the
+    caller asked to wait, an async wait that holds neither a thread nor a database connection
+    (server.submissions.waiting), then one short read of the row."""
+    mark = ctx.waits.mark()  # before the read: a result announced after it is not slept through
+
+    def first() -> tuple[SubmissionView | None, int]:
+        submission = look()
+        assert submission.id is not None
+        submission_id = submission.id
+        if wait_s > 0 and submission.status not in FINAL:
+            session.close()  # the connection goes back to the pool before the wait
+            return None, submission_id
+        view = _respond(response, session, submission, ctx, lang, teacher)
+        session.close()  # here, not in another thread hop after the route
+        return view, submission_id
+
+    view, submission_id = await run_in_threadpool(first)
+    if view is not None:
+        return view
+    with ctx.waits.room(who) as room:
+        if room:  # else: this principal has its waits open already; the current status, at once
+            await ctx.waits.until_final(submission_id, wait_s, since=mark)
+
+    def last() -> SubmissionView:
+        current = session.get(Submission, submission_id)
+        if current is None:  # pragma: no cover - rows are never deleted
+            raise SubmissionNotFound()
+        view = _respond(response, session, current, ctx, lang, teacher)
+        session.close()
+        return view
+
+    return await run_in_threadpool(last)
+
+
 WaitQuery = Annotated[
-    float, Query(ge=0, le=MAX_WAIT_S, description="Seconds to wait for the result (0-60); 200 if graded by then")
+    float, Query(ge=0, le=MAX_WAIT_S, description="Seconds to wait for the result (0-60); 200 if graded by then. "
+                 "A student or staff member has at most RNN_GRADER_WAITS_PER_PRINCIPAL waits open at once; "
+                 "beyond that the current status comes at once")
 ]
 
 
@@ -90,10 +116,10 @@ WaitQuery = Annotated[
     responses={
         200: {"model": SubmissionPublic, "description": "Graded (or failed) within the wait"},
         **error_responses(StudentOnly, ExerciseNotFound, PayloadTooLarge, UnsupportedMediaType, InvalidInput,
-                          RateLimited, SubmissionsClosed, SubmissionCapReached),
+                          IdempotencyKeyReused, RateLimited, SubmissionsClosed, SubmissionCapReached),
     },
 )
-def create_submission(
+async def create_submission(
     response: Response,
     student: CurrentStudent,
     ctx: ContextDep,
@@ -104,14 +130,17 @@ def create_submission(
     idempotency_key: Annotated[
         str | None,
         Header(alias="Idempotency-Key", pattern=IDEMPOTENCY_KEY_PATTERN,
-               description="A retry with the same key returns the same submission"),
+               description="A retry with the same key and body returns the same submission; the same key "
+               "with another body is a 422"),
     ] = None,
 ) -> SubmissionView:
-    existing = submit(session, ctx.settings, ctx.catalog, ctx.queue, student.student_id, body, idempotency_key,
+    student_id = student.student_id  # loaded by the dependency: no database access here
+
+    def create() -> Submission:
+        return submit(session, ctx.settings, ctx.catalog, ctx.queue, student_id, body, idempotency_key,
                       now=ctx.clock())
-    if wait > 0:
-        existing = _wait_until_final(ctx, session, existing, wait)
-    return _respond(response, session, existing, ctx, lang, teacher=False)
+
+    return await _answer(response, ctx, session, lang, False, student_id, wait, create)
 
 
 @router.get(
@@ -120,18 +149,17 @@ def create_submission(
     summary="One submission (its owner or the teacher); `?wait=` long-polls for the result",
     responses=error_responses(SubmissionNotFound),
 )
-def get_submission(
+async def get_submission(
     response: Response,
-    submission: SubmissionOfCurrentUser,
+    submission_id: SubmissionId,
     principal: PrincipalDep,
     ctx: ContextDep,
     session: SessionDep,
     lang: LangDep,
     wait: WaitQuery = 0,
 ) -> SubmissionView:
-    if wait > 0:
-        submission = _wait_until_final(ctx, session, submission, wait)
-    view = _respond(response, session, submission, ctx, lang, principal.is_teacher)
+    view = await _answer(response, ctx, session, lang, principal.is_teacher, principal.actor, wait,
+                         lambda: get_visible_submission(principal, session, submission_id))
     response.status_code = 200
     return view
 

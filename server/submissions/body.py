@@ -12,10 +12,11 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from server.deps import ContextDep
+from server.deps import ContextDep, CurrentStudent
 from server.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
 from server.models import SubmissionCreate, SubmissionReceived
 from server.submissions.notebook import check_source_size, is_notebook, notebook_source, python_source
+from server.submissions.service import precheck
 
 # JSON may escape each byte of the source into up to 6 characters; the rest is the envelope.
 JSON_OVERHEAD_FACTOR = 6
@@ -57,9 +58,10 @@ async def _read_capped(request: Request, cap: int) -> bytes:
     return b"".join(chunks)
 
 
-async def read_submission_body(request: Request, ctx: ContextDep) -> SubmissionReceived:
+async def read_submission_body(request: Request, ctx: ContextDep, student: CurrentStudent) -> SubmissionReceived:
     """JSON `{"exercise", "source"}` or multipart (`file`, `exercise`; a file name ending in .ipynb is read as
-    a notebook). Size is checked before parsing."""
+    a notebook). Size is checked before parsing; an upload's exercise, the student's cap and rate limit before
+    its file is parsed."""
     limit = ctx.settings.max_source_bytes
     content_type = request.headers.get("content-type", "").lower()
     if content_type.startswith("multipart/form-data"):
@@ -76,6 +78,9 @@ async def read_submission_body(request: Request, ctx: ContextDep) -> SubmissionR
             upload, exercise = form.get("file"), form.get("exercise")
             if not isinstance(upload, UploadFile):
                 raise RequestValidationError([{"loc": ("body", "file"), "msg": "Field required", "type": "missing"}])
+            await run_in_threadpool(precheck, ctx.engine, ctx.settings, ctx.catalog, student.student_id,
+                                    exercise if isinstance(exercise, str) else None,
+                                    request.headers.get("idempotency-key"), ctx.clock())
             notebook = is_notebook(upload.filename)
             data = await upload.read((ctx.settings.max_notebook_bytes if notebook else limit) + 1)
         finally:

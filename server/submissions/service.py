@@ -1,70 +1,75 @@
 """Creating a submission: everything between a parsed body and a committed, enqueued `queued` row.
 
-Idempotency first (a retry with the same key returns the stored submission before any limit is checked),
+Under the student's lock (server.policies.limits): idempotency first (a retry with the same key and the same
+body returns the stored submission before any limit is checked; the same key with another body is a 422),
 then the policies (the late cutoff, the submission cap, the rate limit; docs/policies.md), then the row with
 its late flag and penalty (judged against the student's own deadline) and its seed, one commit, and the
-enqueue. The row is
-committed before it is enqueued, so a lost enqueue only delays grading (docs/server.md).
+enqueue. The lock makes the counts exact when a student's requests race. The row is committed before it is
+enqueued, so a lost enqueue only delays grading (docs/server.md).
+
+`precheck` runs the same policies without the lock before an upload is parsed (a notebook costs CPU), so a
+request that would be refused is refused before that work.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import math
+import hashlib
 
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, select
 
 from server.catalog import Catalog
 from server.config import Settings
-from server.errors import RateLimited, SubmissionCapReached
+from server.errors import AppError, IdempotencyKeyReused
 from server.grading.protocol import Queue
-from server.models import Student, Submission, SubmissionCreate, SubmissionReceived, SubmissionStatus
-from server.policies.deadlines import decide_late, student_deadline
+from server.models import Submission, SubmissionCreate, SubmissionReceived, SubmissionStatus
+from server.policies.deadlines import LateDecision, decide_late, student_deadline
+from server.policies.limits import lock_student, rate_limit, submission_cap
 from server.security import submission_seed
 
 
-def _rate_limit(session: Session, student_id: str, per_minute: int, now: dt.datetime) -> None:
-    if per_minute <= 0:
-        return
-    window_start = now - dt.timedelta(minutes=1)
-    recent = session.exec(
-        select(Submission.created_at)
-        .where(Submission.student_id == student_id, Submission.created_at > window_start)
-        .order_by(col(Submission.created_at).desc())
-        .limit(per_minute)
-    ).all()
-    if len(recent) >= per_minute:
-        oldest_counted = min(recent)
-        retry_after = max(1, math.ceil((oldest_counted + dt.timedelta(minutes=1) - now).total_seconds()))
-        raise RateLimited(retry_after)
-
-
-def _submission_cap(session: Session, catalog: Catalog, student_id: str, exercise_id: str) -> None:
-    """At most max_submissions per (student, exercise); a submission whose grading failed (an internal
-    error) never counts. On PostgreSQL the student's row is locked first, so two submissions sent at once
-    are counted one after the other."""
-    cap = catalog.max_submissions.get(exercise_id)
-    if cap is None:
-        return
-    if session.get_bind().dialect.name == "postgresql":
-        session.exec(select(Student.student_id).where(Student.student_id == student_id).with_for_update()).first()
-    used = session.exec(
-        select(func.count()).select_from(Submission).where(
-            Submission.student_id == student_id,
-            Submission.exercise == exercise_id,
-            Submission.status != SubmissionStatus.failed.value,
-        )
-    ).one()
-    if used >= cap:
-        session.rollback()
-        raise SubmissionCapReached(exercise_id, int(used), cap)
+def body_digest(body: SubmissionCreate) -> str:
+    """What an Idempotency-Key is bound to: the exercise and the source (a notebook's extracted definitions),
+    so a retry that re-encodes the same upload (a new multipart boundary) is still the same request."""
+    return hashlib.sha256(f"{body.exercise}\0{body.source}".encode()).hexdigest()
 
 
 def _by_idempotency_key(session: Session, student_id: str, key: str) -> Submission | None:
     return session.exec(
         select(Submission).where(Submission.student_id == student_id, Submission.idempotency_key == key)
     ).first()
+
+
+def _same_request(existing: Submission, digest: str) -> Submission:
+    # Rows stored before keys were bound to a body have no digest: they match any body, as they did then.
+    if existing.idempotency_hash is not None and existing.idempotency_hash != digest:
+        raise IdempotencyKeyReused()
+    return existing
+
+
+def check_policies(session: Session, settings: Settings, catalog: Catalog, student_id: str, exercise_id: str,
+                   now: dt.datetime) -> LateDecision:
+    """The late cutoff, the submission cap and the rate limit of one more submission now; its late decision."""
+    deadline = student_deadline(session, catalog, student_id, exercise_id).deadline
+    late = decide_late(catalog, exercise_id, deadline, now)
+    submission_cap(session, catalog, student_id, exercise_id)
+    rate_limit(session, student_id, settings.rate_limit_per_minute, now)
+    return late
+
+
+def precheck(engine: Engine, settings: Settings, catalog: Catalog, student_id: str, exercise_id: str | None,
+             idempotency_key: str | None, now: dt.datetime) -> None:
+    """Before an upload is parsed: refuse at once what `submit` would refuse (unknown exercise, cutoff, cap,
+    rate). A retry of a stored submission (its Idempotency-Key) passes: its body is compared once parsed.
+    A short session of its own, so the request's session (and what it loaded) is left as it was."""
+    with Session(engine) as session:
+        if idempotency_key and _by_idempotency_key(session, student_id, idempotency_key) is not None:
+            return
+        if exercise_id is None:
+            return  # the body's validation says what is missing
+        check_policies(session, settings, catalog, student_id, catalog.get(exercise_id).id, now)
 
 
 def submit(
@@ -78,16 +83,19 @@ def submit(
     now: dt.datetime | None = None,
 ) -> Submission:
     """The stored submission for this request: a new `queued` row (committed, then enqueued), or the one
-    an earlier request with the same Idempotency-Key created. `now` is injectable for tests."""
+    an earlier request with the same Idempotency-Key and body created. `now` is injectable for tests."""
     exercise = catalog.get(body.exercise)
-    existing = _by_idempotency_key(session, student_id, idempotency_key) if idempotency_key else None
-    if existing is not None:
-        return existing
+    digest = body_digest(body)
     now = now or dt.datetime.now(dt.UTC)
-    deadline = student_deadline(session, catalog, student_id, exercise.id).deadline
-    late = decide_late(catalog, exercise.id, deadline, now)
-    _submission_cap(session, catalog, student_id, exercise.id)
-    _rate_limit(session, student_id, settings.rate_limit_per_minute, now)
+    try:
+        lock_student(session.connection(), student_id)
+        existing = _by_idempotency_key(session, student_id, idempotency_key) if idempotency_key else None
+        if existing is not None:
+            return _same_request(existing, digest)
+        late = check_policies(session, settings, catalog, student_id, exercise.id, now)
+    except AppError:
+        session.rollback()  # the student's lock goes at once
+        raise
     submission = Submission(
         student_id=student_id,
         exercise=exercise.id,
@@ -97,6 +105,7 @@ def submit(
         late=late.late,
         late_penalty=late.penalty,
         idempotency_key=idempotency_key,
+        idempotency_hash=digest if idempotency_key else None,
         notebook=body.notebook if isinstance(body, SubmissionReceived) else None,
         created_at=now,
     )
@@ -106,13 +115,13 @@ def submit(
         assert submission.id is not None and settings.secret is not None
         submission.seed = submission_seed(settings.secret.get_secret_value(), submission.id)
         session.commit()
-    except IntegrityError:  # the same Idempotency-Key raced in: return the winner
+    except IntegrityError:  # the same Idempotency-Key raced in (a writer that did not lock): return the winner
         session.rollback()
         assert idempotency_key is not None
         existing = _by_idempotency_key(session, student_id, idempotency_key)
         if existing is None:
             raise
-        return existing
+        return _same_request(existing, digest)
     assert submission.id is not None
     queue.enqueue(submission.id, priority=0)
     return submission

@@ -40,6 +40,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "sign_out": {"en": "Sign out", "zh": "退出登录"},
     "login_missing": {"en": "Enter the teacher token.", "zh": "请输入教师令牌。"},
     "login_unknown": {"en": "This token is not valid.", "zh": "令牌无效。"},
+    "login_too_many": {
+        "en": "Too many invalid tokens came from your network address. Try again in {seconds} s.",
+        "zh": "来自你的网络地址的无效令牌过多，请在 {seconds} 秒后重试。",
+    },
     "login_student": {
         "en": "This is a student token. The scoreboard is for teachers only: sign in with the teacher token.",
         "zh": "这是学生令牌。成绩总览仅供教师使用：请使用教师令牌登录。",

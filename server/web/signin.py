@@ -2,7 +2,8 @@
 form (login.html), one flow, the sessions of server.auth.sessions.
 
 A sign-in POST counts only from this site's own form (same origin, and the pre-session CSRF value its
-cookie holds): another site cannot sign a browser into an account it chose. Sign-out needs the session's
+cookie holds): another site cannot sign a browser into an account it chose. Unknown tokens count against
+the client's address, which then waits (429 + Retry-After, server.auth.attempts). Sign-out needs the session's
 CSRF value and the same origin too, and ends the session on the server.
 """
 
@@ -15,6 +16,7 @@ from urllib.parse import quote, urlsplit
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import RedirectResponse
 
+from server.auth.attempts import client_address
 from server.auth.principal import Principal, principal_for_token
 from server.auth.sessions import (
     STAFF,
@@ -120,6 +122,13 @@ def _sign_in(form: LoginForm, ctx: AppContext, db: SessionDep, request: Request,
     token = token.strip()
     target = safe_next(form.home, next_url)
     draft = draft if draft is not None and draft.form.spec is form.spec else None
+    address = client_address(request.scope)
+    retry_after = ctx.attempts.retry_after(address)
+    if retry_after is not None:  # too many unknown tokens from here: this one is not even looked at
+        response = login_page(ctx, request, form, target, error=t("login_too_many", lang, seconds=retry_after),
+                              status=429, draft=draft)
+        response.headers["Retry-After"] = str(retry_after)
+        return response
     if not login_form_is_genuine(request, form.spec, csrf):
         return login_page(ctx, request, form, target, error=t("login_form_expired", lang), status=403, draft=draft)
     principal = principal_for_token(db, ctx.admin_token, token) if token else None
@@ -137,6 +146,7 @@ def _sign_in(form: LoginForm, ctx: AppContext, db: SessionDep, request: Request,
     elif principal is not None:
         error, status = t(form.wrong_kind, lang), 403
     else:
+        ctx.attempts.failed(address)
         error, status = t("login_unknown", lang), 401
     return login_page(ctx, request, form, target, error=error, status=status, draft=draft)
 

@@ -11,6 +11,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -24,7 +25,7 @@ from server.models import DiagnosticsStatus, Submission
 from server.policies.deadlines import OwnDeadline, student_deadline
 from server.routes.exercises import examples_file, template_file
 from server.submissions.notebook import check_source_size
-from server.submissions.service import submit
+from server.submissions.service import precheck, submit
 from server.web.charts import misconception_titles
 from server.web.detail import student_history
 from server.web.drafts import Draft, draft_form, keep_draft
@@ -139,6 +140,9 @@ async def student_submit(request: Request, exercise_id: str, ctx: ContextDep, db
         pasted = fields.get("source", "")
         if not form_is_genuine(request, session, fields.get("csrf", "")):
             raise InvalidInput("the form expired: reload the page and submit again")
+        if raw is not None:  # the cutoff, cap and rate limit before a file (a notebook: CPU work) is parsed
+            await run_in_threadpool(precheck, ctx.engine, ctx.settings, ctx.catalog, session.student.student_id,
+                                    exercise_id, None, ctx.clock())
         upload = read_upload(*raw, ctx.settings) if raw is not None else None  # .py, or a notebook's definitions
         source = upload.source if upload is not None else pasted
         if not source.strip():

@@ -33,11 +33,12 @@ def test_readyz_is_503_without_database(api_client: TestClient) -> None:
     assert response.status_code == 503 and response.json()["database"] is False
 
 
-def test_metrics(api_client: TestClient, create_student: Callable[..., dict[str, str]]) -> None:
+def test_metrics(api_client: TestClient, create_student: Callable[..., dict[str, str]],
+                 teacher_headers: dict[str, str]) -> None:
     headers = {"Authorization": create_student(api_client)["authorization"]}
     assert api_client.post("/api/v1/submissions", json={"exercise": "rnn", "source": "x=1"},
                            headers=headers).status_code == 202
-    response = api_client.get("/metrics")
+    response = api_client.get("/metrics", headers=teacher_headers)  # on the API port: staff only
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/plain")
     text = response.text
     assert 'rnn_grader_submissions{status="queued"} 1.0' in text

@@ -300,7 +300,7 @@ def test_each_service_command_starts_with_the_compose_environment(
     database = role_database()  # EMPTY: the migrate service's command must build everything from nothing
     secrets = {**SECRETS_VALUES, "RNN_GRADER_SECRET": "compose-seed-secret-0123456789",
                "RNN_GRADER_ADMIN_TOKEN": "compose-admin-token-0123456789"}
-    api_port, metrics_port = _free_port(), _free_port()
+    api_port, api_metrics_port, metrics_port = _free_port(), _free_port(), _free_port()
     local = {  # what differs outside a container: the database host and roles, ports, paths
         "RNN_GRADER_EXERCISES_DIR": str(REPO / "exercises"),
         "RNN_GRADER_CLIENT_DIR": str(REPO / "client"),
@@ -328,7 +328,9 @@ def test_each_service_command_starts_with_the_compose_environment(
     assert again.returncode == 0, again.stderr  # a second run (a restart of the stack) is a no-op
 
     api_env = service_env_here("api", {"RNN_GRADER_PORT": str(api_port),
+                                       "RNN_GRADER_METRICS_BIND": f"127.0.0.1:{api_metrics_port}",
                                        "RNN_GRADER_HEALTHCHECK_URL": f"http://127.0.0.1:{api_port}/healthz"})
+    assert services["api"]["environment"]["RNN_GRADER_METRICS_BIND"] == "0.0.0.0:9100"  # scraped inside compose
     grader_env = service_env_here("grader", {"RNN_GRADER_METRICS_PORT": str(metrics_port),
                                              "RNN_GRADER_HEALTHCHECK_URL": f"http://127.0.0.1:{metrics_port}/metrics"})
     assert api_env["RNN_GRADER_WORKERS"] == "0" and grader_env["RNN_GRADER_WORKERS"] == "2"
@@ -356,6 +358,9 @@ def test_each_service_command_starts_with_the_compose_environment(
             assert time.monotonic() < deadline, (tmp_path / "api.log").read_text()
             time.sleep(0.2)
         assert httpx.get(f"{base}/healthz").status_code == 200
+        ours = os.getpriority(os.PRIO_PROCESS, 0)  # the worker grades below the API's CPU priority, the API not
+        assert os.getpriority(os.PRIO_PROCESS, procs[1].pid) == min(19, ours + 10)
+        assert os.getpriority(os.PRIO_PROCESS, procs[0].pid) == ours
         assert _healthcheck(api_env) == 0 and _healthcheck(grader_env) == 0
 
         teacher = {"Authorization": f"Bearer {secrets['RNN_GRADER_ADMIN_TOKEN']}"}
@@ -370,6 +375,9 @@ def test_each_service_command_starts_with_the_compose_environment(
         assert httpx.get(base + client["url"]).status_code == 200
         metrics = httpx.get(f"http://127.0.0.1:{metrics_port}/metrics").text
         assert "rnn_grader_grading_seconds_count" in metrics and "rnn_grader_queue_depth 0.0" in metrics
+        api_metrics = httpx.get(f"http://127.0.0.1:{api_metrics_port}/metrics")  # the API's scrape address
+        assert api_metrics.status_code == 200 and "rnn_grader_http_requests_total" in api_metrics.text
+        assert httpx.get(f"{base}/metrics").status_code == 401  # not on the public port without a token
     finally:
         for proc in procs:
             if proc.poll() is None:

@@ -57,16 +57,20 @@ def _submit_and_wait(client: TestClient, headers: dict[str, str], source: str) -
 
 
 def test_gradings_run_in_worker_processes_and_reach_wait_and_metrics(
-    server: TestClient, create_student: Callable[..., dict[str, str]], correct_source: str
+    server: TestClient, create_student: Callable[..., dict[str, str]], correct_source: str,
+    teacher_headers: dict[str, str],
 ) -> None:
     queue = _queue(server)
     pids = queue.pids()
     assert len(pids) == 2 and os.getpid() not in pids and all(_alive(p) for p in pids)
+    # Below the API's CPU priority (RNN_GRADER_GRADING_NICE), so a backlog never slows the API's answers.
+    below = min(19, os.getpriority(os.PRIO_PROCESS, 0) + queue.settings.grading_nice)
+    assert queue.settings.grading_nice > 0 and all(os.getpriority(os.PRIO_PROCESS, p) == below for p in pids)
     assert server.get("/readyz").status_code == 200
     headers = {"Authorization": create_student(server)["authorization"]}
     body = _submit_and_wait(server, headers, correct_source)
     assert body["status"] == "graded" and body["score"] == body["max_score"] > 0
-    metrics = server.get("/metrics").text
+    metrics = server.get("/metrics", headers=teacher_headers).text
     assert 'rnn_grader_gradings_total{result="graded"} 1.0' in metrics
     assert 'rnn_grader_grading_seconds_count{exercise="rnn"} 1.0' in metrics
 
@@ -94,14 +98,3 @@ def test_shutdown_stops_every_worker_process(
         headers = {"Authorization": create_student(client)["authorization"]}
         assert _submit_and_wait(client, headers, correct_source)["status"] == "graded"
     assert pids and not any(_alive(p) for p in pids)
-
-
-def test_a_notification_between_the_read_and_the_wait_is_not_slept_through() -> None:
-    from server.grading.protocol import Notifier
-
-    notifier = Notifier()
-    seen = notifier.generation  # the waiter reads the row here...
-    notifier.notify()  # ...a worker announces its result...
-    started = time.monotonic()
-    notifier.wait(30.0, since=seen)  # ...and the wait returns at once instead of after the timeout
-    assert time.monotonic() - started < 10.0
