@@ -41,8 +41,9 @@ from server.web.leaderboard import leaderboard
 
 WEB_DIR = Path(__file__).resolve().parent
 STATIC_DIR = WEB_DIR / "static"
-ASSET_VERSION = "2"
+ASSET_VERSION = "3"
 HOME = "/scoreboard"
+MARKER_HEADER = "X-Live-Marker"
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 _HIGHLIGHT_CSS = highlight_css()
@@ -105,9 +106,11 @@ def render_page(request: Request, template: str, lang: str, status: int = 200,
     response = HTMLResponse(html, status_code=status)
     _secure(response)
     remember_lang(request, response)
+    if isinstance(context.get("marker"), str):
+        # The state this page (or fragment) was rendered from: app.js keeps it, so a change that lands
+        # while a fragment is rendered is seen on the next poll instead of being taken for shown.
+        response.headers[MARKER_HEADER] = context["marker"]
     return response
-
-
 
 
 def _secure(response: Response) -> None:

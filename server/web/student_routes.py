@@ -166,11 +166,9 @@ def student_result(request: Request, submission_id: int, ctx: ContextDep, db: Se
         db.rollback()
         result = load_result(db, ctx.catalog, session.student.student_id, submission_id, lang, ctx.clock())
         assert result is not None
-    sub = db.get(Submission, submission_id)
-    assert sub is not None
     template = "_student_result.html" if request.query_params.get("fragment") == "1" else "student_result.html"
-    titles = misconception_titles(ctx.catalog.exercises.get(sub.exercise), lang)
-    return _student_page(request, template, lang, session, result=result, marker=state_marker(sub),
+    titles = misconception_titles(ctx.catalog.exercises.get(result.view.exercise), lang)
+    return _student_page(request, template, lang, session, result=result, marker=result.marker,
                          mis_titles=titles)
 
 

@@ -39,14 +39,17 @@
     function refresh(next) {
       var url = new URL(window.location.href);
       url.searchParams.set("fragment", "1");
+      var rendered = next;
       return fetch(url.toString(), { credentials: "same-origin", cache: "no-store" }).then(function (r) {
         if (!r.ok) { throw new Error("HTTP " + r.status); }
+        // The fragment names the state it was rendered from (it may be newer than the poll's).
+        rendered = r.headers.get("X-Live-Marker") || next;
         return r.text();
       }).then(function (html) {
         var before = rowKeys(live);
         live.innerHTML = html;
-        live.dataset.marker = next;
-        marker = next;
+        live.dataset.marker = rendered;
+        marker = rendered;
         localizeTimes(live);
         live.querySelectorAll("tr[data-student]").forEach(function (tr) {
           if (before[tr.dataset.student] !== undefined && before[tr.dataset.student] !== tr.dataset.key) {
@@ -68,8 +71,10 @@
         return r.json();
       }).then(function (state) {
         setBadge(true);
-        if (state.done && timer !== null) { window.clearInterval(timer); timer = null; }  // nothing more to come
+        // The page refreshes whenever what it shows differs from the server's state, and stops polling only
+        // once it shows the final state (a failed refresh is simply tried again on the next tick).
         if (state.marker !== marker) { return refresh(state.marker); }
+        if (state.done && timer !== null) { window.clearInterval(timer); timer = null; }  // nothing more to come
       }).catch(function () { setBadge(false); }).then(function () { busy = false; });
     }
 
