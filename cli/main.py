@@ -361,8 +361,10 @@ app.add_typer(regrade_requests.requests_app, name="requests")
 
 
 # ====================================================================== teachers
-# Only in the full install: the student client wheel ships neither the server nor the teacher commands.
-if importlib.util.find_spec("server") is not None and importlib.util.find_spec("cli.teacher") is not None:
+# Only in the full install: the student client wheel ships neither the server nor the teacher commands. Looked
+# up in this very package (the wheel moves it to rnn_grader_client.cli), never by a top-level name that a
+# student's own cli.py or server.py could answer.
+if importlib.util.find_spec(f"{__package__}.teacher") is not None:
     from cli import policies, similarity, teacher
 
     for _command in (teacher.serve, teacher.migrate, teacher.worker, teacher.scoreboard, teacher.export,

@@ -31,7 +31,8 @@ class SubmissionTable:
         return float(score) if isinstance(score, int | float) else None
 
     def __repr__(self) -> str:
-        console = Console(record=True, width=140, file=io.StringIO(), highlight=False)
+        # force_jupyter=False: inside Jupyter, Rich would also display what it prints (the result twice).
+        console = Console(record=True, width=140, file=io.StringIO(), highlight=False, force_jupyter=False)
         console.print(render.submission_view(self.data, self.lang, local=self.local))
         return console.export_text()
 
