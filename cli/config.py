@@ -17,6 +17,9 @@ from pathlib import Path
 
 import typer
 
+from cli.messages import say
+from grader.result import Text
+
 APP_NAME = "rnn-grader"
 CONFIG_FILE = "config.json"
 SERVER_ENV = "RNN_GRADER_SERVER"
@@ -25,7 +28,11 @@ DEFAULT_SERVER = "http://127.0.0.1:8000"
 
 
 class ConfigFileError(RuntimeError):
-    """The config file exists but cannot be read or written. The message is one line, for the user."""
+    """The config file exists but cannot be read or written: one line, in both languages (str(): English)."""
+
+    def __init__(self, text: Text) -> None:
+        super().__init__(text.en)
+        self.text = text
 
 
 @dataclass(frozen=True)
@@ -61,9 +68,9 @@ def load_file(path: Path | None = None) -> Config:
     except FileNotFoundError:
         return Config()
     except (OSError, ValueError) as exc:
-        raise ConfigFileError(f"cannot read {path}: {exc}") from None
+        raise ConfigFileError(say("cannot_read", path=path, reason=exc)) from None
     if not isinstance(data, dict):
-        raise ConfigFileError(f"{path} is not a JSON object; delete it and run `rnn-grader login` again")
+        raise ConfigFileError(say("config_not_object", path=path))
     server, token = data.get("server"), data.get("token")
     return Config(server=server if isinstance(server, str) else None, token=token if isinstance(token, str) else None)
 
@@ -94,5 +101,5 @@ def save(config: Config, path: Path | None = None) -> Path:
             Path(tmp).unlink(missing_ok=True)
             raise
     except OSError as exc:
-        raise ConfigFileError(f"cannot write {path}: {exc.strerror or exc}") from None
+        raise ConfigFileError(say("cannot_write", path=path, reason=exc.strerror or exc)) from None
     return path

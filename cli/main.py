@@ -35,6 +35,7 @@ from cli.base import (
     stdout_console,
 )
 from cli.client import ApiClient, ApiError, RateLimited, one_line
+from cli.messages import say
 
 WAIT_TIMEOUT_S = 600.0
 # Each status request asks the server to hold it up to WAIT_SLICE_S seconds (returning as soon as the
@@ -65,7 +66,7 @@ def login(
     """Check a token against the server and remember both (config file, mode 0600)."""
     server = cfg.normalize_server(server) if server else cfg.load().server
     if not server:
-        fail("give the server URL with --server")
+        fail(say("give_server"))
     with session("en", server=server, token=token) as api:
         api.retries = 0  # a mistyped URL should say so at once
         api.check_token()
@@ -129,18 +130,18 @@ def fetch(
         if not force:
             for target in targets:
                 if target.exists():
-                    fail(f"{target} already exists; use --force to overwrite it")
+                    fail(say("exists_use_force", path=target))
         template = api.template(exercise)
         examples = api.examples(exercise)
     try:
         dir_.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        fail(f"cannot create {dir_}: {exc.strerror or exc}")
+        fail(say("cannot_create", path=dir_, reason=exc.strerror or exc))
     for target, data in zip(targets, (template, examples), strict=True):
         try:
             target.write_bytes(data)
         except OSError as exc:
-            fail(f"cannot write {target}: {exc.strerror or exc}")
+            fail(say("cannot_write", path=target, reason=exc.strerror or exc))
         if not json_:
             note(f"wrote {target}")
     if json_:
@@ -171,8 +172,8 @@ def _find_examples(student_file: Path) -> Path:
     if len(found) == 1:
         return found[0]
     if not found:
-        fail(f"no public examples (.npz) next to {student_file}; run `rnn-grader fetch` or pass --examples")
-    fail(f"several .npz files next to {student_file}; choose one with --examples")
+        fail(say("no_examples_next_to", path=student_file))
+    fail(say("several_examples", path=student_file))
 
 
 @app.command()
@@ -188,14 +189,15 @@ def check(
 
     from grader.casefile import CaseFileError, read_manifest
     from grader.check import check_file, spec_from_manifest
+    from grader.gradable import NothingToGrade
     from grader.notebook import NotebookError
 
     lang_ = lang_of(lang)
     if not file.is_file():
-        fail(f"file not found: {file}")
+        fail(say("file_not_found", path=file))
     examples = examples or _find_examples(file)
     if not examples.is_file():
-        fail(f"examples file not found: {examples}")
+        fail(say("examples_not_found", path=examples))
     show = not json_ and stderr_console().is_terminal
     status = stderr_console().status("Running the public examples...") if show else contextlib.nullcontext()
     try:
@@ -203,13 +205,13 @@ def check(
             result = check_file(file, examples)
             spec = spec_from_manifest(read_manifest(examples)[0], file.name)
     except UnicodeDecodeError:
-        fail(f"{file} is not UTF-8 text")
-    except NotebookError as exc:
-        fail(f"{file}: {exc}")
+        fail(say("not_utf8", path=file))
+    except (NotebookError, NothingToGrade) as exc:  # the same words as the server's refusal
+        fail(say("in_file", path=file, reason=exc.text))
     except (CaseFileError, zipfile.BadZipFile, KeyError, ValueError) as exc:
-        fail(f"{examples} is not a public examples file ({one_line(str(exc))}); fetch it again")
+        fail(say("not_examples", path=examples, reason=one_line(str(exc))))
     except OSError as exc:
-        fail(f"cannot read {exc.filename or file}: {exc.strerror or exc}")
+        fail(say("cannot_read", path=exc.filename or file, reason=exc.strerror or exc))
     data = render.result_to_dict(result, lang_, {p.name: p.title.get(lang_) for p in spec.parts})
     if json_:
         render.print_json(stdout_console(), data)
@@ -235,7 +237,7 @@ def _wait_for_grade(api: ApiClient, sub: dict[str, Any], timeout_s: float, show:
     line when `show`."""
     started = time.monotonic()
     sub_id = int(sub["id"])
-    later = f"see it later with `rnn-grader status {sub_id}`"
+    later = say("see_later", id=sub_id)
     status_line = stderr_console().status("") if show else None
     polls = 0
     try:
@@ -247,17 +249,18 @@ def _wait_for_grade(api: ApiClient, sub: dict[str, Any], timeout_s: float, show:
                     status_line.update(f"{what} (submission #{sub_id}, {elapsed:.0f} s)...")
                 remaining = timeout_s - elapsed
                 if remaining <= 0:
-                    fail(f"submission #{sub_id} is still {sub.get('status')} after {timeout_s:g} s; {later}")
+                    fail(say("still_waiting", id=sub_id, status=render.status_word(sub.get("status")),
+                             seconds=f"{timeout_s:g}", later=later))
                 asked = time.monotonic()
                 try:
                     sub = api.submission(sub_id, wait_s=min(WAIT_SLICE_S, remaining))
                 except ApiError as exc:
-                    fail(f"{exc} (submission #{sub_id} was received; {later})")
+                    fail(say("received_then", error=exc.text, id=sub_id, later=later))
                 if time.monotonic() - asked < MIN_POLL_S:  # a server that does not hold the request: do not spin
                     transport.sleep(POLL_INTERVALS_S[min(polls, len(POLL_INTERVALS_S) - 1)])
                     polls += 1
     except KeyboardInterrupt:
-        note(f"stopped waiting; submission #{sub_id} is still being graded: {later}")
+        note(f"stopped waiting; submission #{sub_id} is still being graded: {later.en}")
         raise typer.Exit(130) from None
     return sub
 
@@ -294,7 +297,7 @@ def submit(
                 break
             except RateLimited as exc:
                 if not wait_if_limited or waited + exc.retry_after_s > MAX_RATE_LIMIT_WAIT_S:
-                    fail(f"{exc}; try again in {exc.retry_after_s:g} s")
+                    fail(say("try_again_in", error=exc.text, seconds=f"{exc.retry_after_s:g}"))
                 note(f"{exc}; waiting {exc.retry_after_s:g} s before trying again (Ctrl-C to stop)")
                 transport.sleep(exc.retry_after_s)
                 waited += exc.retry_after_s
@@ -327,7 +330,7 @@ def status(
         if submission_id is None:
             latest = api.submissions(limit=1)
             if not latest:
-                fail("no submissions yet; submit with `rnn-grader submit FILE`")
+                fail(say("no_submissions_yet"))
             submission_id = int(latest[0]["id"])
         sub = api.submission(submission_id)
     if json_:

@@ -16,6 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from grader.result import Result
+from grader.result import Text as Bilingual
 
 LABELS: dict[str, dict[str, str]] = {
     "en": {
@@ -58,6 +59,12 @@ OUTCOME_STYLES = {"passed": "green", "wrong_answer": "red", "internal_error": "m
 
 def label(lang: str, key: str) -> str:
     return LABELS.get(lang, LABELS["en"]).get(key, key)
+
+
+def status_word(status: Any) -> Bilingual:
+    """A submission's status in both languages (queued -> 排队中)."""
+    s = str(status)
+    return Bilingual(en=STATUSES["en"].get(s, s), zh=STATUSES["zh"].get(s, s))
 
 
 def dumps(data: Any) -> str:

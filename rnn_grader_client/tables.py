@@ -1,5 +1,5 @@
 """A graded submission (the API's submission JSON, or an offline check in the same shape) as an HTML table
-for Jupyter, and as the CLI's text for everything else."""
+for Jupyter, and as the CLI's text for everything else; a refusal as one line in the student's language."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Any
 from rich.console import Console
 
 from cli import render
+from grader.result import Text
 
 
 class SubmissionTable:
@@ -65,3 +66,23 @@ class SubmissionTable:
         table = (f"<table class='rnn-grader-result'><thead><tr>{header}</tr></thead>"
                  f"<tbody>{''.join(rows)}</tbody></table>")
         return f"<div class='rnn-grader'>{head}{notes}{table}</div>"
+
+
+class Refusal:
+    """What check() and submit() return when they cannot do it: the reason, once, in the student's language
+    (`.message`), never a traceback. `.score` is None; `.data` holds the message in both languages."""
+
+    def __init__(self, text: Text, lang: str) -> None:
+        self.text = text
+        self.lang = lang
+        self.message = text.get(lang)
+        self.data: dict[str, Any] = {"error": True, "message": self.message, "en": text.en, "zh": text.zh}
+        self.score: float | None = None
+
+    def __repr__(self) -> str:
+        return f"error: {self.message}"
+
+    def _repr_html_(self) -> str:
+        word = "错误" if self.lang.startswith("zh") else "Error"
+        return (f"<div class='rnn-grader rnn-grader-refusal' role='alert' style='color:#b00020'>"
+                f"<b>{escape(word)}:</b> {escape(self.message)}</div>")

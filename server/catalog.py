@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from grader.exercise import Exercise, Limits
 from grader.policy import LatePolicy, VisibilityPolicy, parse_late_policy, parse_max_submissions, parse_visibility
 from server.config import ConfigError, Settings
+from server.refusals import refusal
 
 log = logging.getLogger("rnn_grader.catalog")
 
@@ -32,7 +33,7 @@ class Catalog:
             # Here, not at the top: grading worker processes use the catalog and never import FastAPI.
             from server.errors import ExerciseNotFound
 
-            raise ExerciseNotFound(f"no exercise {exercise_id!r}") from None
+            raise ExerciseNotFound(refusal("no_exercise", exercise=exercise_id)) from None
 
     def is_late(self, exercise_id: str, at: dt.datetime) -> bool:
         """Against the exercise's deadline (plus its grace); a student's extension is applied by

@@ -18,10 +18,11 @@ from server.auth.principal import Principal, principal_for_token
 from server.catalog import Catalog
 from server.config import Settings
 from server.db import utcnow
-from server.errors import DATABASE_DOWN_ERRORS, SubmissionNotFound, Unauthorized
+from server.errors import DATABASE_DOWN_ERRORS, SubmissionNotFound, Unauthorized, request_lang
 from server.grading.protocol import Notifier, Queue
 from server.metrics import Metrics
 from server.models import Student, Submission
+from server.refusals import refusal
 
 MAX_ID = 2**63 - 1
 log = logging.getLogger("rnn_grader.deps")
@@ -92,10 +93,10 @@ def get_principal(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     if credentials is None or not credentials.credentials:
-        raise Unauthorized("send Authorization: Bearer <token>")
+        raise Unauthorized(refusal("no_token"))
     principal = principal_for_token(session, ctx.admin_token, credentials.credentials)
     if principal is None:
-        raise Unauthorized("unknown token")
+        raise Unauthorized(refusal("unknown_token"))
     return principal
 
 
@@ -134,28 +135,11 @@ def get_visible_submission(
     if submission is None or (
         principal.student is not None and submission.student_id != principal.student.student_id
     ):
-        raise SubmissionNotFound(f"no submission {submission_id}")
+        raise SubmissionNotFound(refusal("no_submission", id=submission_id))
     return submission
 
 
 SubmissionOfCurrentUser = Annotated[Submission, Depends(get_visible_submission)]
-
-
-def _accept_language(header: str) -> str | None:
-    best: tuple[float, str] | None = None
-    for item in header.split(","):
-        tag, _, params = item.strip().partition(";")
-        quality = 1.0
-        if params.strip().startswith("q="):
-            try:
-                quality = float(params.strip()[2:])
-            except ValueError:
-                continue
-        tag = tag.strip().lower()
-        lang = "zh" if tag.startswith("zh") else "en" if tag.startswith("en") else None
-        if lang and quality > 0 and (best is None or quality > best[0]):
-            best = (quality, lang)
-    return best[1] if best else None
 
 
 def get_lang(
@@ -164,9 +148,7 @@ def get_lang(
     ] = None,
     accept_language: Annotated[str | None, Header(description="e.g. zh-CN,zh;q=0.9")] = None,
 ) -> str:
-    if lang is not None:
-        return lang
-    return _accept_language(accept_language or "") or "en"
+    return request_lang(lang, accept_language)
 
 
 LangDep = Annotated[str, Depends(get_lang)]

@@ -41,6 +41,7 @@ from server.errors import (
     error_response,
 )
 from server.ingress.budgets import Rule, rule_for
+from server.refusals import refusal
 
 log = logging.getLogger("rnn_grader.ingress")
 
@@ -71,7 +72,7 @@ def _intake_cap(error: AppError, budget: int) -> int:
 
 
 def _too_large(budget: int) -> PayloadTooLarge:
-    return PayloadTooLarge(f"the request body may be at most {max(budget // 1024, 1)} KiB here")
+    return PayloadTooLarge(refusal("body_too_large_here", kib=max(budget // 1024, 1)))
 
 
 class IngressGuard:
@@ -125,12 +126,12 @@ def _credential_refusal(ctx: AppContext, scope: Scope, rule: Rule) -> AppError |
         if rule.session is not None:
             session = read_session(ctx, db, request, rule.session)
             principal = session.principal if session is not None else None
-            missing: AppError = LoginRequired(f"sign in at {rule.session.login_path} first")
+            missing: AppError = LoginRequired(refusal("login_required", path=rule.session.login_path))
         else:
             scheme, _, token = (request.headers.get("authorization") or "").partition(" ")
             token = token.strip() if scheme.lower() == "bearer" else ""
             principal = principal_for_token(db, ctx.admin_token, token) if token else None
-            missing = Unauthorized("send Authorization: Bearer <token>" if not token else "unknown token")
+            missing = Unauthorized(refusal("no_token" if not token else "unknown_token"))
     if principal is None:
         return missing
     try:
@@ -210,7 +211,7 @@ class _GuardedBody:
             with anyio.fail_after(self.idle_timeout_s):
                 message = await self._receive()
         except TimeoutError:
-            return await self._refuse(RequestTimeout(f"no byte of the request body for {self.idle_timeout_s:g} s"))
+            return await self._refuse(RequestTimeout(refusal("body_idle", seconds=f"{self.idle_timeout_s:g}")))
         if message["type"] != "http.request":
             self.complete = True
             return message
@@ -220,8 +221,7 @@ class _GuardedBody:
             return await self._refuse(self.over)
         elapsed = self.clock() - self.first_wait
         if not self.complete and elapsed > self.idle_timeout_s and self.received < self.min_rate * elapsed:
-            return await self._refuse(RequestTimeout(
-                f"the request body arrives too slowly (under {self.min_rate} bytes/s on average)"))
+            return await self._refuse(RequestTimeout(refusal("body_slow", rate=self.min_rate)))
         return message
 
     async def _refuse(self, error: AppError) -> Message:

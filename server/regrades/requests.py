@@ -14,6 +14,7 @@ from server.auth.principal import Principal
 from server.db import utcnow
 from server.errors import GradingInProgress, InvalidInput, RegradeRequestNotFound, RequestAlreadyResolved
 from server.models import Submission
+from server.refusals import refusal
 from server.regrades.batches import start_batch
 from server.regrades.models import (
     RegradeRequestPublic,
@@ -62,7 +63,7 @@ def create_request(conn: sa.Connection, submission: Submission, message: str) ->
 def get_request(conn: sa.Connection, request_id: int) -> RegradeRequestPublic:
     row = conn.execute(sa.select(regrade_requests_t).where(regrade_requests_t.c.id == request_id)).first()
     if row is None:
-        raise RegradeRequestNotFound(f"no regrade request {request_id}")
+        raise RegradeRequestNotFound(refusal("no_regrade_request", id=request_id))
     return public(row)
 
 
@@ -140,7 +141,7 @@ def resolve_request(
             policy=policy,
         )
         if not queued:
-            raise GradingInProgress(f"submission {current.submission_id} is being graded already")
+            raise GradingInProgress(refusal("being_graded", id=current.submission_id))
         conn.execute(
             sa.update(regrade_requests_t).where(regrade_requests_t.c.id == request_id).values(batch_id=batch_id)
         )

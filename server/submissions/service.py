@@ -1,7 +1,8 @@
 """Creating a submission: everything between a parsed body and a committed, enqueued `queued` row.
 
 Idempotency first (a retry with the same key returns the stored submission before any limit is checked),
-then the policies (the late cutoff, the submission cap, the rate limit; docs/policies.md), then the row with
+then whether there is anything to grade (grader.gradable: 422 NothingToGrade says what was wrong), then the
+policies (the late cutoff, the submission cap, the rate limit; docs/policies.md), then the row with
 its late flag and penalty (judged against the student's own deadline) and its seed, one commit, and the
 enqueue. The row is
 committed before it is enqueued, so a lost enqueue only delays grading (docs/server.md).
@@ -15,9 +16,10 @@ import math
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
+from grader.gradable import nothing_to_grade
 from server.catalog import Catalog
 from server.config import Settings
-from server.errors import RateLimited, SubmissionCapReached
+from server.errors import NothingToGrade, RateLimited, SubmissionCapReached
 from server.grading.protocol import Queue
 from server.models import Student, Submission, SubmissionCreate, SubmissionReceived, SubmissionStatus
 from server.policies.deadlines import decide_late, student_deadline
@@ -83,6 +85,10 @@ def submit(
     existing = _by_idempotency_key(session, student_id, idempotency_key) if idempotency_key else None
     if existing is not None:
         return existing
+    notebook = body.notebook if isinstance(body, SubmissionReceived) else None
+    empty = nothing_to_grade(body.source, notebook, [part.function for part in exercise.spec.parts])
+    if empty is not None:
+        raise NothingToGrade(empty)
     now = now or dt.datetime.now(dt.UTC)
     deadline = student_deadline(session, catalog, student_id, exercise.id).deadline
     late = decide_late(catalog, exercise.id, deadline, now)
@@ -97,7 +103,7 @@ def submit(
         late=late.late,
         late_penalty=late.penalty,
         idempotency_key=idempotency_key,
-        notebook=body.notebook if isinstance(body, SubmissionReceived) else None,
+        notebook=notebook,
         created_at=now,
     )
     session.add(submission)

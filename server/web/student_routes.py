@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from grader.result import Text
 from server.auth.sessions import BrowserSession, OptionalStudent, StudentData, StudentPage, form_is_genuine
 from server.config import Settings
 from server.deps import ContextDep, SessionDep
@@ -20,6 +21,7 @@ from server.grading import diagnostics
 from server.ingress.budgets import student_page_upload_bytes
 from server.models import DiagnosticsStatus, Submission
 from server.policies.deadlines import OwnDeadline, student_deadline
+from server.refusals import refusal
 from server.routes.exercises import examples_file, template_file
 from server.submissions.notebook import check_source_size
 from server.submissions.service import submit
@@ -89,11 +91,11 @@ async def _read_form(request: Request, settings: Settings) -> tuple[dict[str, st
     declared = request.headers.get("content-length")
     cap = student_page_upload_bytes(settings)
     if declared is not None and declared.isdigit() and int(declared) > cap:
-        raise PayloadTooLarge(f"the upload may be at most {cap // 1024} KiB")
+        raise PayloadTooLarge(refusal("upload_too_large", kib=cap // 1024))
     try:
         form = await request.form(max_files=1, max_fields=8, max_part_size=cap)
     except StarletteHTTPException as exc:
-        raise InvalidInput(f"malformed form: {exc.detail}") from None
+        raise InvalidInput(refusal("malformed_form", reason=exc.detail)) from None
     try:
         fields = {k: v for k, v in form.items() if isinstance(v, str)}
         upload = form.get("file")
@@ -101,8 +103,8 @@ async def _read_form(request: Request, settings: Settings) -> tuple[dict[str, st
             return fields, None
         data = await upload.read(cap + 1)
         if len(data) > cap:
-            raise PayloadTooLarge(f"the upload may be at most {cap // 1024} KiB")
-        return fields, (upload.filename, data) if data else None
+            raise PayloadTooLarge(refusal("upload_too_large", kib=cap // 1024))
+        return fields, (upload.filename, data)  # an empty file too: it was chosen (nothing to grade in it)
     finally:
         await form.close()
 
@@ -118,11 +120,12 @@ async def student_submit(request: Request, exercise_id: str, ctx: ContextDep, db
         fields, raw = await _read_form(request, ctx.settings)
         pasted = fields.get("source", "")
         if not form_is_genuine(request, session, fields.get("csrf", "")):
-            raise InvalidInput("the form expired: reload the page and submit again")
+            raise InvalidInput(refusal("form_expired"))
+        if raw is None and not pasted.strip():  # neither a file chosen nor code pasted
+            raise InvalidInput(Text(en=t("nothing_to_submit", "en"), zh=t("nothing_to_submit", "zh")))
         upload = read_upload(*raw, ctx.settings) if raw is not None else None  # .py, or a notebook's definitions
         source = upload.source if upload is not None else pasted
-        if not source.strip():
-            raise InvalidInput(t("nothing_to_submit", lang))
+        # A file or paste with nothing to grade is refused by submit() (grader.gradable), saying what was wrong.
         check_source_size(source, limit)
         due = _due(ctx, db, session, exercise_id)
         # Late as the submission will be judged: the late policy's grace included.
@@ -136,7 +139,7 @@ async def student_submit(request: Request, exercise_id: str, ctx: ContextDep, db
         return _exercise_page(request, ctx, db, session, exercise_id, lang)
     except AppError as exc:
         return _exercise_page(request, ctx, db, session, exercise_id, lang, status=exc.status_code,
-                              error=exc.detail, source=pasted if len(pasted) <= limit else "")
+                              error=exc.message(lang), source=pasted if len(pasted) <= limit else "")
     return RedirectResponse(f"{HOME}/submissions/{sub.id}", status_code=303)
 
 
