@@ -18,7 +18,7 @@ import typer
 from rich.console import Console
 
 from cli import config as cfg
-from cli import transport
+from cli import render, transport
 from cli.client import ApiClient, ApiError, one_line
 from cli.messages import say
 from grader.result import Text
@@ -124,7 +124,8 @@ def session(lang: str, *, need_token: bool = True, server: str | None = None,
     # Retry notices only for a person watching; a script gets silence or a single `error:` line.
     on_retry = note if stderr_console().is_terminal else None
     try:
-        yield ApiClient(http, token, lang=lang, sleep=transport.sleep, on_retry=on_retry, on_notice=note)
+        yield ApiClient(http, token, lang=lang, sleep=transport.sleep, on_retry=on_retry, on_notice=note,
+                        on_timezone=render.use_zone)
     finally:
         http.close()
 

@@ -20,6 +20,8 @@ from grader.result import Text
 API = "/api/v1"
 # Every server response names the server's version; a client older than its server says how to upgrade.
 VERSION_HEADER = "X-RNN-Grader-Version"
+# ... and the course's time zone, in which the CLI shows times as the pages do (grader.times).
+TIMEZONE_HEADER = "X-RNN-Grader-Timezone"
 RETRIES = 4
 BACKOFF_S = 0.5
 MAX_BACKOFF_S = 8.0
@@ -123,6 +125,7 @@ class ApiClient:
         sleep: Callable[[float], None] = time.sleep,
         on_retry: Callable[[str], None] | None = None,
         on_notice: Callable[[str], None] | None = None,
+        on_timezone: Callable[[str], None] | None = None,
     ) -> None:
         self.http = http
         self.token = token
@@ -132,7 +135,9 @@ class ApiClient:
         self.sleep = sleep
         self.on_retry = on_retry
         self.on_notice = on_notice
+        self.on_timezone = on_timezone
         self.server_version: str | None = None
+        self.timezone: str | None = None
 
     @property
     def server(self) -> str:
@@ -170,7 +175,13 @@ class ApiClient:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _note_version(self, response: httpx.Response) -> None:
-        """Tell the user once when the server is newer than this client, with the command that upgrades it."""
+        """Tell the user once when the server is newer than this client, with the command that upgrades it;
+        note the course's time zone once."""
+        zone = response.headers.get(TIMEZONE_HEADER)
+        if zone and self.timezone is None:
+            self.timezone = zone
+            if self.on_timezone is not None:
+                self.on_timezone(zone)
         theirs = response.headers.get(VERSION_HEADER)
         if not theirs or self.server_version is not None:
             return

@@ -6,6 +6,7 @@ JSON), so both print the same way and scripts can read both with the same code.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -17,6 +18,7 @@ from rich.text import Text
 
 from grader.result import Result
 from grader.result import Text as Bilingual
+from grader.times import show_time, zone_of
 
 LABELS: dict[str, dict[str, str]] = {
     "en": {
@@ -84,11 +86,19 @@ def fmt_score(score: Any, max_score: Any = None) -> str:
     return num(score) if max_score is None else f"{num(score)} / {num(max_score)}"
 
 
-def fmt_time(value: Any) -> str:
-    """`2025-11-27T21:56:07.123+00:00` -> `2025-11-27 21:56`; anything else unchanged."""
-    if not isinstance(value, str) or len(value) < 16:
-        return "-" if value is None else str(value)
-    return value[:10] + " " + value[11:16] + (" UTC" if value.endswith(("Z", "+00:00")) else "")
+# The course's time zone, as the server names it in its responses (cli.client.TIMEZONE_HEADER); UTC before.
+_zone: dict[str, str] = {"name": "UTC"}
+
+
+def use_zone(name: str) -> None:
+    """Show times in this zone from now on (the server's: the pages show the same)."""
+    _zone["name"] = name
+
+
+def fmt_time(value: Any, lang: str = "en", now: dt.datetime | None = None) -> str:
+    """`2026-12-20T15:59:00Z` -> `2026-12-20 23:59 UTC+08:00 (in 2 days 3 h)` in the course's zone: the one
+    way every view shows a time (grader.times); anything that is not a time is shown unchanged."""
+    return show_time(value, lang, zone_of(_zone["name"]), now)
 
 
 def result_to_dict(result: Result, lang: str, titles: Mapping[str, str] | None = None) -> dict[str, Any]:
@@ -228,7 +238,7 @@ def history_view(subs: Sequence[Mapping[str, Any]], lang: str, *, with_student: 
             s.get("id"), *([s.get("student_id")] if with_student else []), s.get("exercise"),
             _status_text(s.get("status"), lang),
             fmt_score(s.get("score"), s.get("max_score")) + (f" ({label(lang, 'late')})" if s.get("late") else ""),
-            fmt_time(s.get("created_at")),
+            fmt_time(s.get("created_at"), lang),
         )
         for s in subs
     ]
@@ -240,7 +250,7 @@ def exercises_view(exercises: Sequence[Mapping[str, Any]], best: Mapping[str, fl
     keys = ["id", "title", "points", "deadline"] + (["best"] if best is not None else [])
     rows = []
     for e in exercises:
-        row = [e.get("id"), e.get("title"), fmt_score(e.get("max_score")), fmt_time(e.get("deadline"))]
+        row = [e.get("id"), e.get("title"), fmt_score(e.get("max_score")), fmt_time(e.get("deadline"), lang)]
         if best is not None:
             row.append(fmt_score(best.get(str(e.get("id")))))
         rows.append(row)

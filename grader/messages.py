@@ -255,6 +255,15 @@ CATALOG: dict[str, dict[str, str]] = {
     },
     "functions_unknown": {"en": "the exercise's functions", "zh": "练习要求的函数"},
     "more_cells_left_out": {"en": "{count} more cells were left out too.", "zh": "另有 {count} 个单元格也未运行。"},
+    # ---- how a time is shown (grader.times): absolute with its offset, then relative to now
+    "time_shown": {"en": "{at} ({relative})", "zh": "{at}（{relative}）"},
+    "time_in": {"en": "in {span}", "zh": "{span}后"},
+    "time_ago": {"en": "{span} ago", "zh": "{span}前"},
+    "time_now": {"en": "now", "zh": "现在"},
+    "span_day": {"en": "1 day", "zh": "1 天"},
+    "span_days": {"en": "{n} days", "zh": "{n} 天"},
+    "span_hours": {"en": "{n} h", "zh": "{n} 小时"},
+    "span_minutes": {"en": "{n} min", "zh": "{n} 分钟"},
 }
 
 

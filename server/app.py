@@ -105,7 +105,7 @@ def create_app(
     app.state.client_wheel = ClientWheel(settings.data_dir / "client", settings.client_dir)
     install_error_handlers(app)
     app.add_middleware(AccessLogMiddleware, metrics=metrics, prefix=API_PREFIX)
-    app.add_middleware(VersionHeaderMiddleware, version=VERSION)
+    app.add_middleware(VersionHeaderMiddleware, version=VERSION, timezone=settings.timezone)
     # Outermost: bodies are bounded, and large uploads authenticated, before anything else sees the request.
     app.add_middleware(IngressGuard)
     for module in (students, gradings, regrade_requests, submissions, regrade, exercises, extensions, scoreboard,

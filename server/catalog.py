@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from grader.exercise import Exercise, Limits
 from grader.policy import LatePolicy, VisibilityPolicy, parse_late_policy, parse_max_submissions, parse_visibility
+from grader.times import zone_of
 from server.config import ConfigError, Settings
 from server.refusals import refusal
 
@@ -25,6 +26,8 @@ class Catalog:
     late_policies: Mapping[str, LatePolicy] = dataclasses.field(default_factory=dict)
     max_submissions: Mapping[str, int | None] = dataclasses.field(default_factory=dict)
     visibility: Mapping[str, VisibilityPolicy] = dataclasses.field(default_factory=dict)
+    # The course's time zone (RNN_GRADER_TIMEZONE): every time shown to a person is shown in it (grader.times).
+    zone: dt.tzinfo = dt.UTC
 
     def get(self, exercise_id: str) -> Exercise:
         try:
@@ -94,5 +97,5 @@ def build_catalog(exercises: Mapping[str, Exercise], settings: Settings) -> Cata
         limits[exercise_id] = _override(exercise_id, exercise.spec.limits, settings.limits.get(exercise_id, {}))
         late_policies[exercise_id], caps[exercise_id], visibility[exercise_id] = _policies(exercise, settings)
     return Catalog(exercises=dict(exercises), deadlines=deadlines, limits=limits, late_policies=late_policies,
-                   max_submissions=caps, visibility=visibility)
+                   max_submissions=caps, visibility=visibility, zone=zone_of(settings.timezone))
 

@@ -26,6 +26,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from grader.result import Text
+from grader.times import absolute
 from server.models import ErrorBody, ValidationErrorBody
 from server.refusals import refusal
 
@@ -101,8 +102,9 @@ class SubmissionsClosed(AppError):
     default_detail = "submissions for this exercise are closed (past the late cutoff)"
     default_zh = "本练习已停止接收提交（已过迟交截止时间）"
 
-    def __init__(self, exercise: str, deadline: dt.datetime, cutoff: dt.datetime) -> None:
-        super().__init__(refusal("closed", exercise=exercise, cutoff=cutoff.isoformat(), deadline=deadline.isoformat()))
+    def __init__(self, exercise: str, deadline: dt.datetime, cutoff: dt.datetime, zone: dt.tzinfo = dt.UTC) -> None:
+        super().__init__(refusal("closed", exercise=exercise, cutoff=absolute(cutoff, zone),
+                                 deadline=absolute(deadline, zone)))
         self.extra = {"deadline": deadline.isoformat(), "cutoff": cutoff.isoformat()}
 
 

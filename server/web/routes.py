@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from grader.times import show_time
 from server.auth.sessions import BrowserSession, StaffData, StaffPage, form_is_genuine
 from server.deps import ContextDep, SessionDep
 from server.grading import diagnostics
@@ -97,10 +98,17 @@ def render_page(request: Request, template: str, lang: str, status: int = 200,
     def translate(key: str, **values: object) -> str:
         return t(key, lang, **values)
 
+    ctx = request.app.state.ctx  # as server.deps.get_context reads it
+    now = ctx.clock()
+
+    def shown_time(value: object) -> str:
+        """The one way a time is shown (grader.times): in the course's zone with its offset, and relative."""
+        return show_time(value, lang, ctx.catalog.zone, now)
+
     other = "en" if lang == "zh" else "zh"
     params = {k: v for k, v in request.query_params.items() if k not in ("lang", "fragment")}
     html = templates.get_template(template).render(
-        _=translate, lang=lang, csrf=session.csrf if session else None,
+        _=translate, shown_time=shown_time, lang=lang, csrf=session.csrf if session else None,
         who=session.principal if session else None, lang_url="?" + urlencode({**params, "lang": other}), **context
     )
     response = HTMLResponse(html, status_code=status)

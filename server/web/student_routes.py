@@ -54,14 +54,15 @@ def student_home(request: Request, ctx: ContextDep, db: SessionDep, session: Opt
     me = session.student
     history, total = student_history(db, me.student_id, ctx.settings.score_policy)
     return _student_page(request, "student_home.html", lang, session,
-                         exercises=student_exercises(db, ctx.catalog, me.student_id, lang),
+                         exercises=student_exercises(db, ctx.catalog, me.student_id, lang, ctx.clock()),
                          history=history, total=total)
 
 
 def _exercise_page(request: Request, ctx: ContextDep, db: SessionDep, session: BrowserSession, exercise_id: str,
                    lang: str, status: int = 200, error: str | None = None, source: str = "",
                    confirm_needed: bool = False) -> Response:
-    rows = [r for r in student_exercises(db, ctx.catalog, session.student.student_id, lang) if r.id == exercise_id]
+    rows = [r for r in student_exercises(db, ctx.catalog, session.student.student_id, lang, ctx.clock())
+            if r.id == exercise_id]
     if not rows:
         return _student_page(request, "student_message.html", lang, session, status=404,
                              heading=t("exercise", lang), message=t("no_exercise", lang))

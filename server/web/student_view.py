@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from markupsafe import Markup
 from sqlmodel import Session
 
+from grader.times import span
 from server.catalog import Catalog
 from server.models import DiagnosticsStatus, Submission, SubmissionPublic, SubmissionStatus
 from server.policies.deadlines import OwnDeadline, student_deadline
@@ -78,18 +79,13 @@ def student_exercises(db: Session, catalog: Catalog, student_id: str, lang: str,
 
 
 def time_left(seconds: float | None, lang: str) -> str:
-    """`3 d 4 h`, `2 h 10 min`, `5 min`; `closed` once passed."""
+    """`2 days 3 h`, `2 h 10 min`, `5 min` (grader.times.span, as every view says a duration); `deadline
+    passed` once passed."""
     if seconds is None:
         return t("no_deadline", lang)
     if seconds <= 0:
         return t("deadline_passed", lang)
-    minutes = int(seconds // 60)
-    days, hours, mins = minutes // 1440, minutes % 1440 // 60, minutes % 60
-    if days:
-        return t("left_days", lang, d=days, h=hours)
-    if hours:
-        return t("left_hours", lang, h=hours, m=mins)
-    return t("left_minutes", lang, m=max(mins, 1))
+    return span(seconds).get(lang)
 
 
 @dataclass(frozen=True)

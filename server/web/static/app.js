@@ -1,18 +1,22 @@
-// rnn-grader pages (teacher and student): live refresh and local times. The pages work without this file.
+// rnn-grader pages (teacher and student): live refresh, and this computer's clock as a tooltip on times. The
+// pages work without this file.
 (function () {
   "use strict";
   var POLL_MS = 2000;
 
+  // A time shows as the server wrote it (the course's zone, its offset, relative to now: the same as the CLI);
+  // hovering it shows the same moment on this computer's clock, with its zone.
   function localizeTimes(root) {
     var fmt;
     try {
       fmt = new Intl.DateTimeFormat(document.documentElement.lang || undefined, {
-        year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hourCycle: "h23"
+        year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hourCycle: "h23",
+        timeZoneName: "short"
       });
     } catch (e) { return; }
     root.querySelectorAll("time[datetime]").forEach(function (el) {
       var d = new Date(el.getAttribute("datetime"));
-      if (!isNaN(d)) { el.title = el.textContent; el.textContent = fmt.format(d); }
+      if (!isNaN(d)) { el.title = fmt.format(d); }
     });
   }
 
