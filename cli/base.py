@@ -113,7 +113,7 @@ def note(message: str) -> None:
 def session(lang: str, *, need_token: bool = True, server: str | None = None,
             token: str | None = None) -> Iterator[ApiClient]:
     """An ApiClient on the configured server with the configured token (env vars win over the file)."""
-    conf = cfg.load()
+    conf = cfg.load() if not (server and token) else cfg.Config()  # `login` brings both: no saved login needed
     server = cfg.normalize_server(server) if server else conf.server
     token = token or conf.token
     if not server:

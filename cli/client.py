@@ -228,6 +228,16 @@ class ApiClient:
         """Raises BadToken when the server does not accept the token."""
         self.request("GET", f"{API}/submissions", params={"limit": 1})
 
+    def me(self) -> dict[str, Any] | None:
+        """`GET /me`: the token's role, id and name; None from a server that predates it."""
+        try:
+            data = self._json("GET", f"{API}/me")
+        except ApiError as exc:
+            if exc.status == 404:
+                return None
+            raise
+        return data if isinstance(data, dict) else None
+
     def exercises(self) -> list[dict[str, Any]]:
         return self._items(self._json("GET", f"{API}/exercises", params={"lang": self.lang}))
 

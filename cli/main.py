@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from typer.core import TyperGroup
 
 from cli import config as cfg
 from cli import regrade_requests, render, transport
@@ -47,13 +48,52 @@ MAX_RATE_LIMIT_WAIT_S = 300.0
 DEFAULT_EXERCISE = "rnn"
 
 
+PROFILE_OPTION = "--profile"
+
+
+def hoist_profile(args: list[str]) -> list[str]:
+    """`rnn-grader history --profile teacher` -> `rnn-grader --profile teacher history`: the option belongs to
+    the app, and may be written anywhere before a `--`."""
+    found: list[str] = []
+    rest: list[str] = []
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            rest += args[i:]
+            break
+        if arg == PROFILE_OPTION and i + 1 < len(args):
+            found += args[i:i + 2]
+            i += 2
+            continue
+        (found if arg.startswith(PROFILE_OPTION + "=") else rest).append(arg)
+        i += 1
+    return found + rest
+
+
+class ProfileAnywhere(TyperGroup):
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:  # ctx: typer's own click.Context
+        return super().parse_args(ctx, hoist_profile(list(args)))
+
+
 app = typer.Typer(
     name="rnn-grader",
     help="Fetch, check and submit rnn-grader exercises (.py files or Jupyter notebooks).",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    cls=ProfileAnywhere,
 )
+
+
+@app.callback()
+def choose_login(
+    profile: Annotated[str | None, typer.Option(
+        PROFILE_OPTION, metavar="NAME", help="Which saved login to use: one per server and role, e.g. "
+        "student@grader.example.edu, or just `teacher`/`student` (default: RNN_GRADER_PROFILE, else the last "
+        "login). `rnn-grader profiles` lists them.")] = None,
+) -> None:
+    cfg.choose(profile)
 
 
 # ====================================================================== everyone
@@ -63,17 +103,50 @@ def login(
     token: Annotated[str, typer.Option(prompt=True, hide_input=True, help="Your token (from your teacher).")],
     server: Annotated[str | None, typer.Option(help="Server URL, e.g. https://grader.example.edu")] = None,
 ) -> None:
-    """Check a token against the server and remember both (config file, mode 0600)."""
-    server = cfg.normalize_server(server) if server else cfg.load().server
+    """Check a token against the server and remember it: one login per server and role (or --profile NAME)."""
+    server = cfg.normalize_server(server) if server else _saved_server()
     if not server:
         fail(say("give_server"))
     with session("en", server=server, token=token) as api:
         api.retries = 0  # a mistyped URL should say so at once
         api.check_token()
-    path = cfg.save(cfg.Config(server=server, token=token))
-    note(f"Logged in to {server}; saved to {path} (mode 0600).")
+        who = api.me()
+    role = str(who["role"]) if who and who.get("role") else None
+    asked = cfg.chosen()
+    name = cfg.existing_name(asked) if asked else cfg.profile_name(server, role)
+    path = cfg.save(cfg.Config(server=server, token=token, profile=name, role=role))
+    as_whom = f" as {role} {who.get('id')} ({who.get('name')})" if who and role else ""
+    note(f"Logged in to {server}{as_whom}; saved as the login {name} in {path} (mode 0600).")
     if os.environ.get(cfg.TOKEN_ENV) or os.environ.get(cfg.SERVER_ENV):
         note(f"note: {cfg.SERVER_ENV}/{cfg.TOKEN_ENV} are set and override the saved values.")
+
+
+def _saved_server() -> str | None:
+    """The server of the login this invocation names (or the last one); none for a new --profile name."""
+    try:
+        return cfg.load().server
+    except cfg.ConfigFileError:
+        return None
+
+
+@app.command()
+@handle_errors
+def profiles(
+    use: Annotated[str | None, typer.Option("--use", metavar="NAME",
+                                            help="Make this login the one commands use.")] = None,
+    json_: JsonOpt = False,
+    lang: LangOpt = None,
+) -> None:
+    """Your saved logins (one per server and role), and which one commands use."""
+    if use:
+        note(f"Commands now use the login {cfg.use(use)}.")
+    logins = cfg.read_logins()
+    rows = [{"profile": name, "server": c.server, "role": c.role, "current": name == logins.current}
+            for name, c in sorted(logins.profiles.items())]
+    if json_:
+        render.print_json(stdout_console(), rows)
+    else:
+        stdout_console().print(render.profiles_view(rows, lang_of(lang)))
 
 
 @app.command()

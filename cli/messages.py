@@ -34,6 +34,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "not inside Jupyter/IPython; use `rnn-grader check FILE` instead",
         "zh": "当前不在 Jupyter/IPython 中；请改用 `rnn-grader check FILE`",
     },
+    "no_such_login": {
+        "en": "no login named {name} (logins: {names}); log in with `rnn-grader login --profile {name} --server URL "
+        "--token TOKEN`",
+        "zh": "没有名为 {name} 的登录（已有登录：{names}）；请用 `rnn-grader login --profile {name} --server URL "
+        "--token TOKEN` 登录",
+    },
     "config_not_object": {
         "en": "{path} is not a JSON object; delete it and run `rnn-grader login` again",
         "zh": "{path} 不是 JSON 对象；请删除它，然后重新运行 `rnn-grader login`",

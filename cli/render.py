@@ -11,11 +11,10 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from rich import box
 from rich.console import Console, Group, RenderableType
-from rich.table import Table
 from rich.text import Text
 
+from cli.tables import FitTable
 from grader.result import Result
 from grader.result import Text as Bilingual
 from grader.times import show_time, zone_of
@@ -28,6 +27,7 @@ LABELS: dict[str, dict[str, str]] = {
         "id": "ID", "student": "Student", "name": "Name", "token": "Token", "total": "Total", "local": "Local check",
         "none": "-", "no_rows": "Nothing yet.", "explains": "Explains", "counted": "Counted",
         "regrade_pending": "regrade pending; this score counts until then",
+        "profile": "Login", "server": "Server", "role": "Role", "current": "In use",
     },
     "zh": {
         "submission": "提交", "exercise": "练习", "status": "状态", "score": "得分", "late": "迟交",
@@ -36,6 +36,7 @@ LABELS: dict[str, dict[str, str]] = {
         "name": "姓名", "token": "令牌", "total": "总分", "local": "本地检查", "none": "-", "no_rows": "暂无记录。",
         "explains": "涉及的测试", "counted": "计入",
         "regrade_pending": "等待重新评测；在此之前按此分数计分",
+        "profile": "登录", "server": "服务器", "role": "角色", "current": "正在使用",
     },
 }
 
@@ -196,11 +197,11 @@ def submission_view(sub: Mapping[str, Any], lang: str, *, local: bool = False) -
         items.append(Text(str(sub["feedback"]), style="yellow"))
     parts = sub.get("parts") or []
     if parts:
-        table = Table(box=box.SIMPLE_HEAD, show_lines=False, expand=False)
-        table.add_column(label(lang, "test"), overflow="fold")
-        table.add_column(label(lang, "result"), no_wrap=True)
+        table = FitTable()  # never breaks a word, whatever the terminal's width (cli.tables)
+        table.add_column(label(lang, "test"))
+        table.add_column(label(lang, "result"))
         table.add_column(label(lang, "score"), justify="right", no_wrap=True)
-        table.add_column(label(lang, "feedback"), overflow="fold")
+        table.add_column(label(lang, "feedback"))
         for part in parts:
             title = part.get("title") or part.get("name")
             table.add_row(
@@ -221,14 +222,13 @@ def submission_view(sub: Mapping[str, Any], lang: str, *, local: bool = False) -
 
 
 def _table(columns: Sequence[str], rows: Iterable[Sequence[Any]], lang: str) -> RenderableType:
-    table = Table(box=box.SIMPLE_HEAD)
+    """Every list the CLI prints: a table that never breaks a word (cli.tables), or "Nothing yet."."""
+    table = FitTable()
     for col in columns:
-        table.add_column(col, overflow="fold")
-    count = 0
+        table.add_column(col)
     for row in rows:
         table.add_row(*(c if isinstance(c, Text) else _text(c) for c in row))
-        count += 1
-    return table if count else Text(label(lang, "no_rows"))
+    return table if table.row_count else Text(label(lang, "no_rows"))
 
 
 def history_view(subs: Sequence[Mapping[str, Any]], lang: str, *, with_student: bool = False) -> RenderableType:
@@ -276,6 +276,13 @@ def scoreboard_view(rows: Sequence[Mapping[str, Any]], lang: str) -> RenderableT
         out.append([r.get("student_id"), r.get("name"), *(fmt_score(scores.get(e)) for e in exercises),
                     fmt_score(r.get("total")), ", ".join(map(str, late))])
     return _table(cols, out, lang)
+
+
+def profiles_view(rows: Sequence[Mapping[str, Any]], lang: str) -> RenderableType:
+    """The saved logins; the one in use is marked."""
+    cols = [label(lang, k) for k in ("profile", "server", "role", "current")]
+    return _table(cols, [(r.get("profile"), r.get("server"), r.get("role") or "", "*" if r.get("current") else "")
+                         for r in rows], lang)
 
 
 def print_json(console: Console, data: Any) -> None:

@@ -33,6 +33,7 @@ from server.routes import (
     extensions,
     gradings,
     health,
+    me,
     regrade,
     regrade_requests,
     scoreboard,
@@ -109,7 +110,7 @@ def create_app(
     # Outermost: bodies are bounded, and large uploads authenticated, before anything else sees the request.
     app.add_middleware(IngressGuard)
     for module in (students, gradings, regrade_requests, submissions, regrade, exercises, extensions, scoreboard,
-                   similarity, audit, health, client):
+                   similarity, audit, health, client, me):
         app.include_router(module.router, prefix=API_PREFIX)
     # Un-prefixed aliases for load balancers and container health checks, and the Prometheus endpoint.
     app.add_api_route("/healthz", health.healthz, include_in_schema=False)
