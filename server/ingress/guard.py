@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from urllib.parse import parse_qs
 
 import anyio
 from sqlmodel import Session
@@ -39,6 +40,7 @@ from server.errors import (
     RequestTimeout,
     Unauthorized,
     error_response,
+    request_lang,
 )
 from server.ingress.budgets import Rule, rule_for
 from server.refusals import refusal
@@ -170,7 +172,9 @@ class _Refusal:
         self.allowance = allowance  # body bytes that may still be discarded
 
     async def send(self, error: AppError) -> None:
-        response = error_response(error)
+        query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
+        lang = request_lang((query.get("lang") or [None])[0], _header(self.scope, b"accept-language"))
+        response = error_response(error, lang)
         response.headers["Connection"] = "close"
         await self.send_({"type": "http.response.start", "status": response.status_code,
                           "headers": response.raw_headers})

@@ -94,6 +94,13 @@ def test_the_api_says_each_refusal_in_the_requests_language(api_client: TestClie
         (_upload(api_client, student, "rnn.ipynb", b'{"cells": ['), 422, "InvalidInput", "不是有效的 JSON"),
         (api_client.post(URL, json={"exercise": "rnn"}, headers=zh), 422, "ValidationError", "请求无效"),
         (api_client.get("/api/v1/no-such-route", headers=zh), 404, "NotFound", "未找到"),
+        # refused by the ingress guard, before the application reads the upload
+        (api_client.post(URL, data={"exercise": "rnn"}, files={"file": ("rnn.py", b"x = 1")},
+                         headers={"Authorization": "Bearer nope", "Accept-Language": "zh"}), 401, "Unauthorized",
+         "服务器不认识这个令牌"),
+        (api_client.post(URL + "?lang=zh", content=b"{}", headers={**student, "Content-Type": "application/json",
+                                                                    "Content-Length": str(50 * 2**20)}),
+         413, "PayloadTooLarge", "请求内容最多"),
     ]
     for response, status, error, words in cases:
         body = assert_error(response, status, error)
