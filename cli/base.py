@@ -20,9 +20,11 @@ import typer
 from rich.console import Console
 
 from cli import config as cfg
-from cli import transport
-from cli.client import ApiClient, ApiError
+from cli import render, transport
+from cli.client import ApiClient, ApiError, one_line
+from cli.messages import say
 from cli.terminal import SafeConsole, terminal_safe
+from grader.result import Text
 
 
 class Lang(StrEnum):
@@ -36,8 +38,15 @@ LangOpt = Annotated[
 ]
 
 
+ERROR_CHARS = 1000  # an error is one line; a refusal that names a notebook's cells may be long
+
+
 class CliError(Exception):
-    """A reason to stop with exit code 1; the message is one line."""
+    """A reason to stop with exit code 1: one line, in both languages (cli.messages); str() is the English."""
+
+    def __init__(self, message: str | Text) -> None:
+        self.text = message if isinstance(message, Text) else Text(en=message, zh=message)
+        super().__init__(self.text.en)
 
 
 def detect_lang(env: Mapping[str, str] | None = None) -> str:
@@ -53,8 +62,20 @@ def lang_of(lang: Lang | None) -> str:
     return lang.value if lang is not None else detect_lang()
 
 
-def fail(message: str) -> NoReturn:
+def fail(message: str | Text) -> NoReturn:
     raise CliError(message)
+
+
+def error_text(exc: Exception) -> Text:
+    """What a failure says, in both languages (an English-only one says it in English)."""
+    text = getattr(exc, "text", None)
+    return text if isinstance(text, Text) else Text(en=str(exc), zh=str(exc))
+
+
+def _lang_of_call(kwargs: Mapping[str, object]) -> str:
+    """The language the command was asked to speak: its --lang, else the environment's."""
+    lang = kwargs.get("lang")
+    return lang.value if isinstance(lang, Lang) else detect_lang()
 
 
 P = ParamSpec("P")
@@ -62,14 +83,16 @@ R = TypeVar("R")
 
 
 def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
-    """Known failures become `error: <one line>` on stderr and exit code 1, never a traceback."""
+    """Known failures become `error: <one line>` on stderr (in the command's language) and exit code 1, never
+    a traceback."""
 
     @functools.wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return func(*args, **kwargs)
         except (CliError, ApiError, cfg.ConfigFileError) as exc:
-            typer.echo(f"error: {terminal_safe(exc)}", err=True)
+            typer.echo(f"error: {terminal_safe(one_line(error_text(exc).get(_lang_of_call(kwargs)), ERROR_CHARS))}",
+                       err=True)
             raise typer.Exit(1) from None
         except KeyboardInterrupt:
             typer.echo("interrupted", err=True)
@@ -102,18 +125,19 @@ def print_download(data: bytes) -> None:
 def session(lang: str, *, need_token: bool = True, server: str | None = None,
             token: str | None = None) -> Iterator[ApiClient]:
     """An ApiClient on the configured server with the configured token (env vars win over the file)."""
-    conf = cfg.load()
+    conf = cfg.load() if not (server and token) else cfg.Config()  # `login` brings both: no saved login needed
     server = cfg.normalize_server(server) if server else conf.server
     token = token or conf.token
     if not server:
-        fail("no server configured; run `rnn-grader login --server URL --token TOKEN` or set RNN_GRADER_SERVER")
+        fail(say("no_server"))
     if need_token and not token:
-        fail("not logged in; run `rnn-grader login --server URL --token TOKEN` or set RNN_GRADER_TOKEN")
+        fail(say("not_logged_in"))
     http = transport.client_factory(server)
     # Retry notices only for a person watching; a script gets silence or a single `error:` line.
     on_retry = note if stderr_console().is_terminal else None
     try:
-        yield ApiClient(http, token, lang=lang, sleep=transport.sleep, on_retry=on_retry, on_notice=note)
+        yield ApiClient(http, token, lang=lang, sleep=transport.sleep, on_retry=on_retry, on_notice=note,
+                        on_timezone=render.use_zone)
     finally:
         http.close()
 
@@ -135,9 +159,9 @@ def write_private(path: Path, data: bytes, *, force: bool) -> None:
     try:
         fd = os.open(path, flags, 0o600)
     except FileExistsError:
-        fail(f"{path} already exists; use --force to overwrite it")
+        fail(say("exists_use_force", path=path))
     except OSError as exc:
-        fail(f"cannot write {path}: {exc.strerror or exc}")
+        fail(say("cannot_write", path=path, reason=exc.strerror or exc))
     with os.fdopen(fd, "wb") as f:
         os.fchmod(f.fileno(), 0o600)
         f.write(data)
@@ -147,24 +171,24 @@ def read_bytes(path: Path) -> bytes:
     try:
         return path.read_bytes()
     except FileNotFoundError:
-        fail(f"file not found: {path}")
+        fail(say("file_not_found", path=path))
     except IsADirectoryError:
-        fail(f"{path} is a directory, not a file")
+        fail(say("is_directory", path=path))
     except OSError as exc:
-        fail(f"cannot read {path}: {exc.strerror or exc}")
+        fail(say("cannot_read", path=path, reason=exc.strerror or exc))
 
 
 def read_text(path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        fail(f"file not found: {path}")
+        fail(say("file_not_found", path=path))
     except IsADirectoryError:
-        fail(f"{path} is a directory, not a file")
+        fail(say("is_directory", path=path))
     except UnicodeDecodeError:
-        fail(f"{path} is not UTF-8 text")
+        fail(say("not_utf8", path=path))
     except OSError as exc:
-        fail(f"cannot read {path}: {exc.strerror or exc}")
+        fail(say("cannot_read", path=path, reason=exc.strerror or exc))
 
 
 def find_examples(student_file: Path) -> Path:
@@ -192,8 +216,8 @@ def find_examples(student_file: Path) -> Path:
     if len(mine) == 1:
         return mine[0]
     if not found:
-        fail(f"no public examples (.npz) next to {student_file}; run `rnn-grader fetch` or pass --examples")
-    fail(f"several .npz files next to {student_file}; choose one with --examples")
+        fail(say("no_examples_next_to", path=student_file))
+    fail(say("several_examples", path=student_file))
 
 
 def manifest_field(path: Path, key: str) -> str | None:

@@ -13,11 +13,15 @@ from typing import Any
 
 import httpx
 
+from cli.messages import say
 from cli.version import VERSION
+from grader.result import Text
 
 API = "/api/v1"
 # Every server response names the server's version; a client older than its server says how to upgrade.
 VERSION_HEADER = "X-RNN-Grader-Version"
+# ... and the course's time zone, in which the CLI shows times as the pages do (grader.times).
+TIMEZONE_HEADER = "X-RNN-Grader-Timezone"
 RETRIES = 4
 BACKOFF_S = 0.5
 MAX_BACKOFF_S = 8.0
@@ -31,10 +35,12 @@ def one_line(text: str, limit: int = 300) -> str:
 
 
 class ApiError(Exception):
-    """A request failed. `str(err)` is the one-line message the CLI prints."""
+    """A request failed. `text` is the one-line message the CLI prints, in both languages; `str(err)` is the
+    English."""
 
-    def __init__(self, message: str, *, status: int | None = None, error: str | None = None) -> None:
-        super().__init__(one_line(message))
+    def __init__(self, message: str | Text, *, status: int | None = None, error: str | None = None) -> None:
+        self.text = message if isinstance(message, Text) else Text(en=message, zh=message)
+        super().__init__(one_line(self.text.en))
         self.status = status
         self.error = error
 
@@ -50,7 +56,7 @@ class BadToken(ApiError):
 class RateLimited(ApiError):
     """429: the server asks us to wait `retry_after_s` seconds."""
 
-    def __init__(self, message: str, retry_after_s: float) -> None:
+    def __init__(self, message: str | Text, retry_after_s: float) -> None:
         super().__init__(message, status=429, error="RateLimited")
         self.retry_after_s = retry_after_s
 
@@ -63,10 +69,12 @@ def _retry_after(response: httpx.Response) -> float:
         return DEFAULT_RETRY_AFTER_S
 
 
-def _error_from(response: httpx.Response) -> ApiError:
+def _error_from(response: httpx.Response, lang: str) -> ApiError:
+    """The server's refusal: its `detail` (English) and its `message` (in the language this client asked for
+    with Accept-Language; servers before 0.2 send none)."""
     status = response.status_code
     error: str | None = None
-    detail = ""
+    detail = message = ""
     try:
         body = response.json()
     except ValueError:
@@ -75,17 +83,17 @@ def _error_from(response: httpx.Response) -> ApiError:
         error = str(body["error"]) if "error" in body else None
         raw = body.get("detail", "")
         detail = raw if isinstance(raw, str) else str(raw)
+        said = body.get("message")
+        message = said if isinstance(said, str) else ""
     if not detail:
         detail = response.reason_phrase or "error"
+    shown = Text(en=detail, zh=message if message and lang.startswith("zh") else detail)
     if status == 401:
-        return BadToken(
-            f"the server rejected the token ({detail}); run `rnn-grader login --server URL --token TOKEN`",
-            status=status, error=error,
-        )
+        return BadToken(say("bad_token", detail=shown), status=status, error=error)
     if status == 429:
-        return RateLimited(f"rate limited: {detail}", _retry_after(response))
+        return RateLimited(say("rate_limited", detail=shown), _retry_after(response))
     label = f"HTTP {status}" + (f" {error}" if error else "")
-    return ApiError(f"{detail} ({label})", status=status, error=error)
+    return ApiError(say("http_error", detail=shown, label=label), status=status, error=error)
 
 
 def _version_key(version: str) -> tuple[int, ...]:
@@ -117,6 +125,7 @@ class ApiClient:
         sleep: Callable[[float], None] = time.sleep,
         on_retry: Callable[[str], None] | None = None,
         on_notice: Callable[[str], None] | None = None,
+        on_timezone: Callable[[str], None] | None = None,
     ) -> None:
         self.http = http
         self.token = token
@@ -126,7 +135,9 @@ class ApiClient:
         self.sleep = sleep
         self.on_retry = on_retry
         self.on_notice = on_notice
+        self.on_timezone = on_timezone
         self.server_version: str | None = None
+        self.timezone: str | None = None
 
     @property
     def server(self) -> str:
@@ -151,7 +162,7 @@ class ApiClient:
             except httpx.TransportError as exc:
                 reason = one_line(str(exc) or type(exc).__name__, 120)
                 if attempt + 1 == attempts:
-                    raise Unreachable(f"cannot reach the server at {self.server}: {reason}") from None
+                    raise Unreachable(say("unreachable", server=self.server, reason=reason)) from None
                 delay = min(self.backoff_s * 2**attempt, MAX_BACKOFF_S)
                 if self.on_retry is not None:
                     self.on_retry(f"network error ({reason}); retrying in {delay:g} s")
@@ -159,12 +170,18 @@ class ApiClient:
                 continue
             self._note_version(response)
             if response.status_code >= 400:
-                raise _error_from(response)
+                raise _error_from(response, self.lang)
             return response
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _note_version(self, response: httpx.Response) -> None:
-        """Tell the user once when the server is newer than this client, with the command that upgrades it."""
+        """Tell the user once when the server is newer than this client, with the command that upgrades it;
+        note the course's time zone once."""
+        zone = response.headers.get(TIMEZONE_HEADER)
+        if zone and self.timezone is None:
+            self.timezone = zone
+            if self.on_timezone is not None:
+                self.on_timezone(zone)
         theirs = response.headers.get(VERSION_HEADER)
         if not theirs or self.server_version is not None:
             return
@@ -187,7 +204,7 @@ class ApiClient:
         """`GET /client`: where the student client wheel is and the command that installs it (no token)."""
         data = self._json("GET", f"{API}/client")
         if not isinstance(data, dict):
-            raise ApiError("unexpected answer from the server (expected the client's description)")
+            raise ApiError(say("unexpected_answer", what="the client's description"))
         return data
 
     def _json(self, method: str, path: str, **kwargs: Any) -> Any:
@@ -195,9 +212,7 @@ class ApiClient:
         try:
             return response.json()
         except ValueError:
-            raise ApiError(
-                f"unexpected answer from {self.server}{path} (not JSON); is this an rnn-grader server?"
-            ) from None
+            raise ApiError(say("not_json_answer", url=f"{self.server}{path}")) from None
 
     @staticmethod
     def _items(data: Any) -> list[dict[str, Any]]:
@@ -205,7 +220,7 @@ class ApiClient:
         if isinstance(data, dict) and isinstance(data.get("items"), list):
             data = data["items"]
         if not isinstance(data, list):
-            raise ApiError("unexpected answer from the server (expected a list)")
+            raise ApiError(say("unexpected_answer", what="a list"))
         return [d for d in data if isinstance(d, dict)]
 
     # ------------------------------------------------------------------ everyone
@@ -213,13 +228,23 @@ class ApiClient:
         """Raises BadToken when the server does not accept the token."""
         self.request("GET", f"{API}/submissions", params={"limit": 1})
 
+    def me(self) -> dict[str, Any] | None:
+        """`GET /me`: the token's role, id and name; None from a server that predates it."""
+        try:
+            data = self._json("GET", f"{API}/me")
+        except ApiError as exc:
+            if exc.status == 404:
+                return None
+            raise
+        return data if isinstance(data, dict) else None
+
     def exercises(self) -> list[dict[str, Any]]:
         return self._items(self._json("GET", f"{API}/exercises", params={"lang": self.lang}))
 
     def exercise(self, exercise_id: str) -> dict[str, Any]:
         data = self._json("GET", f"{API}/exercises/{exercise_id}", params={"lang": self.lang})
         if not isinstance(data, dict):
-            raise ApiError("unexpected answer from the server (expected an exercise)")
+            raise ApiError(say("unexpected_answer", what="an exercise"))
         return data
 
     def template(self, exercise_id: str) -> bytes:
@@ -237,7 +262,7 @@ class ApiClient:
             params["wait"] = round(wait_s, 2)
         data = self._json("GET", f"{API}/submissions/{submission_id}", params=params)
         if not isinstance(data, dict):
-            raise ApiError("unexpected answer from the server (expected a submission)")
+            raise ApiError(say("unexpected_answer", what="a submission"))
         return data
 
     def submissions(self, *, limit: int = 20, offset: int = 0, exercise: str | None = None,
@@ -260,7 +285,7 @@ class ApiClient:
             retry=True,
         )
         if not isinstance(data, dict) or "id" not in data:
-            raise ApiError("unexpected answer from the server (expected a submission)")
+            raise ApiError(say("unexpected_answer", what="a submission"))
         return data
 
     def submit_file(self, exercise: str, filename: str, content: bytes, idempotency_key: str,
@@ -275,7 +300,7 @@ class ApiClient:
             retry=True,
         )
         if not isinstance(data, dict) or "id" not in data:
-            raise ApiError("unexpected answer from the server (expected a submission)")
+            raise ApiError(say("unexpected_answer", what="a submission"))
         return data
 
     # ------------------------------------------------------------------ teachers
@@ -284,7 +309,7 @@ class ApiClient:
         body = {"student_id": student_id, "name": name, "email": email, "sis_id": sis_id}
         data = self._json("POST", f"{API}/students", json={k: v for k, v in body.items() if v is not None})
         if not isinstance(data, dict):
-            raise ApiError("unexpected answer from the server (expected a student)")
+            raise ApiError(say("unexpected_answer", what="a student"))
         return data
 
     def import_students(self, filename: str, content: bytes) -> list[dict[str, Any]]:
@@ -298,7 +323,7 @@ class ApiClient:
     def set_extension(self, student_id: str, exercise: str, deadline: str) -> dict[str, Any]:
         data = self._json("PUT", f"{API}/extensions/{student_id}/{exercise}", json={"deadline": deadline})
         if not isinstance(data, dict):
-            raise ApiError("unexpected answer from the server (expected an extension)")
+            raise ApiError(say("unexpected_answer", what="an extension"))
         return data
 
     def extensions(self, *, student_id: str | None = None, exercise: str | None = None) -> list[dict[str, Any]]:
@@ -312,7 +337,7 @@ class ApiClient:
         files = {"file": (filename, content, "text/csv")}
         data = self._json("POST", f"{API}/extensions/import", files=files)
         if not isinstance(data, dict):
-            raise ApiError("unexpected answer from the server (expected an import report)")
+            raise ApiError(say("unexpected_answer", what="an import report"))
         return data
 
     def scoreboard_csv(self, layout: str = "default") -> bytes:
@@ -336,7 +361,7 @@ class ApiClient:
     def _object(self, method: str, path: str, what: str, **kwargs: Any) -> dict[str, Any]:
         data = self._json(method, path, **kwargs)
         if not isinstance(data, dict):
-            raise ApiError(f"unexpected answer from the server (expected {what})")
+            raise ApiError(say("unexpected_answer", what=what))
         return data
 
     def regrade_batches(self, limit: int = 50) -> list[dict[str, Any]]:

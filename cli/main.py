@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from typer.core import TyperGroup
 
 from cli import config as cfg
 from cli import gradcheck, regrade_requests, render, transport
@@ -36,6 +37,7 @@ from cli.base import (
     stdout_console,
 )
 from cli.client import ApiClient, ApiError, RateLimited, one_line
+from cli.messages import say
 from cli.terminal import terminal_safe
 
 WAIT_TIMEOUT_S = 600.0
@@ -48,13 +50,52 @@ MAX_RATE_LIMIT_WAIT_S = 300.0
 DEFAULT_EXERCISE = "rnn"
 
 
+PROFILE_OPTION = "--profile"
+
+
+def hoist_profile(args: list[str]) -> list[str]:
+    """`rnn-grader history --profile teacher` -> `rnn-grader --profile teacher history`: the option belongs to
+    the app, and may be written anywhere before a `--`."""
+    found: list[str] = []
+    rest: list[str] = []
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            rest += args[i:]
+            break
+        if arg == PROFILE_OPTION and i + 1 < len(args):
+            found += args[i:i + 2]
+            i += 2
+            continue
+        (found if arg.startswith(PROFILE_OPTION + "=") else rest).append(arg)
+        i += 1
+    return found + rest
+
+
+class ProfileAnywhere(TyperGroup):
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:  # ctx: typer's own click.Context
+        return super().parse_args(ctx, hoist_profile(list(args)))
+
+
 app = typer.Typer(
     name="rnn-grader",
     help="Fetch, check and submit rnn-grader exercises (.py files or Jupyter notebooks).",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    cls=ProfileAnywhere,
 )
+
+
+@app.callback()
+def choose_login(
+    profile: Annotated[str | None, typer.Option(
+        PROFILE_OPTION, metavar="NAME", help="Which saved login to use: one per server and role, e.g. "
+        "student@grader.example.edu, or just `teacher`/`student` (default: RNN_GRADER_PROFILE, else the last "
+        "login). `rnn-grader profiles` lists them.")] = None,
+) -> None:
+    cfg.choose(profile)
 
 
 # ====================================================================== everyone
@@ -64,17 +105,50 @@ def login(
     token: Annotated[str, typer.Option(prompt=True, hide_input=True, help="Your token (from your teacher).")],
     server: Annotated[str | None, typer.Option(help="Server URL, e.g. https://grader.example.edu")] = None,
 ) -> None:
-    """Check a token against the server and remember both (config file, mode 0600)."""
-    server = cfg.normalize_server(server) if server else cfg.load().server
+    """Check a token against the server and remember it: one login per server and role (or --profile NAME)."""
+    server = cfg.normalize_server(server) if server else _saved_server()
     if not server:
-        fail("give the server URL with --server")
+        fail(say("give_server"))
     with session("en", server=server, token=token) as api:
         api.retries = 0  # a mistyped URL should say so at once
         api.check_token()
-    path = cfg.save(cfg.Config(server=server, token=token))
-    note(f"Logged in to {server}; saved to {path} (mode 0600).")
+        who = api.me()
+    role = str(who["role"]) if who and who.get("role") else None
+    asked = cfg.chosen()
+    name = cfg.existing_name(asked) if asked else cfg.profile_name(server, role)
+    path = cfg.save(cfg.Config(server=server, token=token, profile=name, role=role))
+    as_whom = f" as {role} {who.get('id')} ({who.get('name')})" if who and role else ""
+    note(f"Logged in to {server}{as_whom}; saved as the login {name} in {path} (mode 0600).")
     if os.environ.get(cfg.TOKEN_ENV) or os.environ.get(cfg.SERVER_ENV):
         note(f"note: {cfg.SERVER_ENV}/{cfg.TOKEN_ENV} are set and override the saved values.")
+
+
+def _saved_server() -> str | None:
+    """The server of the login this invocation names (or the last one); none for a new --profile name."""
+    try:
+        return cfg.load().server
+    except cfg.ConfigFileError:
+        return None
+
+
+@app.command()
+@handle_errors
+def profiles(
+    use: Annotated[str | None, typer.Option("--use", metavar="NAME",
+                                            help="Make this login the one commands use.")] = None,
+    json_: JsonOpt = False,
+    lang: LangOpt = None,
+) -> None:
+    """Your saved logins (one per server and role), and which one commands use."""
+    if use:
+        note(f"Commands now use the login {cfg.use(use)}.")
+    logins = cfg.read_logins()
+    rows = [{"profile": name, "server": c.server, "role": c.role, "current": name == logins.current}
+            for name, c in sorted(logins.profiles.items())]
+    if json_:
+        render.print_json(stdout_console(), rows)
+    else:
+        stdout_console().print(render.profiles_view(rows, lang_of(lang)))
 
 
 @app.command()
@@ -131,18 +205,18 @@ def fetch(
         if not force:
             for target in targets:
                 if target.exists():
-                    fail(f"{target} already exists; use --force to overwrite it")
+                    fail(say("exists_use_force", path=target))
         template = api.template(exercise)
         examples = api.examples(exercise)
     try:
         dir_.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        fail(f"cannot create {dir_}: {exc.strerror or exc}")
+        fail(say("cannot_create", path=dir_, reason=exc.strerror or exc))
     for target, data in zip(targets, (template, examples), strict=True):
         try:
             target.write_bytes(data)
         except OSError as exc:
-            fail(f"cannot write {target}: {exc.strerror or exc}")
+            fail(say("cannot_write", path=target, reason=exc.strerror or exc))
         if not json_:
             note(f"wrote {target}")
     if json_:
@@ -164,14 +238,15 @@ def check(
 
     from grader.casefile import CaseFileError, read_manifest
     from grader.check import check_file, spec_from_manifest
+    from grader.gradable import NothingToGrade
     from grader.notebook import NotebookError
 
     lang_ = lang_of(lang)
     if not file.is_file():
-        fail(f"file not found: {file}")
+        fail(say("file_not_found", path=file))
     examples = examples or find_examples(file)
     if not examples.is_file():
-        fail(f"examples file not found: {examples}")
+        fail(say("examples_not_found", path=examples))
     show = not json_ and stderr_console().is_terminal
     status = stderr_console().status("Running the public examples...") if show else contextlib.nullcontext()
     try:
@@ -179,13 +254,13 @@ def check(
             result = check_file(file, examples)
             spec = spec_from_manifest(read_manifest(examples)[0], file.name)
     except UnicodeDecodeError:
-        fail(f"{file} is not UTF-8 text")
-    except NotebookError as exc:
-        fail(f"{file}: {exc}")
+        fail(say("not_utf8", path=file))
+    except (NotebookError, NothingToGrade) as exc:  # the same words as the server's refusal
+        fail(say("in_file", path=file, reason=exc.text))
     except (CaseFileError, zipfile.BadZipFile, KeyError, ValueError) as exc:
-        fail(f"{examples} is not a public examples file ({one_line(str(exc))}); fetch it again")
+        fail(say("not_examples", path=examples, reason=one_line(str(exc))))
     except OSError as exc:
-        fail(f"cannot read {exc.filename or file}: {exc.strerror or exc}")
+        fail(say("cannot_read", path=exc.filename or file, reason=exc.strerror or exc))
     data = render.result_to_dict(result, lang_, {p.name: p.title.get(lang_) for p in spec.parts})
     if json_:
         render.print_json(stdout_console(), data)
@@ -244,7 +319,7 @@ def _wait_for_grade(api: ApiClient, sub: dict[str, Any], timeout_s: float, show:
     line when `show`."""
     started = time.monotonic()
     sub_id = _submission_id(sub)
-    later = f"see it later with `rnn-grader status {sub_id}`"
+    later = say("see_later", id=sub_id)
     status_line = stderr_console().status("") if show else None
     polls = 0
     try:
@@ -256,17 +331,18 @@ def _wait_for_grade(api: ApiClient, sub: dict[str, Any], timeout_s: float, show:
                     status_line.update(f"{what} (submission #{sub_id}, {elapsed:.0f} s)...")
                 remaining = timeout_s - elapsed
                 if remaining <= 0:
-                    fail(f"submission #{sub_id} is still {sub.get('status')} after {timeout_s:g} s; {later}")
+                    fail(say("still_waiting", id=sub_id, status=render.status_word(sub.get("status")),
+                             seconds=f"{timeout_s:g}", later=later))
                 asked = time.monotonic()
                 try:
                     sub = api.submission(sub_id, wait_s=min(WAIT_SLICE_S, remaining))
                 except ApiError as exc:
-                    fail(f"{exc} (submission #{sub_id} was received; {later})")
+                    fail(say("received_then", error=exc.text, id=sub_id, later=later))
                 if time.monotonic() - asked < MIN_POLL_S:  # a server that does not hold the request: do not spin
                     transport.sleep(POLL_INTERVALS_S[min(polls, len(POLL_INTERVALS_S) - 1)])
                     polls += 1
     except KeyboardInterrupt:
-        note(f"stopped waiting; submission #{sub_id} is still being graded: {later}")
+        note(f"stopped waiting; submission #{sub_id} is still being graded: {later.en}")
         raise typer.Exit(130) from None
     return sub
 
@@ -303,7 +379,7 @@ def submit(
                 break
             except RateLimited as exc:
                 if not wait_if_limited or waited + exc.retry_after_s > MAX_RATE_LIMIT_WAIT_S:
-                    fail(f"{exc}; try again in {exc.retry_after_s:g} s")
+                    fail(say("try_again_in", error=exc.text, seconds=f"{exc.retry_after_s:g}"))
                 note(f"{exc}; waiting {exc.retry_after_s:g} s before trying again (Ctrl-C to stop)")
                 transport.sleep(exc.retry_after_s)
                 waited += exc.retry_after_s
@@ -336,7 +412,7 @@ def status(
         if submission_id is None:
             latest = api.submissions(limit=1)
             if not latest:
-                fail("no submissions yet; submit with `rnn-grader submit FILE`")
+                fail(say("no_submissions_yet"))
             submission_id = _submission_id(latest[0])
         sub = api.submission(submission_id)
     if json_:
@@ -370,8 +446,10 @@ app.add_typer(regrade_requests.requests_app, name="requests")
 
 
 # ====================================================================== teachers
-# Only in the full install: the student client wheel ships neither the server nor the teacher commands.
-if importlib.util.find_spec("server") is not None and importlib.util.find_spec("cli.teacher") is not None:
+# Only in the full install: the student client wheel ships neither the server nor the teacher commands. Looked
+# up in this very package (the wheel moves it to rnn_grader_client.cli), never by a top-level name that a
+# student's own cli.py or server.py could answer.
+if importlib.util.find_spec(f"{__package__}.teacher") is not None:
     from cli import authoring, policies, similarity, staff, teacher
 
     for _command in (teacher.serve, teacher.migrate, teacher.worker, teacher.scoreboard, teacher.export,

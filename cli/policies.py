@@ -9,21 +9,21 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import RenderableType
-from rich.table import Table
 
 from cli import render
 from cli.base import JsonOpt, detect_lang, fail, handle_errors, iso_datetime, session, stdout_console
+from cli.tables import FitTable
 
 extensions_app = typer.Typer(help="Teacher: per-student deadlines (extensions).", no_args_is_help=True)
 
 
 def extensions_view(rows: Sequence[Mapping[str, Any]]) -> RenderableType:
-    table = Table(show_lines=False)
+    table = FitTable()
     for column in ("Student", "Exercise", "Deadline", "Exercise deadline"):
         table.add_column(column)
     for row in rows:
-        table.add_row(str(row.get("student_id")), str(row.get("exercise")), str(row.get("deadline")),
-                      str(row.get("exercise_deadline") or "-"))
+        table.add_row(str(row.get("student_id")), str(row.get("exercise")), render.fmt_time(row.get("deadline")),
+                      render.fmt_time(row.get("exercise_deadline")))
     return table if rows else "No extensions."
 
 

@@ -13,6 +13,7 @@ from rich.console import RenderableType
 
 from cli import render
 from cli.base import JsonOpt, detect_lang, fail, handle_errors, session, stdout_console
+from cli.messages import say
 from cli.terminal import safe_text
 
 requests_app = typer.Typer(help="Regrade requests: students ask, the teacher answers.", no_args_is_help=True)
@@ -82,7 +83,7 @@ def ask(
 ) -> None:
     """Student: ask the teacher to look at a submission's grade again."""
     if not message.strip():
-        fail("say what you think is wrong (the message is empty)")
+        fail(say("empty_request_message"))
     with session(detect_lang()) as api:
         created = api.ask_regrade(submission_id, message)
     out(created, json_, safe_text(f"Regrade request {created.get('id')} sent; see the answer with "

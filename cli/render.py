@@ -6,18 +6,20 @@ JSON), so both print the same way and scripts can read both with the same code.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from rich import box
 from rich.console import Console, Group, RenderableType
-from rich.table import Table
 from rich.text import Text
 
+from cli.tables import FitTable
 from cli.terminal import json_safe, safe_text, terminal_safe
 from grader.hints import labelled, reached
 from grader.result import Result
+from grader.result import Text as Bilingual
+from grader.times import show_time, zone_of
 
 LABELS: dict[str, dict[str, str]] = {
     "en": {
@@ -27,6 +29,7 @@ LABELS: dict[str, dict[str, str]] = {
         "id": "ID", "student": "Student", "name": "Name", "token": "Token", "total": "Total", "local": "Local check",
         "none": "-", "no_rows": "Nothing yet.", "explains": "Explains", "counted": "Counted",
         "regrade_pending": "regrade pending; this score counts until then",
+        "profile": "Login", "server": "Server", "role": "Role", "current": "In use",
     },
     "zh": {
         "submission": "提交", "exercise": "练习", "status": "状态", "score": "得分", "late": "迟交",
@@ -35,6 +38,7 @@ LABELS: dict[str, dict[str, str]] = {
         "name": "姓名", "token": "令牌", "total": "总分", "local": "本地检查", "none": "-", "no_rows": "暂无记录。",
         "explains": "涉及的测试", "counted": "计入",
         "regrade_pending": "等待重新评测；在此之前按此分数计分",
+        "profile": "登录", "server": "服务器", "role": "角色", "current": "正在使用",
     },
 }
 
@@ -62,6 +66,12 @@ def label(lang: str, key: str) -> str:
     return LABELS.get(lang, LABELS["en"]).get(key, key)
 
 
+def status_word(status: Any) -> Bilingual:
+    """A submission's status in both languages (queued -> 排队中)."""
+    s = str(status)
+    return Bilingual(en=STATUSES["en"].get(s, s), zh=STATUSES["zh"].get(s, s))
+
+
 def dumps(data: Any) -> str:
     """The JSON the CLI prints: UTF-8 (Chinese stays readable), indented, keys in the server's order; control
     characters only as JSON escapes."""
@@ -80,11 +90,19 @@ def fmt_score(score: Any, max_score: Any = None) -> str:
     return num(score) if max_score is None else f"{num(score)} / {num(max_score)}"
 
 
-def fmt_time(value: Any) -> str:
-    """`2025-11-27T21:56:07.123+00:00` -> `2025-11-27 21:56`; anything else unchanged."""
-    if not isinstance(value, str) or len(value) < 16:
-        return "-" if value is None else str(value)
-    return value[:10] + " " + value[11:16] + (" UTC" if value.endswith(("Z", "+00:00")) else "")
+# The course's time zone, as the server names it in its responses (cli.client.TIMEZONE_HEADER); UTC before.
+_zone: dict[str, str] = {"name": "UTC"}
+
+
+def use_zone(name: str) -> None:
+    """Show times in this zone from now on (the server's: the pages show the same)."""
+    _zone["name"] = name
+
+
+def fmt_time(value: Any, lang: str = "en", now: dt.datetime | None = None) -> str:
+    """`2026-12-20T15:59:00Z` -> `2026-12-20 23:59 UTC+08:00 (in 2 days 3 h)` in the course's zone: the one
+    way every view shows a time (grader.times); anything that is not a time is shown unchanged."""
+    return show_time(value, lang, zone_of(_zone["name"]), now)
 
 
 def result_to_dict(result: Result, lang: str, titles: Mapping[str, str] | None = None) -> dict[str, Any]:
@@ -202,11 +220,11 @@ def submission_view(sub: Mapping[str, Any], lang: str, *, local: bool = False) -
         items.append(_text(sub["feedback"], "yellow"))
     parts = sub.get("parts") or []
     if parts:
-        table = Table(box=box.SIMPLE_HEAD, show_lines=False, expand=False)
-        table.add_column(label(lang, "test"), overflow="fold")
-        table.add_column(label(lang, "result"), no_wrap=True)
+        table = FitTable()  # never breaks a word, whatever the terminal's width (cli.tables)
+        table.add_column(label(lang, "test"))
+        table.add_column(label(lang, "result"))
         table.add_column(label(lang, "score"), justify="right", no_wrap=True)
-        table.add_column(label(lang, "feedback"), overflow="fold")
+        table.add_column(label(lang, "feedback"))
         for part in parts:
             title = part.get("title") or part.get("name")
             table.add_row(
@@ -227,14 +245,13 @@ def submission_view(sub: Mapping[str, Any], lang: str, *, local: bool = False) -
 
 
 def _table(columns: Sequence[str], rows: Iterable[Sequence[Any]], lang: str) -> RenderableType:
-    table = Table(box=box.SIMPLE_HEAD)
+    """Every list the CLI prints: a table that never breaks a word (cli.tables), or "Nothing yet."."""
+    table = FitTable()
     for col in columns:
-        table.add_column(col, overflow="fold")
-    count = 0
+        table.add_column(col)
     for row in rows:
         table.add_row(*(c if isinstance(c, Text) else _text(c) for c in row))
-        count += 1
-    return table if count else Text(label(lang, "no_rows"))
+    return table if table.row_count else Text(label(lang, "no_rows"))
 
 
 def history_view(subs: Sequence[Mapping[str, Any]], lang: str, *, with_student: bool = False) -> RenderableType:
@@ -244,7 +261,7 @@ def history_view(subs: Sequence[Mapping[str, Any]], lang: str, *, with_student: 
             s.get("id"), *([s.get("student_id")] if with_student else []), s.get("exercise"),
             _status_text(s.get("status"), lang),
             fmt_score(s.get("score"), s.get("max_score")) + (f" ({label(lang, 'late')})" if s.get("late") else ""),
-            fmt_time(s.get("created_at")),
+            fmt_time(s.get("created_at"), lang),
         )
         for s in subs
     ]
@@ -256,7 +273,7 @@ def exercises_view(exercises: Sequence[Mapping[str, Any]], best: Mapping[str, fl
     keys = ["id", "title", "points", "deadline"] + (["best"] if best is not None else [])
     rows = []
     for e in exercises:
-        row = [e.get("id"), e.get("title"), fmt_score(e.get("max_score")), fmt_time(e.get("deadline"))]
+        row = [e.get("id"), e.get("title"), fmt_score(e.get("max_score")), fmt_time(e.get("deadline"), lang)]
         if best is not None:
             row.append(fmt_score(best.get(str(e.get("id")))))
         rows.append(row)
@@ -282,6 +299,13 @@ def scoreboard_view(rows: Sequence[Mapping[str, Any]], lang: str) -> RenderableT
         out.append([r.get("student_id"), r.get("name"), *(fmt_score(scores.get(e)) for e in exercises),
                     fmt_score(r.get("total")), ", ".join(map(str, late))])
     return _table(cols, out, lang)
+
+
+def profiles_view(rows: Sequence[Mapping[str, Any]], lang: str) -> RenderableType:
+    """The saved logins; the one in use is marked."""
+    cols = [label(lang, k) for k in ("profile", "server", "role", "current")]
+    return _table(cols, [(r.get("profile"), r.get("server"), r.get("role") or "", "*" if r.get("current") else "")
+                         for r in rows], lang)
 
 
 def print_json(console: Console, data: Any) -> None:

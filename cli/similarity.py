@@ -7,12 +7,11 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich import box
-from rich.table import Table
 
 from cli import render, transport
 from cli.base import JsonOpt, LangOpt, fail, handle_errors, lang_of, note, session, stdout_console, write_private
 from cli.client import API, ApiClient, ApiError
+from cli.tables import FitTable
 
 WAIT_S = 300.0  # the server answers 503 + Retry-After while a big class is still being compared
 HINT = {
@@ -46,8 +45,8 @@ def _pairs(response: Any) -> list[dict[str, Any]]:
     return [p for p in data if isinstance(p, dict)]
 
 
-def _view(pairs: list[dict[str, Any]]) -> Table:
-    table = Table(box=box.SIMPLE_HEAD)
+def _view(pairs: list[dict[str, Any]]) -> FitTable:
+    table = FitTable()
     for column in ("student_a", "student_b", "similarity", "share_a", "share_b", "submission_a", "submission_b"):
         table.add_column(column, justify="right" if column != "student_a" and column != "student_b" else "left")
     for p in pairs:

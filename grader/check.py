@@ -5,11 +5,13 @@ and feedback code (grader.procedure), run in a plain subprocess on their machine
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from grader.casefile import load_cases, read_manifest
 from grader.exercise import ExerciseSpec, Limits, Part, parse_credit
+from grader.gradable import require_something_to_grade
 from grader.notebook import extract_notebook
 from grader.procedure import Procedure
 from grader.result import Result, Text
@@ -54,19 +56,24 @@ def check_file(student_file: Path, examples: Path, runner: Runner | None = None)
     """Grade `student_file` (a .py file, or an .ipynb notebook whose definitions are extracted by
     grader.notebook) on the examples in `examples` (an .npz case file). Raises OSError if either file cannot
     be read, grader.notebook.NotebookError for a broken notebook, UnicodeDecodeError for a .py file that is
-    not UTF-8, and grader.casefile.CaseFileError if the examples file is not one."""
+    not UTF-8, grader.gradable.NothingToGrade for a file with nothing to grade (the server refuses it with the
+    same words), and grader.casefile.CaseFileError if the examples file is not one."""
     if student_file.suffix.lower() == ".ipynb":
         notebook = extract_notebook(student_file.read_bytes())
-        return check_source(notebook.source, student_file.name, examples, runner, notebook.feedback())
+        return check_source(notebook.source, student_file.name, examples, runner, notebook.feedback(),
+                            notebook.report())
     return check_source(student_file.read_text(encoding="utf-8"), student_file.name, examples, runner)
 
 
 def check_source(source: str, student_file: str, examples: Path, runner: Runner | None = None,
-                 notes: list[Text] | None = None) -> Result:
-    """Grade `source` on the public examples; `notes` (e.g. skipped notebook cells) go first in the feedback."""
+                 notes: list[Text] | None = None, notebook: Mapping[str, Any] | None = None) -> Result:
+    """Grade `source` on the public examples; `notes` (e.g. skipped notebook cells) go first in the feedback.
+    `notebook`: the report of the notebook the source came from, which names the cells when there is nothing
+    to grade."""
     started = time.perf_counter()
     manifest, _ = read_manifest(examples)
     spec = spec_from_manifest(manifest, student_file)
+    require_something_to_grade(source, notebook, [part.function for part in spec.parts])
     pairs = load_cases(examples)
     cases = [c for c, _ in pairs]
     expected = [e for _, e in pairs]

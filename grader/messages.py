@@ -218,6 +218,81 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "assignments of computed values (only constants are kept) at lines {lines}",
         "zh": "计算得到的值的赋值（只保留常量），位于第 {lines} 行",
     },
+    # ---- refusals: a file that is not a readable notebook (grader.notebook_errors), one sentence each
+    "notebook_not_utf8": {"en": "the notebook is not UTF-8 text", "zh": "该笔记本不是 UTF-8 文本"},
+    "notebook_not_json": {
+        "en": "the notebook is not JSON (it goes wrong at line {line}, column {column}); was it saved completely?",
+        "zh": "该笔记本不是有效的 JSON（第 {line} 行第 {column} 列出错）；文件是否完整保存？",
+    },
+    "notebook_too_deep": {
+        "en": "the notebook is not JSON that can be read (nested too deeply, or a number too long)",
+        "zh": "该笔记本不是可以读取的 JSON（嵌套层数过深，或含有过长的数字）",
+    },
+    "notebook_no_version": {
+        "en": "this is JSON but not a Jupyter notebook: it has no 'nbformat' version",
+        "zh": "这是 JSON，但不是 Jupyter 笔记本：缺少 'nbformat' 版本号",
+    },
+    "notebook_version": {
+        "en": "notebook format version {version} is not supported (only 3 and 4)",
+        "zh": "不支持第 {version} 版笔记本格式（只支持第 3 和第 4 版）",
+    },
+    "notebook_unreadable": {
+        "en": "not a valid Jupyter notebook: nbformat cannot read it ({error})",
+        "zh": "不是有效的 Jupyter 笔记本：nbformat 无法读取它（{error}）",
+    },
+    "notebook_invalid": {"en": "not a valid Jupyter notebook: {where} {problem}",
+                         "zh": "不是有效的 Jupyter 笔记本：{where}{problem}"},
+    "nb_where_notebook": {"en": "the notebook", "zh": "笔记本"},
+    "nb_where_metadata": {"en": "the notebook's metadata", "zh": "笔记本的元数据（metadata）"},
+    "nb_where_cells": {"en": "the notebook's 'cells'", "zh": "笔记本的 'cells'"},
+    "nb_where_cell": {"en": "cell {cell}", "zh": "第 {cell} 个单元格"},
+    "nb_where_cell_kind": {"en": "cell {cell} ({kind})", "zh": "第 {cell} 个单元格（{kind}）"},
+    "nb_where_output": {"en": "output {output} of cell {cell}", "zh": "第 {cell} 个单元格的第 {output} 个输出"},
+    "nb_kind_code": {"en": "a code cell", "zh": "代码单元格"},
+    "nb_kind_markdown": {"en": "a Markdown cell", "zh": "Markdown 单元格"},
+    "nb_kind_raw": {"en": "a raw cell", "zh": "原始单元格"},
+    "nb_missing": {"en": "is missing the required field '{field}'", "zh": "缺少必需的字段 '{field}'"},
+    "nb_unexpected": {"en": "has a field that does not belong there: '{field}'", "zh": "含有不应出现的字段 '{field}'"},
+    "nb_wrong_type": {"en": "has '{field}' of the wrong type (it should be {expected})",
+                      "zh": "的字段 '{field}' 类型错误（应为{expected}）"},
+    "nb_wrong_type_self": {"en": "is not {expected}", "zh": "不是{expected}"},
+    "nb_bad_value": {"en": "has a value of '{field}' that is not allowed", "zh": "的字段 '{field}' 的取值不被允许"},
+    "nb_unknown_cell_type": {"en": "has the unknown cell type '{type}' (a cell is code, markdown or raw)",
+                             "zh": "的单元格类型 '{type}' 未知（只能是 code、markdown 或 raw）"},
+    "nb_unknown_output_type": {"en": "has the unknown output type '{type}'", "zh": "的输出类型 '{type}' 未知"},
+    "nb_malformed": {"en": "is not in the form a Jupyter notebook has", "zh": "不符合 Jupyter 笔记本的格式"},
+    "nb_malformed_at": {"en": "is not in the form a Jupyter notebook has (at '{field}')",
+                        "zh": "不符合 Jupyter 笔记本的格式（位于 '{field}'）"},
+    # ---- refusals: nothing to grade (grader.gradable), the same words on the API, the CLI and the pages
+    "nothing_in_file": {
+        "en": "there is nothing to grade in this file: it has no code, only blank lines, comments or docstrings. "
+        "Write {functions} in it and submit it again.",
+        "zh": "此文件中没有可评测的内容：它没有代码，只有空行、注释或文档字符串。"
+        "请在其中编写 {functions}，然后重新提交。",
+    },
+    "nothing_in_notebook_no_code": {
+        "en": "there is nothing to grade in this notebook: it has no code cell with code in it (was it saved "
+        "before uploading?). Write {functions} in code cells, save the notebook and submit it again.",
+        "zh": "此笔记本中没有可评测的内容：没有任何包含代码的代码单元格（上传前是否已保存？）。请在代码单元格中编写 "
+        "{functions}，保存笔记本后重新提交。",
+    },
+    "nothing_in_notebook_skipped": {
+        "en": "there is nothing to grade in this notebook: no code cell holds a definition. {cells} Only "
+        "definitions are graded (imports, def, class, constants): put {functions} in code cells of their own.",
+        "zh": "此笔记本中没有可评测的内容：没有任何代码单元格包含定义。{cells}只评测定义部分（导入、def、class、"
+        "常量）：请把 {functions} 写在单独的代码单元格中。",
+    },
+    "functions_unknown": {"en": "the exercise's functions", "zh": "练习要求的函数"},
+    "more_cells_left_out": {"en": "{count} more cells were left out too.", "zh": "另有 {count} 个单元格也未运行。"},
+    # ---- how a time is shown (grader.times): absolute with its offset, then relative to now
+    "time_shown": {"en": "{at} ({relative})", "zh": "{at}（{relative}）"},
+    "time_in": {"en": "in {span}", "zh": "{span}后"},
+    "time_ago": {"en": "{span} ago", "zh": "{span}前"},
+    "time_now": {"en": "now", "zh": "现在"},
+    "span_day": {"en": "1 day", "zh": "1 天"},
+    "span_days": {"en": "{n} days", "zh": "{n} 天"},
+    "span_hours": {"en": "{n} h", "zh": "{n} 小时"},
+    "span_minutes": {"en": "{n} min", "zh": "{n} 分钟"},
 }
 
 
@@ -228,7 +303,8 @@ def msg(key: str, **params: Any) -> Text:
 
 
 def render(entry: Mapping[str, str], **params: Any) -> Text:
-    """One entry of any catalogue ({"en": template, "zh": template}) with `params` filled in, as msg() does."""
+    """One entry of any catalogue ({"en": ..., "zh": ...} with `{placeholders}`) in every language; the other
+    catalogues (the server's refusals, the CLI's) render through this too."""
     return Text(en=entry["en"].format(**_shown(params, "en")), zh=entry["zh"].format(**_shown(params, "zh")))
 
 

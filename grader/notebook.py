@@ -31,7 +31,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from grader.messages import msg
+from grader.notebook_errors import NotebookError, invalid_notebook, not_a_notebook
 from grader.result import Text
+
+__all__ = ["NotebookError", "NotebookSource", "SkippedCell", "extract_cells", "extract_notebook", "read_cells",
+           "skipped_feedback"]
 
 # What the sandbox can import: the standard library and NumPy (the only third-party package it has).
 AVAILABLE_MODULES: frozenset[str] = frozenset(sys.stdlib_module_names) | {"numpy"}
@@ -39,10 +43,6 @@ MAX_LINES_LISTED = 6
 SUPPORTED_FORMATS = (3, 4)
 _BUILTIN_NAMES = frozenset(dir(builtins))
 _MAGIC_PREFIXES = ("%", "!")
-
-
-class NotebookError(ValueError):
-    """The bytes are not a readable Jupyter notebook. The message is one line, for the user."""
 
 
 @dataclass(frozen=True)
@@ -89,15 +89,17 @@ def read_cells(data: bytes) -> list[tuple[str, str]]:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
-        raise NotebookError("the notebook is not UTF-8 text") from None
+        raise not_a_notebook("notebook_not_utf8") from None
     try:
         raw = json.loads(text)
-    except (ValueError, RecursionError) as exc:
-        raise NotebookError(f"the notebook is not JSON ({_one_line(str(exc))})") from None
+    except json.JSONDecodeError as exc:
+        raise not_a_notebook("notebook_not_json", line=exc.lineno, column=exc.colno) from None
+    except (ValueError, RecursionError):
+        raise not_a_notebook("notebook_too_deep") from None
     if not isinstance(raw, dict) or not isinstance(raw.get("nbformat"), int):
-        raise NotebookError("this is JSON but not a Jupyter notebook (no 'nbformat' version)")
+        raise not_a_notebook("notebook_no_version")
     if raw["nbformat"] not in SUPPORTED_FORMATS:
-        raise NotebookError(f"notebook format version {raw['nbformat']} is not supported (only 3 and 4)")
+        raise not_a_notebook("notebook_version", version=raw["nbformat"])
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # missing cell ids etc.: nbformat fixes them up itself
@@ -106,9 +108,9 @@ def read_cells(data: bytes) -> list[tuple[str, str]]:
                 nb = nbformat.convert(nb, 4)  # type: ignore[no-untyped-call]
             nbformat.validate(nb)
     except nbformat.ValidationError as exc:
-        raise NotebookError(f"not a valid Jupyter notebook: {_one_line(exc.message)}") from None
+        raise invalid_notebook(exc, raw if raw["nbformat"] == 4 else {}) from None
     except Exception as exc:  # noqa: BLE001 - nbformat's converters raise many kinds on odd input
-        raise NotebookError(f"not a valid Jupyter notebook ({type(exc).__name__})") from None
+        raise not_a_notebook("notebook_unreadable", error=type(exc).__name__) from None
     return [(str(c.get("cell_type", "")), _source_text(c.get("source", ""))) for c in nb.cells]
 
 

@@ -61,6 +61,12 @@ class Runner(Protocol):
     def layers(self) -> dict[str, bool]: ...
 
 
+# This package by its own name (`grader` in the repository, `rnn_grader_client.grader` in the client wheel), and
+# the directory its top-level package lives in.
+_HARNESS = f"{__package__}.harness"
+_PACKAGE_ROOT = Path(__file__).resolve().parents[(__package__ or "grader").count(".") + 1]
+
+
 class LocalRunner:
     """Runs the harness in a fresh `python -m grader.harness` with no isolation beyond a timeout.
     For code the user trusts (their own) and as the benchmark baseline."""
@@ -72,8 +78,7 @@ class LocalRunner:
         """`on_result` is not called: the baseline reads the results only at the end."""
         read_fd, write_fd = os.pipe()
         env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
-        root = str(Path(__file__).resolve().parent.parent)
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH", "")) if p)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(_PACKAGE_ROOT), env.get("PYTHONPATH", "")) if p)
         started = time.perf_counter()
         deadline = started + limits.wall_time_limit_s
         cap = limits.result_limit_mib * 1024 * 1024
@@ -83,7 +88,9 @@ class LocalRunner:
             stdin.write(payload)
             stdin.seek(0)
             proc = subprocess.Popen(
-                [sys.executable, "-m", "grader.harness", str(write_fd)],
+                # -P: the current directory is not put on sys.path, so a student's own grader.py there
+                # cannot stand in for this package.
+                [sys.executable, "-P", "-m", _HARNESS, str(write_fd)],
                 stdin=stdin,
                 stdout=output,
                 stderr=subprocess.STDOUT,

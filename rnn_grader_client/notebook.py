@@ -16,27 +16,32 @@ from __future__ import annotations
 import os
 import time
 import uuid
+import zipfile
 from pathlib import Path
 
 from cli import config as cfg
 from cli import render, transport
-from cli.base import detect_lang, manifest_field
-from cli.client import ApiClient
+from cli.base import CliError, detect_lang, error_text, manifest_field
+from cli.client import ApiClient, ApiError
 from cli.gradcheck import declaration
-from grader.casefile import read_manifest
+from cli.messages import say
+from grader.casefile import CaseFileError, read_manifest
 from grader.check import check_source, spec_from_manifest
+from grader.gradable import NothingToGrade
 from grader.gradcheck import gradcheck_source
-from grader.notebook import extract_cells
-from rnn_grader_client.tables import GradcheckTable, SubmissionTable
+from grader.notebook import NotebookError, extract_cells
+from rnn_grader_client.tables import GradcheckTable, Refusal, SubmissionTable
 
 MODULE_NAME = "rnn_grader_client"
 NOTEBOOK_NAME = "notebook.ipynb"
 WAIT_SLICE_S = 5.0
 MIN_POLL_S = 0.1
 POLL_PAUSE_S = 1.0
+# What check() and submit() show as a refusal instead of a traceback: everything a student can fix.
+REFUSALS = (CliError, ApiError, cfg.ConfigFileError, NothingToGrade, NotebookError)
 
 
-class NotInJupyter(RuntimeError):
+class NotInJupyter(CliError):
     """check()/submit() need a running IPython kernel; outside one use `rnn-grader check FILE`."""
 
 
@@ -46,10 +51,10 @@ def kernel_cells() -> list[tuple[str, str]]:
     try:
         from IPython import get_ipython
     except ImportError:
-        raise NotInJupyter("IPython is not installed; use `rnn-grader check FILE` outside Jupyter") from None
+        raise NotInJupyter(say("not_in_jupyter")) from None
     shell = get_ipython()
     if shell is None:
-        raise NotInJupyter("not inside Jupyter/IPython; use `rnn-grader check FILE` instead")
+        raise NotInJupyter(say("not_in_jupyter"))
     # input_hist_raw[0] is an empty placeholder, so input N sits at position N, as in the notebook's `In [N]`.
     history = list(shell.history_manager.input_hist_raw)[1:]
     return [("code", "" if MODULE_NAME in src else src) for src in history]
@@ -58,8 +63,7 @@ def kernel_cells() -> list[tuple[str, str]]:
 def _api(lang: str) -> ApiClient:
     conf = cfg.load()
     if not conf.server or not conf.token:
-        raise RuntimeError("not logged in: run `rnn-grader login --server URL --token TOKEN` in a terminal "
-                           "(or set RNN_GRADER_SERVER and RNN_GRADER_TOKEN before starting Jupyter)")
+        raise CliError(say("jupyter_not_logged_in"))
     return ApiClient(transport.client_factory(conf.server), conf.token, lang=lang, sleep=transport.sleep)
 
 
@@ -88,14 +92,22 @@ def _cache_dir() -> Path:
     return Path(base) / "rnn-grader"
 
 
-def check(exercise: str, examples: str | Path | None = None, lang: str | None = None) -> SubmissionTable:
+def check(exercise: str, examples: str | Path | None = None, lang: str | None = None) -> SubmissionTable | Refusal:
     """Run the functions defined in this notebook on the exercise's public examples, offline, with the
-    server's own comparison and feedback; returns a table (Jupyter displays it)."""
+    server's own comparison and feedback; returns a table (Jupyter displays it), or the reason it could not,
+    in the student's language."""
     lang_ = lang or detect_lang()
-    extracted = extract_cells(kernel_cells())
-    examples_path = _examples_file(exercise, examples, lang_)
-    result = check_source(extracted.source, NOTEBOOK_NAME, examples_path, notes=extracted.feedback())
-    spec = spec_from_manifest(read_manifest(examples_path)[0], NOTEBOOK_NAME)
+    try:
+        extracted = extract_cells(kernel_cells())
+        examples_path = _examples_file(exercise, examples, lang_)
+        try:
+            spec = spec_from_manifest(read_manifest(examples_path)[0], NOTEBOOK_NAME)
+        except (CaseFileError, zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+            raise CliError(say("not_examples", path=examples_path, reason=str(exc))) from None
+        result = check_source(extracted.source, NOTEBOOK_NAME, examples_path, notes=extracted.feedback(),
+                              notebook=extracted.report())
+    except REFUSALS as exc:
+        return Refusal(error_text(exc), lang_)
     data = render.result_to_dict(result, lang_, {p.name: p.title.get(lang_) for p in spec.parts})
     return SubmissionTable(data, lang_, local=True)
 
@@ -122,18 +134,23 @@ def notebook_bytes(cells: list[tuple[str, str]]) -> bytes:
     return text.encode("utf-8")
 
 
-def submit(exercise: str, wait_s: float = 300.0, lang: str | None = None) -> SubmissionTable:
-    """Upload the functions defined in this notebook, wait for the grade (up to `wait_s`), show it."""
+def submit(exercise: str, wait_s: float = 300.0, lang: str | None = None) -> SubmissionTable | Refusal:
+    """Upload the functions defined in this notebook, wait for the grade (up to `wait_s`), show it; or the
+    server's refusal (nothing to grade, the deadline's cutoff, ...) in the student's language."""
     lang_ = lang or detect_lang()
-    api = _api(lang_)
     try:
-        sub = api.submit_file(exercise, NOTEBOOK_NAME, notebook_bytes(kernel_cells()), str(uuid.uuid4()))
-        deadline = time.monotonic() + wait_s
-        while sub.get("status") not in ("graded", "failed") and time.monotonic() < deadline:
-            asked = time.monotonic()
-            sub = api.submission(int(sub["id"]), wait_s=min(WAIT_SLICE_S, max(0.1, deadline - time.monotonic())))
-            if time.monotonic() - asked < MIN_POLL_S:  # the server did not hold the wait (too many open): pause
-                transport.sleep(POLL_PAUSE_S)
-    finally:
-        api.http.close()
+        cells = kernel_cells()
+        api = _api(lang_)
+        try:
+            sub = api.submit_file(exercise, NOTEBOOK_NAME, notebook_bytes(cells), str(uuid.uuid4()))
+            deadline = time.monotonic() + wait_s
+            while sub.get("status") not in ("graded", "failed") and time.monotonic() < deadline:
+                asked = time.monotonic()
+                sub = api.submission(int(sub["id"]), wait_s=min(WAIT_SLICE_S, max(0.1, deadline - time.monotonic())))
+                if time.monotonic() - asked < MIN_POLL_S:  # the server did not hold the wait (too many open): pause
+                    transport.sleep(POLL_PAUSE_S)
+        finally:
+            api.http.close()
+    except REFUSALS as exc:
+        return Refusal(error_text(exc), lang_)
     return SubmissionTable(sub, lang_, local=False)

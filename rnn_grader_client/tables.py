@@ -1,5 +1,5 @@
 """A graded submission (the API's submission JSON, or an offline check in the same shape) as an HTML table
-for Jupyter, and as the CLI's text for everything else."""
+for Jupyter, and as the CLI's text for everything else; a refusal as one line in the student's language."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from cli.gradcheck import report_view, tensor_row
 from cli.terminal import SafeConsole
 from grader.gradcheck import GradcheckReport
 from grader.gradcheck_text import text
+from grader.result import Text
 
 
 class SubmissionTable:
@@ -33,7 +34,8 @@ class SubmissionTable:
         return float(score) if isinstance(score, int | float) else None
 
     def __repr__(self) -> str:
-        console = SafeConsole(record=True, width=140, file=io.StringIO())
+        # force_jupyter=False: inside Jupyter, Rich would also display what it prints (the result twice).
+        console = SafeConsole(record=True, width=140, file=io.StringIO(), force_jupyter=False)
         console.print(render.submission_view(self.data, self.lang, local=self.local))
         return console.export_text()
 
@@ -99,7 +101,7 @@ class GradcheckTable:
         return self.report.exit_code
 
     def __repr__(self) -> str:
-        console = SafeConsole(record=True, width=140, file=io.StringIO())
+        console = SafeConsole(record=True, width=140, file=io.StringIO(), force_jupyter=False)
         console.print(report_view(self.report, self.lang))
         return console.export_text()
 
@@ -118,3 +120,21 @@ class GradcheckTable:
         colour = {0: "green", 1: "red"}.get(self.exit_code, "#a60")
         verdict = f"<p style='color:{colour}'><b>{escape(self.report.verdict.get(lang))}</b></p>"
         return f"<div class='rnn-grader'>{table}{verdict}</div>"
+class Refusal:
+    """What check() and submit() return when they cannot do it: the reason, once, in the student's language
+    (`.message`), never a traceback. `.score` is None; `.data` holds the message in both languages."""
+
+    def __init__(self, text: Text, lang: str) -> None:
+        self.text = text
+        self.lang = lang
+        self.message = text.get(lang)
+        self.data: dict[str, Any] = {"error": True, "message": self.message, "en": text.en, "zh": text.zh}
+        self.score: float | None = None
+
+    def __repr__(self) -> str:
+        return f"error: {self.message}"
+
+    def _repr_html_(self) -> str:
+        word = "错误" if self.lang.startswith("zh") else "Error"
+        return (f"<div class='rnn-grader rnn-grader-refusal' role='alert' style='color:#b00020'>"
+                f"<b>{escape(word)}:</b> {escape(self.message)}</div>")

@@ -36,6 +36,7 @@ from server.routes import (
     extensions,
     gradings,
     health,
+    me,
     regrade,
     regrade_requests,
     scoreboard,
@@ -120,13 +121,13 @@ def create_app(
     app.state.client_wheel = ClientWheel(settings.data_dir / "client", settings.client_dir)
     install_error_handlers(app)
     app.add_middleware(AccessLogMiddleware, metrics=metrics, prefix=API_PREFIX)
-    app.add_middleware(VersionHeaderMiddleware, version=VERSION)
+    app.add_middleware(VersionHeaderMiddleware, version=VERSION, timezone=settings.timezone)
     # Outermost: bodies are bounded, and large uploads authenticated, before anything else sees the request.
     app.add_middleware(IngressGuard)
     # Outside it: a request that would only queue for a request thread is refused before anything else.
     app.add_middleware(LoadShedding)
     for module in (students, gradings, regrade_requests, submissions, regrade, exercises, extensions, scoreboard,
-                   similarity, audit, staff, health, client):
+                   similarity, audit, staff, health, client, me):
         app.include_router(module.router, prefix=API_PREFIX)
     # Un-prefixed aliases for load balancers and container health checks, and the Prometheus endpoint (staff
     # only here; RNN_GRADER_METRICS_BIND serves it without a token on a listener of its own).

@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from grader.exercise import Exercise, Limits
 from grader.hints import HintPolicy, parse_hint_policy
 from grader.policy import LatePolicy, VisibilityPolicy, parse_late_policy, parse_max_submissions, parse_visibility
+from grader.times import zone_of
 from server.config import ConfigError, Settings
+from server.refusals import refusal
 
 log = logging.getLogger("rnn_grader.catalog")
 
@@ -26,6 +28,8 @@ class Catalog:
     max_submissions: Mapping[str, int | None] = dataclasses.field(default_factory=dict)
     visibility: Mapping[str, VisibilityPolicy] = dataclasses.field(default_factory=dict)
     hints: Mapping[str, HintPolicy] = dataclasses.field(default_factory=dict)
+    # The course's time zone (RNN_GRADER_TIMEZONE): every time shown to a person is shown in it (grader.times).
+    zone: dt.tzinfo = dt.UTC
 
     def get(self, exercise_id: str) -> Exercise:
         try:
@@ -34,7 +38,7 @@ class Catalog:
             # Here, not at the top: grading worker processes use the catalog and never import FastAPI.
             from server.errors import ExerciseNotFound
 
-            raise ExerciseNotFound(f"no exercise {exercise_id!r}") from None
+            raise ExerciseNotFound(refusal("no_exercise", exercise=exercise_id)) from None
 
     def is_late(self, exercise_id: str, at: dt.datetime) -> bool:
         """Against the exercise's deadline (plus its grace); a student's extension is applied by
@@ -109,5 +113,5 @@ def build_catalog(exercises: Mapping[str, Exercise], settings: Settings) -> Cata
         late_policies[exercise_id], caps[exercise_id], visibility[exercise_id] = _policies(exercise, settings)
         hints[exercise_id] = _hint_policy(exercise, settings)
     return Catalog(exercises=dict(exercises), deadlines=deadlines, limits=limits, late_policies=late_policies,
-                   max_submissions=caps, visibility=visibility, hints=hints)
+                   max_submissions=caps, visibility=visibility, hints=hints, zone=zone_of(settings.timezone))
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from types import ModuleType
 
 from server.errors import ClientNotAvailable
+from server.refusals import refusal
 
 DEFAULT_CLIENT_DIR = Path(__file__).resolve().parent.parent / "client"
 
@@ -27,7 +28,7 @@ class BuiltWheel:
 def _load_backend(client_dir: Path) -> ModuleType:
     spec = importlib.util.spec_from_file_location("rnn_grader_client_build_backend", client_dir / "build_backend.py")
     if spec is None or spec.loader is None:
-        raise ClientNotAvailable(f"no client build backend in {client_dir}")
+        raise ClientNotAvailable(refusal("client_unavailable", reason=f"no client build backend in {client_dir}"))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -46,10 +47,9 @@ class ClientWheel:
     def _backend_module(self) -> ModuleType:
         if self._backend is None:
             if not (self.client_dir / "build_backend.py").is_file():
-                raise ClientNotAvailable(
-                    f"this installation has no client sources ({self.client_dir}); install the server from a "
-                    "clone of the repository or set RNN_GRADER_CLIENT_DIR"
-                )
+                raise ClientNotAvailable(refusal(
+                    "client_unavailable", reason=f"this installation has no client sources ({self.client_dir}); "
+                    "install the server from a clone of the repository or set RNN_GRADER_CLIENT_DIR"))
             self._backend = _load_backend(self.client_dir)
         return self._backend
 
@@ -60,7 +60,8 @@ class ClientWheel:
             try:
                 digest = str(backend.source_digest(root, self.client_dir))
             except OSError as exc:
-                raise ClientNotAvailable(f"the client sources are incomplete: {exc}") from None
+                reason = f"the client sources are incomplete: {exc}"
+                raise ClientNotAvailable(refusal("client_unavailable", reason=reason)) from None
             if digest not in self._built:
                 out = self.cache_dir / digest[:16]
                 path = out / str(backend.wheel_name(root, self.client_dir))

@@ -19,6 +19,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from grader.exercise import DEFAULT_EXERCISES_DIR
+from grader.times import known_zone
 
 ADMIN_TOKEN_FILE = "admin-token"
 SECRET_FILE = "secret"
@@ -152,6 +153,12 @@ class Settings(BaseSettings):
         description='JSON {"<exercise id>": {"hints": "progressive", "hint_repeats": 2}} or {"<exercise id>": "all"}: '
         "how a repeated mistake's hint grows (progressive | all | first; docs/feedback.md)",
     )
+    timezone: str = Field(
+        default="UTC",
+        description="The course's time zone (an IANA name, e.g. Asia/Shanghai): the pages, the CLI, reports and "
+        "refusals show every time in it, with its UTC offset and relative to now (grader.times); JSON keeps "
+        "ISO 8601 with offsets.",
+    )
     log_level: str = "INFO"
     cookie_secure: Literal["auto", "always"] = Field(
         default="auto",
@@ -217,6 +224,12 @@ class Settings(BaseSettings):
         if value < dt.timedelta(0):
             raise ValueError("RNN_GRADER_BACKUP_INTERVAL cannot be negative")
         return value
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        if not known_zone(value):
+            raise ValueError(f"RNN_GRADER_TIMEZONE: unknown time zone {value!r} (an IANA name such as Asia/Shanghai)")
+        return value.strip() or "UTC"
 
     @field_validator("deadlines")
     @classmethod

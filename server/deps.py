@@ -22,10 +22,11 @@ from server.auth.principal import Principal, principal_for_token
 from server.catalog import Catalog
 from server.config import Settings
 from server.db import utcnow
-from server.errors import DATABASE_DOWN_ERRORS, SubmissionNotFound, TooManyAuthFailures, Unauthorized
+from server.errors import DATABASE_DOWN_ERRORS, SubmissionNotFound, TooManyAuthFailures, Unauthorized, request_lang
 from server.grading.protocol import Notifier, Queue
 from server.metrics import Metrics
 from server.models import Student, Submission
+from server.refusals import refusal
 from server.submissions.waiting import ResultWaits
 
 MAX_ID = 2**63 - 1
@@ -119,7 +120,7 @@ def bearer_principal(ctx: AppContext, db: Session, address: str, token: str) -> 
     principal = principal_for_token(db, ctx.admin_token, token)
     if principal is None:
         ctx.attempts.failed(address)
-        raise Unauthorized("unknown token")
+        raise Unauthorized(refusal("unknown_token"))
     return principal
 
 
@@ -133,7 +134,7 @@ async def get_principal(
     between them would be held by a request waiting for a thread). The Student it carries is detached, with
     its columns loaded."""
     if credentials is None or not credentials.credentials:
-        raise Unauthorized("send Authorization: Bearer <token>")
+        raise Unauthorized(refusal("no_token"))
     known = request.scope.get("state", {}).get(GUARD_PRINCIPAL)
     if isinstance(known, Principal):  # the ingress guard looked this request's token up already (an upload)
         return known
@@ -179,35 +180,16 @@ def get_visible_submission(principal: PrincipalDep, session: SessionDep, submiss
     if submission is None or (
         principal.student is not None and submission.student_id != principal.student.student_id
     ):
-        raise SubmissionNotFound(f"no submission {submission_id}")
+        raise SubmissionNotFound(refusal("no_submission", id=submission_id))
     return submission
 
 
 SubmissionOfCurrentUser = Annotated[Submission, Depends(get_visible_submission)]
 
 
-def _accept_language(header: str) -> str | None:
-    best: tuple[float, str] | None = None
-    for item in header.split(","):
-        tag, _, params = item.strip().partition(";")
-        quality = 1.0
-        if params.strip().startswith("q="):
-            try:
-                quality = float(params.strip()[2:])
-            except ValueError:
-                continue
-        tag = tag.strip().lower()
-        lang = "zh" if tag.startswith("zh") else "en" if tag.startswith("en") else None
-        if lang and quality > 0 and (best is None or quality > best[0]):
-            best = (quality, lang)
-    return best[1] if best else None
-
-
 def get_lang(lang: str | None, accept_language: str | None) -> str:
     """`?lang=`, else the best of Accept-Language, else English."""
-    if lang is not None:
-        return lang
-    return _accept_language(accept_language or "") or "en"
+    return request_lang(lang, accept_language)
 
 
 async def lang_dependency(

@@ -1,8 +1,14 @@
-"""One error base class and one handler: `{"error": "SubmissionNotFound", "detail": "..."}`.
+"""One error base class and one handler: `{"error": "SubmissionNotFound", "detail": "..."}` (+ `message`).
 
 Each route lists the errors it can raise with `responses=error_responses(...)`, so the OpenAPI schema
 says exactly which status codes exist. Expected conditions are never a 500; an unexpected exception is
 logged and becomes a 500 with no internals in the body.
+
+Languages: `detail` is always English (scripts and logs read it); `message` is the same refusal in the
+request's language (`?lang=`, else Accept-Language) when that is not English, which the pages, the CLI and
+the Jupyter helpers show (an English request gets exactly `{"error", "detail"}`, as before).
+An error a student may meet carries both (a Text: its class's `default_detail`/`default_zh`, or one from
+server.refusals); only the staff's tools raise English-only details.
 """
 
 from __future__ import annotations
@@ -21,7 +27,10 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from grader.result import Text
+from grader.times import absolute
 from server.models import ErrorBody, ValidationErrorBody
+from server.refusals import refusal
 
 log = logging.getLogger("rnn_grader.errors")
 
@@ -29,9 +38,14 @@ log = logging.getLogger("rnn_grader.errors")
 class AppError(Exception):
     status_code: ClassVar[int] = 400
     default_detail: ClassVar[str] = "bad request"
+    # Every class that sets default_detail sets this too (tests/api/test_refusal_languages.py).
+    default_zh: ClassVar[str] = "请求有误"
 
-    def __init__(self, detail: str | None = None, headers: Mapping[str, str] | None = None) -> None:
-        self.detail = detail or self.default_detail
+    def __init__(self, detail: str | Text | None = None, headers: Mapping[str, str] | None = None) -> None:
+        # Both languages (a Text, or the class's defaults), or an English-only detail (staff tools only).
+        self.text: Text | None = detail if isinstance(detail, Text) else (
+            None if detail else Text(en=self.default_detail, zh=self.default_zh))
+        self.detail = self.text.en if self.text is not None else str(detail)
         self.headers = dict(headers or {})
         # Machine-readable facts added to the body beside error and detail (e.g. a cap and a count).
         self.extra: dict[str, Any] = {}
@@ -41,12 +55,17 @@ class AppError(Exception):
     def error(self) -> str:
         return type(self).__name__
 
+    def message(self, lang: str) -> str:
+        """The refusal in `lang` (English where only an English detail exists)."""
+        return self.text.get(lang) if self.text is not None else self.detail
+
 
 class Unauthorized(AppError):
     status_code = 401
     default_detail = "missing or invalid bearer token"
+    default_zh = "缺少令牌或令牌无效"
 
-    def __init__(self, detail: str | None = None) -> None:
+    def __init__(self, detail: str | Text | None = None) -> None:
         super().__init__(detail, {"WWW-Authenticate": "Bearer"})
 
 
@@ -55,6 +74,7 @@ class TeacherOnly(AppError):
 
     status_code = 403
     default_detail = "this route needs a teacher token (an instructor's or a TA's)"
+    default_zh = "此操作需要教师令牌（教师或助教）"
 
 
 class InstructorOnly(AppError):
@@ -62,16 +82,19 @@ class InstructorOnly(AppError):
 
     status_code = 403
     default_detail = "this needs an instructor; a TA may not do it"
+    default_zh = "此操作需要教师；助教不能执行"
 
 
 class StudentOnly(AppError):
     status_code = 403
     default_detail = "this route needs a student token"
+    default_zh = "此操作需要学生令牌"
 
 
 class Forbidden(AppError):
     status_code = 403
     default_detail = "not allowed"
+    default_zh = "不允许此操作"
 
 
 class SubmissionsClosed(AppError):
@@ -79,12 +102,11 @@ class SubmissionsClosed(AppError):
 
     status_code = 403
     default_detail = "submissions for this exercise are closed (past the late cutoff)"
+    default_zh = "本练习已停止接收提交（已过迟交截止时间）"
 
-    def __init__(self, exercise: str, deadline: dt.datetime, cutoff: dt.datetime) -> None:
-        super().__init__(
-            f"submissions for {exercise!r} closed at {cutoff.isoformat()} (your deadline "
-            f"{deadline.isoformat()} plus the late cutoff); nothing was stored"
-        )
+    def __init__(self, exercise: str, deadline: dt.datetime, cutoff: dt.datetime, zone: dt.tzinfo = dt.UTC) -> None:
+        super().__init__(refusal("closed", exercise=exercise, cutoff=absolute(cutoff, zone),
+                                 deadline=absolute(deadline, zone)))
         self.extra = {"deadline": deadline.isoformat(), "cutoff": cutoff.isoformat()}
 
 
@@ -93,74 +115,84 @@ class SubmissionCapReached(AppError):
 
     status_code = 403
     default_detail = "no submissions left for this exercise"
+    default_zh = "本练习的提交次数已用完"
 
     def __init__(self, exercise: str, count: int, cap: int) -> None:
-        super().__init__(
-            f"you have used {count} of {cap} submissions for {exercise!r} (submissions that failed "
-            "for an internal error do not count); nothing was stored"
-        )
+        super().__init__(refusal("cap_reached", exercise=exercise, count=count, cap=cap))
         self.extra = {"count": count, "max_submissions": cap}
 
 
 class SubmissionNotFound(AppError):
     status_code = 404
     default_detail = "no such submission"
+    default_zh = "没有这个提交"
 
 
 class ExerciseNotFound(AppError):
     status_code = 404
     default_detail = "no such exercise"
+    default_zh = "没有这个练习"
 
 
 class StudentNotFound(AppError):
     status_code = 404
     default_detail = "no such student"
+    default_zh = "没有这个学生"
 
 
 class ExtensionNotFound(AppError):
     status_code = 404
     default_detail = "no such extension"
+    default_zh = "没有这项延期"
 
 
 class FileNotAvailable(AppError):
     status_code = 404
     default_detail = "this exercise has no such file"
+    default_zh = "本练习没有这个文件"
 
 
 class ClientNotAvailable(AppError):
     status_code = 404
     default_detail = "the student client is not available from this server"
+    default_zh = "此服务器不提供学生客户端"
 
 
 class StudentExists(AppError):
     status_code = 409
     default_detail = "a student with this id already exists"
+    default_zh = "已有相同学号的学生"
 
 
 class RegradeBatchNotFound(AppError):
     status_code = 404
     default_detail = "no such regrade batch"
+    default_zh = "没有这批重新评测"
 
 
 class RegradeRequestNotFound(AppError):
     status_code = 404
     default_detail = "no such regrade request"
+    default_zh = "没有这个重新评测申请"
 
 
 class GradingInProgress(AppError):
     status_code = 409
     default_detail = "the submission is being graded; try again when it is done"
+    default_zh = "此提交正在评测中；评测完成后再试"
 
 
 class NoDiagnostics(AppError):
     status_code = 409
     default_detail = ("this submission has no charts to compute: its exercise has none, or it has no result yet "
                       "(ask again once it is graded)")
+    default_zh = "此提交没有可计算的图表：其练习没有图表，或尚未评测完成（评测完成后再请求）"
 
 
 class RequestAlreadyResolved(AppError):
     status_code = 409
     default_detail = "this regrade request is resolved already"
+    default_zh = "此重新评测申请已处理"
 
 
 class RegradeRequestOpen(AppError):
@@ -178,6 +210,7 @@ class RegradeRequestOpen(AppError):
 class PayloadTooLarge(AppError):
     status_code = 413
     default_detail = "request body too large"
+    default_zh = "请求内容过大"
 
 
 class RequestTimeout(AppError):
@@ -185,6 +218,7 @@ class RequestTimeout(AppError):
 
     status_code = 408
     default_detail = "the request body arrived too slowly"
+    default_zh = "请求内容发送得太慢"
 
 
 class IdempotencyKeyReused(AppError):
@@ -198,22 +232,30 @@ class IdempotencyKeyReused(AppError):
 class UnsupportedMediaType(AppError):
     status_code = 415
     default_detail = "send application/json or multipart/form-data"
+    default_zh = "请发送 application/json 或 multipart/form-data"
 
 
 class InvalidInput(AppError):
     status_code = 422
     default_detail = "invalid input"
+    default_zh = "输入无效"
+
+
+class NothingToGrade(InvalidInput):
+    """A file with no code, or a notebook none of whose cells holds a definition (grader.gradable): refused,
+    with what was wrong, instead of graded 0 and counted."""
+
+    default_detail = "there is nothing to grade in this submission"
+    default_zh = "此提交中没有可评测的内容"
 
 
 class RateLimited(AppError):
     status_code = 429
     default_detail = "too many submissions; retry later"
+    default_zh = "提交过于频繁；请稍后再试"
 
     def __init__(self, retry_after_s: int) -> None:
-        super().__init__(
-            f"at most this many submissions per minute; retry in {retry_after_s} s",
-            {"Retry-After": str(retry_after_s)},
-        )
+        super().__init__(refusal("rate_limited", seconds=retry_after_s), {"Retry-After": str(retry_after_s)})
 
 
 class TooManyAuthFailures(AppError):
@@ -245,6 +287,7 @@ class RegradeRequestsCapped(AppError):
 class NotReady(AppError):
     status_code = 503
     default_detail = "not ready"
+    default_zh = "服务尚未就绪"
 
 
 class Overloaded(AppError):
@@ -263,6 +306,7 @@ class DatabaseUnavailable(AppError):
 
     status_code = 503
     default_detail = "the database is unavailable; retry in a few seconds"
+    default_zh = "数据库暂时不可用；请几秒后重试"
     retry_after_s: ClassVar[int] = 5
 
     def __init__(self) -> None:
@@ -329,8 +373,11 @@ def error_responses(*errors: type[AppError], auth: bool = True) -> dict[int | st
     return out
 
 
-def _body(error: str, detail: str) -> dict[str, str]:
-    return {"error": error, "detail": detail}
+def _body(error: str, text: Text | str, lang: str = "en") -> dict[str, str]:
+    """`message` only where it says more than `detail`: in another language than English."""
+    if isinstance(text, Text) and text.get(lang) != text.en:
+        return {"error": error, "detail": text.en, "message": text.get(lang)}
+    return {"error": error, "detail": text.en if isinstance(text, Text) else text}
 
 
 def _issues(errors: Any) -> list[dict[str, Any]]:
@@ -348,9 +395,39 @@ STATUS_ERRORS = {
 }
 
 
-def error_response(exc: AppError) -> JSONResponse:
+def accept_language(header: str) -> str | None:
+    """en or zh, whichever Accept-Language prefers; None when it names neither."""
+    best: tuple[float, str] | None = None
+    for item in header.split(","):
+        tag, _, params = item.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                continue
+        tag = tag.strip().lower()
+        lang = "zh" if tag.startswith("zh") else "en" if tag.startswith("en") else None
+        if lang and quality > 0 and (best is None or quality > best[0]):
+            best = (quality, lang)
+    return best[1] if best else None
+
+
+def request_lang(query_lang: str | None, header: str | None) -> str:
+    """The language of an answer: `?lang=` (en or zh), else Accept-Language, else English."""
+    if query_lang in ("en", "zh"):
+        return query_lang
+    return accept_language(header or "") or "en"
+
+
+def _lang_of(request: Request) -> str:
+    return request_lang(request.query_params.get("lang"), request.headers.get("accept-language"))
+
+
+def error_response(exc: AppError, lang: str = "en") -> JSONResponse:
     """The one JSON shape of an error, for the handlers below and for the ingress guard."""
-    return JSONResponse({**exc.extra, **_body(exc.error, exc.detail)}, exc.status_code, headers=exc.headers)
+    body = _body(exc.error, exc.text if exc.text is not None else exc.detail, lang)
+    return JSONResponse({**exc.extra, **body}, exc.status_code, headers=exc.headers)
 
 
 def allowed_methods(request: Request) -> str:
@@ -366,26 +443,33 @@ def allowed_methods(request: Request) -> str:
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
-    async def _app_error(_request: Request, exc: AppError) -> JSONResponse:
-        return error_response(exc)
+    async def _app_error(request: Request, exc: AppError) -> JSONResponse:
+        return error_response(exc, _lang_of(request))
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         issues = _issues(exc.errors())
         detail = "; ".join(
             f"{'.'.join(str(p) for p in i['loc'])}: {i['msg']}" for i in issues
         ) or "invalid request"
-        return JSONResponse({**_body("ValidationError", detail), "errors": issues}, 422)
+        body = _body("ValidationError", refusal("invalid_request", issues=detail), _lang_of(request))
+        return JSONResponse({**body, "errors": issues}, 422)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        lang = _lang_of(request)
         if exc.status_code == 400:  # the framework could not parse the body (bad JSON, bad multipart)
-            return JSONResponse({**_body("ValidationError", str(exc.detail)), "errors": []}, 422)
+            body = _body("ValidationError", refusal("invalid_request", issues=str(exc.detail)), lang)
+            return JSONResponse({**body, "errors": []}, 422)
         name = STATUS_ERRORS.get(exc.status_code, f"HTTP{exc.status_code}")
+        known = {404: "http_404", 405: "http_405"}.get(exc.status_code)
+        text = refusal(known) if known and str(exc.detail) == refusal(known).en else \
+            refusal("http_other", status=exc.status_code, detail=str(exc.detail))
         headers = dict(exc.headers or {})
         if exc.status_code == 405:
-            headers["Allow"] = allowed_methods(_request)
-        return JSONResponse(_body(name, str(exc.detail)), exc.status_code, headers=headers)
+            headers["Allow"] = allowed_methods(request)
+        return JSONResponse(_body(name, Text(en=str(exc.detail), zh=text.zh), lang), exc.status_code,
+                            headers=headers)
 
     async def _database_down(request: Request, exc: Exception) -> JSONResponse:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
@@ -396,7 +480,7 @@ def install_error_handlers(app: FastAPI) -> None:
         else:
             log.warning("database unavailable on %s %s: %s", request.method, request.url.path, reason)
             err = DatabaseUnavailable()
-        return JSONResponse(_body(err.error, err.detail), err.status_code, headers=err.headers)
+        return error_response(err, _lang_of(request))
 
     for error_class in DATABASE_DOWN_ERRORS:
         app.add_exception_handler(error_class, _database_down)
@@ -404,4 +488,4 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-        return JSONResponse(_body("InternalError", "internal server error"), 500)
+        return JSONResponse(_body("InternalError", refusal("internal"), _lang_of(request)), 500)

@@ -521,7 +521,9 @@ class Readiness(BaseModel):
 
 class ErrorBody(BaseModel):
     error: str = PydanticField(examples=["SubmissionNotFound"])
-    detail: str
+    detail: str = PydanticField(description="What went wrong, in English.")
+    message: str | None = PydanticField(default=None, description="The same in the request's language (?lang= or "
+                                        "Accept-Language) when that is not English (zh), for showing to a person.")
 
 
 class ValidationIssue(BaseModel):

@@ -11,6 +11,7 @@ from enum import StrEnum
 
 from server.auth.principal import Principal
 from server.errors import InstructorOnly, StudentOnly, TeacherOnly
+from server.refusals import refusal
 
 
 class Access(StrEnum):
@@ -42,7 +43,7 @@ def require(access: Access, principal: Principal, action: str | None = None) -> 
     if allows(access, principal):
         return principal
     if access is Access.student:
-        raise StudentOnly("a teacher token cannot submit; use a student token")
+        raise StudentOnly(refusal("teacher_cannot_submit"))
     if access is Access.instructor and principal.is_staff:
         raise InstructorOnly(f"{action} needs an instructor" if action else None)
     raise TeacherOnly()

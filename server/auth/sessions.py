@@ -33,6 +33,7 @@ from server.auth.principal import Principal, staff_by_id, student_principal
 from server.deps import AppContext, ContextDep, SessionDep
 from server.errors import AppError
 from server.models import Student
+from server.refusals import refusal
 from server.security import hash_token
 from server.tables import table_of
 
@@ -78,6 +79,7 @@ class BrowserSession:
 class LoginRequired(AppError):
     status_code = 401
     default_detail = "sign in first"
+    default_zh = "请先登录"
 
 
 class LoginRedirect(AppError):
@@ -85,6 +87,7 @@ class LoginRedirect(AppError):
 
     status_code = 303
     default_detail = "sign in first"
+    default_zh = "请先登录"
 
     def __init__(self, login_path: str, next_url: str) -> None:
         super().__init__(None, {"Location": f"{login_path}?next={quote(next_url, safe='/')}"})
@@ -240,7 +243,7 @@ def _dependencies(spec: CookieSpec) -> tuple[SessionReader, SessionGetter, Sessi
     def data(ctx: ContextDep, db: SessionDep, request: Request) -> BrowserSession:
         session = read_session(ctx, db, request, spec)
         if session is None:
-            raise LoginRequired(f"sign in at {spec.login_path} first")
+            raise LoginRequired(refusal("login_required", path=spec.login_path))
         return session
 
     return optional, page, data

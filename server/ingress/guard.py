@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from urllib.parse import parse_qs
 
 import anyio
 from sqlmodel import Session
@@ -40,8 +41,10 @@ from server.errors import (
     RequestTimeout,
     Unauthorized,
     error_response,
+    request_lang,
 )
 from server.ingress.budgets import Rule, rule_for
+from server.refusals import refusal
 
 log = logging.getLogger("rnn_grader.ingress")
 
@@ -72,7 +75,7 @@ def _intake_cap(error: AppError, budget: int) -> int:
 
 
 def _too_large(budget: int) -> PayloadTooLarge:
-    return PayloadTooLarge(f"the request body may be at most {max(budget // 1024, 1)} KiB here")
+    return PayloadTooLarge(refusal("body_too_large_here", kib=max(budget // 1024, 1)))
 
 
 class IngressGuard:
@@ -126,18 +129,18 @@ def _credential_refusal(ctx: AppContext, scope: Scope, rule: Rule) -> AppError |
         if rule.session is not None:
             session = read_session(ctx, db, request, rule.session)
             principal = session.principal if session is not None else None
-            missing: AppError = LoginRequired(f"sign in at {rule.session.login_path} first")
+            missing: AppError = LoginRequired(refusal("login_required", path=rule.session.login_path))
         else:
             scheme, _, token = (request.headers.get("authorization") or "").partition(" ")
             token = token.strip() if scheme.lower() == "bearer" else ""
             if not token:
-                return Unauthorized("send Authorization: Bearer <token>")
+                return Unauthorized(refusal("no_token"))
             try:
                 principal = bearer_principal(ctx, db, client_address(scope), token)
             except AppError as exc:
                 return exc
             scope.setdefault("state", {})[GUARD_PRINCIPAL] = principal  # the route's get_principal takes it
-            missing = Unauthorized("unknown token")
+            missing = Unauthorized(refusal("unknown_token"))
     if principal is None:
         return missing
     try:
@@ -176,7 +179,9 @@ class _Refusal:
         self.allowance = allowance  # body bytes that may still be discarded
 
     async def send(self, error: AppError) -> None:
-        response = error_response(error)
+        query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
+        lang = request_lang((query.get("lang") or [None])[0], _header(self.scope, b"accept-language"))
+        response = error_response(error, lang)
         response.headers["Connection"] = "close"
         await self.send_({"type": "http.response.start", "status": response.status_code,
                           "headers": response.raw_headers})
@@ -217,7 +222,7 @@ class _GuardedBody:
             with anyio.fail_after(self.idle_timeout_s):
                 message = await self._receive()
         except TimeoutError:
-            return await self._refuse(RequestTimeout(f"no byte of the request body for {self.idle_timeout_s:g} s"))
+            return await self._refuse(RequestTimeout(refusal("body_idle", seconds=f"{self.idle_timeout_s:g}")))
         if message["type"] != "http.request":
             self.complete = True
             return message
@@ -227,8 +232,7 @@ class _GuardedBody:
             return await self._refuse(self.over)
         elapsed = self.clock() - self.first_wait
         if not self.complete and elapsed > self.idle_timeout_s and self.received < self.min_rate * elapsed:
-            return await self._refuse(RequestTimeout(
-                f"the request body arrives too slowly (under {self.min_rate} bytes/s on average)"))
+            return await self._refuse(RequestTimeout(refusal("body_slow", rate=self.min_rate)))
         return message
 
     async def _refuse(self, error: AppError) -> Message:

@@ -24,6 +24,7 @@ from server.errors import (
 )
 from server.models import Submission
 from server.policies.limits import lock_student, seconds_until_free
+from server.refusals import refusal
 from server.regrades.batches import start_batch
 from server.regrades.models import (
     RegradeRequestPublic,
@@ -95,7 +96,7 @@ def create_request(conn: sa.Connection, submission: Submission, message: str, pe
 def get_request(conn: sa.Connection, request_id: int) -> RegradeRequestPublic:
     row = conn.execute(sa.select(regrade_requests_t).where(regrade_requests_t.c.id == request_id)).first()
     if row is None:
-        raise RegradeRequestNotFound(f"no regrade request {request_id}")
+        raise RegradeRequestNotFound(refusal("no_regrade_request", id=request_id))
     return public(row)
 
 
@@ -173,7 +174,7 @@ def resolve_request(
             policy=policy,
         )
         if not queued:
-            raise GradingInProgress(f"submission {current.submission_id} is being graded already")
+            raise GradingInProgress(refusal("being_graded", id=current.submission_id))
         conn.execute(
             sa.update(regrade_requests_t).where(regrade_requests_t.c.id == request_id).values(batch_id=batch_id)
         )

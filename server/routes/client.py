@@ -11,6 +11,7 @@ from fastapi.responses import FileResponse
 from server.client_dist import BuiltWheel, ClientWheel
 from server.errors import ClientNotAvailable, error_responses
 from server.models import ClientInfo
+from server.refusals import refusal
 
 router = APIRouter(prefix="/client", tags=["client"])
 WHEEL_MEDIA_TYPE = "application/zip"
@@ -50,5 +51,5 @@ def client_info(request: Request) -> ClientInfo:
 def client_wheel(request: Request, filename: str) -> FileResponse:
     wheel = _wheel(request)
     if filename != wheel.filename:
-        raise ClientNotAvailable(f"no such file; the client is {wheel.filename}")
+        raise ClientNotAvailable(refusal("no_such_client_file", filename=wheel.filename))
     return FileResponse(wheel.path, media_type=WHEEL_MEDIA_TYPE, filename=wheel.filename)

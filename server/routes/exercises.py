@@ -14,6 +14,7 @@ from server.deps import CatalogDep, LangDep, PrincipalDep, SessionDep
 from server.errors import ExerciseNotFound, FileNotAvailable, error_responses
 from server.models import EXERCISE_ID_PATTERN, ExercisePublic
 from server.policies.deadlines import extensions_of
+from server.refusals import refusal
 from server.rendering import render_exercise
 
 router = APIRouter(prefix="/exercises", tags=["exercises"])
@@ -83,12 +84,12 @@ def get_examples(_who: PrincipalDep, catalog: CatalogDep, exercise_id: ExerciseI
 def template_file(catalog: Catalog, exercise_id: str) -> FileResponse:
     path = catalog.get(exercise_id).spec.template_path
     if not path.is_file():
-        raise FileNotAvailable(f"exercise {exercise_id!r} has no template")
+        raise FileNotAvailable(refusal("no_template", exercise=exercise_id))
     return FileResponse(path, media_type="text/x-python; charset=utf-8", filename=path.name)
 
 
 def examples_file(catalog: Catalog, exercise_id: str) -> FileResponse:
     path = catalog.get(exercise_id).spec.public_examples_path
     if not path.is_file():
-        raise FileNotAvailable(f"exercise {exercise_id!r} has no public examples")
+        raise FileNotAvailable(refusal("no_examples", exercise=exercise_id))
     return FileResponse(path, media_type="application/octet-stream", filename=path.name)

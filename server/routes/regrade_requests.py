@@ -32,6 +32,7 @@ from server.errors import (
     error_responses,
 )
 from server.models import EXERCISE_ID_PATTERN, STUDENT_ID_PATTERN
+from server.refusals import refusal
 from server.regrades.batches import REGRADE_PRIORITY
 from server.regrades.models import RegradeRequestCreate, RegradeRequestPublic, RegradeRequestResolve, RequestStatus
 from server.regrades.requests import create_request, get_request, list_requests, resolve_request
@@ -77,7 +78,7 @@ def list_all(
 ) -> list[RegradeRequestPublic]:
     if principal.student is not None:
         if student_id is not None and student_id != principal.student.student_id:
-            raise Forbidden("students may only list their own regrade requests")
+            raise Forbidden(refusal("own_requests_only"))
         student_id = principal.student.student_id
     total, rows = list_requests(session.connection(), student_id=student_id, status=status, exercise=exercise,
                                 limit=limit, offset=offset)
@@ -94,7 +95,7 @@ def list_all(
 def get_one(principal: PrincipalDep, session: SessionDep, request_id: RequestId) -> RegradeRequestPublic:
     found = get_request(session.connection(), request_id)
     if principal.student is not None and found.student_id != principal.student.student_id:
-        raise RegradeRequestNotFound(f"no regrade request {request_id}")
+        raise RegradeRequestNotFound(refusal("no_regrade_request", id=request_id))
     return found
 
 

@@ -44,6 +44,7 @@ from server.models import (
     SubmissionTeacher,
 )
 from server.policies.visibility import visible_submission, visible_submissions
+from server.refusals import refusal
 from server.submissions.body import REQUEST_BODY, SubmissionBody
 from server.submissions.service import submit
 
@@ -190,7 +191,7 @@ def request_diagnostics(
         raise NoDiagnostics()
     shown = visible_submission(session, ctx.catalog, submission, lang, principal.is_teacher, ctx.clock())
     if shown.diagnostics_status is None:
-        raise Forbidden("the course's visibility policy does not show this exercise's charts to you yet")
+        raise Forbidden(refusal("charts_not_yet"))
     after = diagnostics.request(ctx.engine, ctx.queue, submission.id)
     session.rollback()
     current = session.get(Submission, submission.id)
@@ -221,7 +222,7 @@ def list_submissions(
 ) -> list[SubmissionView]:
     if principal.student is not None:
         if student_id is not None and student_id != principal.student.student_id:
-            raise Forbidden("students may only list their own submissions")
+            raise Forbidden(refusal("own_submissions_only"))
         student_id = principal.student.student_id
     conditions = []
     if student_id is not None:

@@ -47,6 +47,7 @@ State = Literal["ready", "stale", "computing"]
 class SimilarityComputing(AppError):
     status_code = 503
     default_detail = "the similarity report is still being computed; retry in a few seconds"
+    default_zh = "相似度报告仍在计算中；请几秒后重试"
 
     def __init__(self, retry_after_s: int = 5) -> None:
         super().__init__(None, {"Retry-After": str(retry_after_s)})
@@ -55,6 +56,7 @@ class SimilarityComputing(AppError):
 class SimilarityFailed(AppError):
     status_code = 503
     default_detail = "computing the similarity report failed; retry shortly (the server log says why)"
+    default_zh = "计算相似度报告失败；请稍后重试（服务器日志中有原因）"
 
     def __init__(self) -> None:
         super().__init__(None, {"Retry-After": "10"})

@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from server.deps import ContextDep, CurrentStudent
 from server.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
 from server.models import SubmissionCreate, SubmissionReceived
+from server.refusals import refusal
 from server.submissions.notebook import check_source_size, is_notebook, notebook_source, python_source
 from server.submissions.service import precheck
 
@@ -47,13 +48,13 @@ REQUEST_BODY: dict[str, Any] = {
 async def _read_capped(request: Request, cap: int) -> bytes:
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > cap:
-        raise PayloadTooLarge(f"the request body may be at most {cap // 1024} KiB")
+        raise PayloadTooLarge(refusal("body_too_large", kib=cap // 1024))
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > cap:
-            raise PayloadTooLarge(f"the request body may be at most {cap // 1024} KiB")
+            raise PayloadTooLarge(refusal("body_too_large", kib=cap // 1024))
         chunks.append(chunk)
     return b"".join(chunks)
 
@@ -68,12 +69,12 @@ async def read_submission_body(request: Request, ctx: ContextDep, student: Curre
         upload_cap = max(limit, ctx.settings.max_notebook_bytes)
         declared = request.headers.get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > upload_cap + ENVELOPE_BYTES:
-            raise PayloadTooLarge(f"the file may be at most {limit // 1024} KiB "
-                                  f"(a notebook {ctx.settings.max_notebook_kib} KiB)")
+            raise PayloadTooLarge(refusal("file_too_large", kib=limit // 1024,
+                                          notebook_kib=ctx.settings.max_notebook_kib))
         try:
             form = await request.form(max_files=1, max_fields=8, max_part_size=ENVELOPE_BYTES)
         except StarletteHTTPException as exc:
-            raise InvalidInput(f"malformed multipart body: {exc.detail}") from None
+            raise InvalidInput(refusal("malformed_multipart", reason=exc.detail)) from None
         try:
             upload, exercise = form.get("file"), form.get("exercise")
             if not isinstance(upload, UploadFile):

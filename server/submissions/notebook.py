@@ -14,6 +14,7 @@ import math
 from grader.notebook import NotebookError, NotebookSource, extract_notebook
 from server.config import Settings
 from server.errors import InvalidInput, PayloadTooLarge
+from server.refusals import refusal
 
 NOTEBOOK_SUFFIX = ".ipynb"
 
@@ -22,34 +23,34 @@ def is_notebook(filename: str | None) -> bool:
     return bool(filename) and str(filename).lower().endswith(NOTEBOOK_SUFFIX)
 
 
-def check_source_size(source: str, limit: int, what: str = "the source") -> None:
+def check_source_size(source: str, limit: int, what: str = "source_too_large") -> None:
+    """413 when the source is over `limit` bytes; `what` names the refusal (source_too_large or
+    notebook_source_too_large)."""
     size = len(source.encode("utf-8"))
     if size > limit:
-        raise PayloadTooLarge(f"{what} is {math.ceil(size / 1024)} KiB; at most {limit // 1024} KiB")
+        raise PayloadTooLarge(refusal(what, size=math.ceil(size / 1024), limit=limit // 1024))
 
 
 def python_source(data: bytes, settings: Settings) -> str:
     """An uploaded .py file's text: 413 over MAX_SOURCE_KIB, 422 if it is not UTF-8."""
     limit = settings.max_source_bytes
     if len(data) > limit:
-        raise PayloadTooLarge(f"the source may be at most {limit // 1024} KiB")
+        raise PayloadTooLarge(refusal("py_too_large", kib=limit // 1024))
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
-        raise InvalidInput("the file is not UTF-8 text") from None
+        raise InvalidInput(refusal("not_utf8")) from None
 
 
 def notebook_source(data: bytes, settings: Settings) -> NotebookSource:
     """The definitions of an uploaded notebook. Raises PayloadTooLarge (file over MAX_NOTEBOOK_KIB, or its
     definitions over MAX_SOURCE_KIB) or InvalidInput (not a valid notebook, with nbformat's reason)."""
     if len(data) > settings.max_notebook_bytes:
-        raise PayloadTooLarge(
-            f"the notebook is {math.ceil(len(data) / 1024)} KiB; at most {settings.max_notebook_kib} KiB "
-            "(clear its outputs to make it smaller)"
-        )
+        raise PayloadTooLarge(refusal("notebook_too_large", size=math.ceil(len(data) / 1024),
+                                      limit=settings.max_notebook_kib))
     try:
         extracted = extract_notebook(data)
     except NotebookError as exc:
-        raise InvalidInput(str(exc)) from None
-    check_source_size(extracted.source, settings.max_source_bytes, "the source extracted from the notebook")
+        raise InvalidInput(exc.text) from None
+    check_source_size(extracted.source, settings.max_source_bytes, "notebook_source_too_large")
     return extracted

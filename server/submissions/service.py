@@ -1,8 +1,9 @@
 """Creating a submission: everything between a parsed body and a committed, enqueued `queued` row.
 
-Under the student's lock (server.policies.limits): idempotency first (a retry with the same key and the same
-body returns the stored submission before any limit is checked; the same key with another body is a 422),
-then the policies (the late cutoff, the submission cap, the rate limit; docs/policies.md), then the row with
+Whether there is anything to grade first (grader.gradable: 422 NothingToGrade says what was wrong). Then, under
+the student's lock (server.policies.limits): idempotency (a retry with the same key and the same body returns
+the stored submission before any limit is checked; the same key with another body is a 422), then the
+policies (the late cutoff, the submission cap, the rate limit; docs/policies.md), then the row with
 its late flag and penalty (judged against the student's own deadline) and its seed, one commit, and the
 enqueue. The lock makes the counts exact when a student's requests race. The row is committed before it is
 enqueued, so a lost enqueue only delays grading (docs/server.md).
@@ -20,9 +21,10 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from grader.gradable import nothing_to_grade
 from server.catalog import Catalog
 from server.config import Settings
-from server.errors import AppError, IdempotencyKeyReused
+from server.errors import AppError, IdempotencyKeyReused, NothingToGrade
 from server.grading.protocol import Queue
 from server.models import Submission, SubmissionCreate, SubmissionReceived, SubmissionStatus
 from server.policies.deadlines import LateDecision, decide_late, student_deadline
@@ -86,6 +88,10 @@ def submit(
     an earlier request with the same Idempotency-Key and body created. `now` is injectable for tests."""
     exercise = catalog.get(body.exercise)
     digest = body_digest(body)
+    notebook = body.notebook if isinstance(body, SubmissionReceived) else None
+    empty = nothing_to_grade(body.source, notebook, [part.function for part in exercise.spec.parts])
+    if empty is not None:
+        raise NothingToGrade(empty)
     now = now or dt.datetime.now(dt.UTC)
     try:
         lock_student(session.connection(), student_id)
@@ -106,7 +112,7 @@ def submit(
         late_penalty=late.penalty,
         idempotency_key=idempotency_key,
         idempotency_hash=digest if idempotency_key else None,
-        notebook=body.notebook if isinstance(body, SubmissionReceived) else None,
+        notebook=notebook,
         created_at=now,
     )
     session.add(submission)

@@ -14,6 +14,7 @@ from server.deps import ContextDep, LangDep, PrincipalDep, SessionDep, Submissio
 from server.errors import AppError, SubmissionNotFound, error_responses
 from server.models import GradescopeResults, GradescopeTest, SubmissionStatus
 from server.policies.visibility import visible_submission
+from server.refusals import refusal
 
 router = APIRouter(prefix="/submissions", tags=["submissions"])
 
@@ -21,6 +22,7 @@ router = APIRouter(prefix="/submissions", tags=["submissions"])
 class NotGradedYet(AppError):
     status_code = 409
     default_detail = "the submission has no result yet (queued, running or failed)"
+    default_zh = "此提交还没有评测结果（排队中、评测中或评测失败）"
 
 
 @router.get(
@@ -33,7 +35,7 @@ def get_results_json(
     submission: SubmissionOfCurrentUser, principal: PrincipalDep, ctx: ContextDep, session: SessionDep, lang: LangDep
 ) -> GradescopeResults:
     if (submission.status != SubmissionStatus.graded.value and not submission.regrading) or submission.score is None:
-        raise NotGradedYet(f"submission {submission.id} is {submission.status}")
+        raise NotGradedYet(refusal("not_graded_yet", id=submission.id, status=submission.status))
     view = visible_submission(session, ctx.catalog, submission, lang, principal.is_teacher, ctx.clock())
     tests: list[GradescopeTest] = []
     for k, part in enumerate(view.parts, start=1):

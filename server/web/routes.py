@@ -15,6 +15,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from sqlmodel import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from grader.times import show_time
 from server.auth.sessions import BrowserSession, StaffData, StaffPage, form_is_genuine
 from server.deps import AppContext, ContextDep, SessionDep
 from server.grading import diagnostics
@@ -45,6 +46,7 @@ WEB_DIR = Path(__file__).resolve().parent
 STATIC_DIR = WEB_DIR / "static"
 ASSET_VERSION = "3"
 HOME = "/scoreboard"
+MARKER_HEADER = "X-Live-Marker"
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 _HIGHLIGHT_CSS = highlight_css()
@@ -98,18 +100,27 @@ def render_page(request: Request, template: str, lang: str, status: int = 200,
     def translate(key: str, **values: object) -> str:
         return t(key, lang, **values)
 
+    ctx = request.app.state.ctx  # as server.deps.get_context reads it
+    now = ctx.clock()
+
+    def shown_time(value: object) -> str:
+        """The one way a time is shown (grader.times): in the course's zone with its offset, and relative."""
+        return show_time(value, lang, ctx.catalog.zone, now)
+
     other = "en" if lang == "zh" else "zh"
     params = {k: v for k, v in request.query_params.items() if k not in ("lang", "fragment")}
     html = templates.get_template(template).render(
-        _=translate, lang=lang, csrf=session.csrf if session else None,
+        _=translate, shown_time=shown_time, lang=lang, csrf=session.csrf if session else None,
         who=session.principal if session else None, lang_url="?" + urlencode({**params, "lang": other}), **context
     )
     response = HTMLResponse(html, status_code=status)
     _secure(response)
     remember_lang(request, response)
+    if isinstance(context.get("marker"), str):
+        # The state this page (or fragment) was rendered from: app.js keeps it, so a change that lands
+        # while a fragment is rendered is seen on the next poll instead of being taken for shown.
+        response.headers[MARKER_HEADER] = context["marker"]
     return response
-
-
 
 
 def _secure(response: Response) -> None:

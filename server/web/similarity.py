@@ -4,7 +4,6 @@ one self-contained HTML file (`rnn-grader similarity --out`)."""
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -15,6 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from markupsafe import Markup, escape
 from sqlmodel import Session, select
 
+from grader.times import show_time
 from server.auth.sessions import BrowserSession, StaffPage
 from server.deps import ContextDep, SessionDep
 from server.errors import AppError
@@ -118,11 +118,7 @@ def _fmt_share(value: float) -> str:
     return f"{value * 100:.0f}%"
 
 
-def _when(value: dt.datetime) -> str:
-    return value.strftime("%Y-%m-%d %H:%M UTC")
-
-
-templates.globals.update(share=_fmt_share, similarity_when=_when, similarity_base=BASE, quote=quote)
+templates.globals.update(share=_fmt_share, similarity_base=BASE, quote=quote)
 
 
 # ---------------------------------------------------------------- pages
@@ -202,4 +198,5 @@ def standalone_report(service: SimilarityService, exercise: str, status: Status,
     return templates.get_template("similarity_report.html").render(
         _=translate, lang=lang, css=Markup(css.replace("</", "<\\/")), exercise=info, report_status=status, pairs=pairs,
         views=views, threshold=threshold, names=names, shown=STANDALONE_PAIRS,
+        shown_time=lambda value: show_time(value, lang, service.catalog.zone),
     )

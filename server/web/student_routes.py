@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from grader.result import Text
 from server.auth.sessions import STUDENT, BrowserSession, OptionalStudent, StudentData, StudentPage, form_is_genuine
 from server.config import Settings
 from server.deps import AppContext, ContextDep, SessionDep
@@ -23,6 +24,7 @@ from server.grading import diagnostics
 from server.ingress.budgets import student_page_upload_bytes
 from server.models import DiagnosticsStatus, Submission
 from server.policies.deadlines import OwnDeadline, student_deadline
+from server.refusals import refusal
 from server.routes.exercises import examples_file, template_file
 from server.submissions.notebook import check_source_size
 from server.submissions.service import precheck, submit
@@ -57,14 +59,15 @@ def student_home(request: Request, ctx: ContextDep, db: SessionDep, session: Opt
     me = session.student
     history, total = student_history(db, me.student_id, ctx.settings.score_policy)
     return _student_page(request, "student_home.html", lang, session,
-                         exercises=student_exercises(db, ctx.catalog, me.student_id, lang),
+                         exercises=student_exercises(db, ctx.catalog, me.student_id, lang, ctx.clock()),
                          history=history, total=total)
 
 
 def _exercise_page(request: Request, ctx: AppContext, db: Session, session: BrowserSession, exercise_id: str,
                    lang: str, status: int = 200, error: str | None = None, source: str = "",
                    confirm_needed: bool = False, notice: str | None = None) -> Response:
-    rows = [r for r in student_exercises(db, ctx.catalog, session.student.student_id, lang) if r.id == exercise_id]
+    rows = [r for r in student_exercises(db, ctx.catalog, session.student.student_id, lang, ctx.clock())
+            if r.id == exercise_id]
     if not rows:
         return _student_page(request, "student_message.html", lang, session, status=404,
                              heading=t("exercise", lang), message=t("no_exercise", lang))
@@ -108,11 +111,11 @@ async def _read_form(request: Request, settings: Settings) -> tuple[dict[str, st
     declared = request.headers.get("content-length")
     cap = student_page_upload_bytes(settings)
     if declared is not None and declared.isdigit() and int(declared) > cap:
-        raise PayloadTooLarge(f"the upload may be at most {cap // 1024} KiB")
+        raise PayloadTooLarge(refusal("upload_too_large", kib=cap // 1024))
     try:
         form = await request.form(max_files=1, max_fields=8, max_part_size=cap)
     except StarletteHTTPException as exc:
-        raise InvalidInput(f"malformed form: {exc.detail}") from None
+        raise InvalidInput(refusal("malformed_form", reason=exc.detail)) from None
     try:
         fields = {k: v for k, v in form.items() if isinstance(v, str)}
         upload = form.get("file")
@@ -120,8 +123,8 @@ async def _read_form(request: Request, settings: Settings) -> tuple[dict[str, st
             return fields, None
         data = await upload.read(cap + 1)
         if len(data) > cap:
-            raise PayloadTooLarge(f"the upload may be at most {cap // 1024} KiB")
-        return fields, (upload.filename, data) if data else None
+            raise PayloadTooLarge(refusal("upload_too_large", kib=cap // 1024))
+        return fields, (upload.filename, data)  # an empty file too: it was chosen (nothing to grade in it)
     finally:
         await form.close()
 
@@ -139,14 +142,15 @@ async def student_submit(request: Request, exercise_id: str, ctx: ContextDep, db
         fields, raw = await _read_form(request, ctx.settings)
         pasted = fields.get("source", "")
         if not form_is_genuine(request, session, fields.get("csrf", "")):
-            raise InvalidInput("the form expired: reload the page and submit again")
+            raise InvalidInput(refusal("form_expired"))
+        if raw is None and not pasted.strip():  # neither a file chosen nor code pasted
+            raise InvalidInput(Text(en=t("nothing_to_submit", "en"), zh=t("nothing_to_submit", "zh")))
         if raw is not None:  # the cutoff, cap and rate limit before a file (a notebook: CPU work) is parsed
             await run_in_threadpool(precheck, ctx.engine, ctx.settings, ctx.catalog, session.student.student_id,
                                     exercise_id, None, ctx.clock())
         upload = read_upload(*raw, ctx.settings) if raw is not None else None  # .py, or a notebook's definitions
         source = upload.source if upload is not None else pasted
-        if not source.strip():
-            raise InvalidInput(t("nothing_to_submit", lang))
+        # A file or paste with nothing to grade is refused by submit() (grader.gradable), saying what was wrong.
         check_source_size(source, limit)
         due = _due(ctx, db, session, exercise_id)
         # Late as the submission will be judged: the late policy's grace included.
@@ -160,7 +164,7 @@ async def student_submit(request: Request, exercise_id: str, ctx: ContextDep, db
         return _exercise_page(request, ctx, db, session, exercise_id, lang)
     except AppError as exc:
         return _exercise_page(request, ctx, db, session, exercise_id, lang, status=exc.status_code,
-                              error=exc.detail, source=pasted if len(pasted) <= limit else "")
+                              error=exc.message(lang), source=pasted if len(pasted) <= limit else "")
     return RedirectResponse(f"{HOME}/submissions/{sub.id}", status_code=303)
 
 
@@ -201,11 +205,9 @@ def student_result(request: Request, submission_id: int, ctx: ContextDep, db: Se
         db.rollback()
         result = load_result(db, ctx.catalog, session.student.student_id, submission_id, lang, ctx.clock())
         assert result is not None
-    sub = db.get(Submission, submission_id)
-    assert sub is not None
     template = "_student_result.html" if request.query_params.get("fragment") == "1" else "student_result.html"
-    titles = misconception_titles(ctx.catalog.exercises.get(sub.exercise), lang)
-    return _student_page(request, template, lang, session, result=result, marker=state_marker(sub),
+    titles = misconception_titles(ctx.catalog.exercises.get(result.view.exercise), lang)
+    return _student_page(request, template, lang, session, result=result, marker=result.marker,
                          mis_titles=titles)
 
 

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from markupsafe import Markup
 from sqlmodel import Session
 
+from grader.times import span
 from server.catalog import Catalog
 from server.models import DiagnosticsStatus, Submission, SubmissionPublic, SubmissionStatus
 from server.policies.deadlines import OwnDeadline, student_deadline
@@ -79,18 +80,13 @@ def student_exercises(db: Session, catalog: Catalog, student_id: str, lang: str,
 
 
 def time_left(seconds: float | None, lang: str) -> str:
-    """`3 d 4 h`, `2 h 10 min`, `5 min`; `closed` once passed."""
+    """`2 days 3 h`, `2 h 10 min`, `5 min` (grader.times.span, as every view says a duration); `deadline
+    passed` once passed."""
     if seconds is None:
         return t("no_deadline", lang)
     if seconds <= 0:
         return t("deadline_passed", lang)
-    minutes = int(seconds // 60)
-    days, hours, mins = minutes // 1440, minutes % 1440 // 60, minutes % 60
-    if days:
-        return t("left_days", lang, d=days, h=hours)
-    if hours:
-        return t("left_hours", lang, h=hours, m=mins)
-    return t("left_minutes", lang, m=max(mins, 1))
+    return span(seconds).get(lang)
 
 
 @dataclass(frozen=True)
@@ -101,6 +97,9 @@ class ResultPage(ChartState):
     charts: list[DrawnChart]  # drawn from the exercise's chart data (public inputs only)
     chart_rejected: bool
     skipped: list[SkippedCell]
+    # The state this page shows, from the very row the view was rendered from: the page polls /state and
+    # refreshes whenever the server's marker differs from this one.
+    marker: str
 
     @property
     def done(self) -> bool:
@@ -126,22 +125,27 @@ def settled(db: Session, catalog: Catalog, sub: Submission, now: dt.datetime) ->
     if sub.status not in ("graded", "failed"):
         return False
     if sub.diagnostics_status == DiagnosticsStatus.available.value:
-        result = load_result(db, catalog, sub.student_id, int(sub.id or 0), "en", now)
-        return result is None or result.settled
+        return result_page(db, catalog, sub, "en", now).settled
     return sub.diagnostics_status not in (DiagnosticsStatus.wanted.value, DiagnosticsStatus.running.value)
 
 
 def load_result(db: Session, catalog: Catalog, student_id: str, submission_id: int, lang: str,
                 now: dt.datetime | None = None) -> ResultPage | None:
-    """The student's own submission, or None (also for another student's: indistinguishable from missing).
-    What it shows follows the exercise's visibility policy at `now` (server.policies.visibility)."""
+    """The student's own submission, or None (also for another student's: indistinguishable from missing)."""
     sub = db.get(Submission, submission_id) if 1 <= submission_id < 2**63 else None
     if sub is None or sub.student_id != student_id:
         return None
-    view = visible_submission(db, catalog, sub, lang, False, now or dt.datetime.now(dt.UTC))
+    return result_page(db, catalog, sub, lang, now or dt.datetime.now(dt.UTC))
+
+
+def result_page(db: Session, catalog: Catalog, sub: Submission, lang: str, now: dt.datetime) -> ResultPage:
+    """Everything the result page shows, and its marker, from this one row (never a second read: a result
+    written in between would give the page a marker newer than what it shows, and it would never refresh).
+    What it shows follows the exercise's visibility policy at `now` (server.policies.visibility)."""
+    marker = state_marker(sub)
+    view = visible_submission(db, catalog, sub, lang, False, now)
     charts, refused = result_charts(view.diagnostics, lang)
     exercise = catalog.exercises.get(sub.exercise)
     title = exercise.spec.title.get(lang) if exercise is not None else sub.exercise
     return ResultPage(view=view, title=title, source=highlight_source(sub.source), charts=charts,
-                      chart_rejected=refused,
-                      skipped=skipped_cells(view))
+                      chart_rejected=refused, skipped=skipped_cells(view), marker=marker)

@@ -11,12 +11,14 @@ from typing import Any
 from server.config import Settings
 from server.errors import InvalidInput
 from server.models import SubmissionPublic, SubmissionReceived
+from server.refusals import refusal
 from server.submissions.notebook import is_notebook, notebook_source, python_source
 
 
 class UnsupportedUpload(InvalidInput):
     status_code = 422
     default_detail = "upload a .py or .ipynb file"
+    default_zh = "请上传 .py 或 .ipynb 文件"
 
 
 @dataclass(frozen=True)
@@ -43,7 +45,7 @@ def read_upload(filename: str, data: bytes, settings: Settings) -> Upload:
         extracted = notebook_source(data, settings)
         return Upload(source=extracted.source, filename=name, notebook=extracted.report())
     if not name.lower().endswith(".py"):
-        raise UnsupportedUpload(f"{name!r} is neither a .py nor a .ipynb file")
+        raise UnsupportedUpload(refusal("not_py_or_ipynb", name=repr(name)))
     return Upload(source=python_source(data, settings), filename=name)
 
 

@@ -31,7 +31,8 @@ def test_client_info_needs_no_token_and_points_at_the_wheel_on_this_server(api_c
     assert wheel.status_code == 200 and wheel.headers["content-type"] == "application/zip"
     assert hashlib.sha256(wheel.content).hexdigest() == info["sha256"]
     names = zipfile.ZipFile(io.BytesIO(wheel.content)).namelist()
-    assert "cli/main.py" in names and not any(n.startswith(("server/", "reference/")) for n in names)
+    assert "rnn_grader_client/cli/main.py" in names and not any(n.startswith(("server/", "reference/", "cli/"))
+                                                                for n in names)
 
 
 def test_the_install_command_follows_the_address_the_student_used(api_client: TestClient) -> None:

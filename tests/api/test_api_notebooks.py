@@ -69,10 +69,13 @@ def test_a_notebook_with_plots_and_training_below_correct_functions_gets_full_ma
 def test_a_notebook_missing_its_functions_is_graded_not_rejected(grading_client: TestClient,
                                                                  create_student: Any) -> None:
     headers = {"Authorization": create_student(grading_client)["authorization"]}
-    body = _upload(grading_client, headers, notebook_bytes("print('hello')"), query="?wait=30").json()
+    nb = notebook_bytes("import numpy as np", "print('hello')")
+    body = _upload(grading_client, headers, nb, query="?wait=30").json()
     assert body["status"] == "graded" and body["score"] == 0
-    assert body["notebook"]["skipped"][0]["whole"] is True
+    assert body["notebook"]["skipped"][0]["cell"] == 2 and body["notebook"]["skipped"][0]["whole"] is True
     assert "rnn_forward" in body["feedback"]
+    # With nothing but that experiment there is nothing to grade (tests/api/test_nothing_to_grade.py).
+    assert _upload(grading_client, headers, notebook_bytes("print('hello')")).status_code == 422
 
 
 @pytest.mark.parametrize(

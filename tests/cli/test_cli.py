@@ -133,7 +133,10 @@ def test_login_checks_the_token_and_saves_config_with_mode_0600(
     path = tmp_path / "config" / "rnn-grader" / "config.json"
     assert path == cfg.config_path()
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert json.loads(path.read_text()) == {"server": SERVER, "token": token}
+    saved = json.loads(path.read_text())
+    # the login in use at the top (what a client from before profiles reads), kept as the student's login
+    assert (saved["server"], saved["token"], saved["current"]) == (SERVER, token, "student@testserver")
+    assert saved["profiles"] == {"student@testserver": {"server": SERVER, "token": token, "role": "student"}}
     assert token not in result.output
     # the saved login is used by later commands
     assert run("history", "--json").exit_code == 0

@@ -1,7 +1,8 @@
 """The student's whole path in a fresh virtual environment (no access to this project's .venv or source):
 install the client with the command a real `rnn-grader serve` hands out, then login, fetch, check, submit a
 .py file and a notebook to 100/100; the answer key (`reference`) and the server are not importable there,
-and the teacher commands do not exist."""
+and the teacher commands do not exist. Nothing named `cli` or `grader` is installed: the student works in a
+folder that holds their own `grader.py` and `cli.py`, and the client does not notice them."""
 
 from __future__ import annotations
 
@@ -72,11 +73,21 @@ def test_install_from_the_server_then_a_whole_student_session(tmp_path: Path, so
 
         rnn_grader = str(fresh / "bin" / "rnn-grader")
         # isolation: nothing of the server or the answer key, and no teacher commands
-        for module in ("reference", "server", "grader.sandbox", "grader.grade", "grader.mutants", "cli.teacher",
-                       "cli.staff"):
+        for module in ("reference", "server", "cli", "grader", "rnn_grader_client.grader.sandbox",
+                       "rnn_grader_client.grader.grade", "rnn_grader_client.grader.mutants",
+                       "rnn_grader_client.cli.teacher", "rnn_grader_client.cli.staff",
+                       "rnn_grader_client.cli.authoring"):
             probe = run(str(python), "-c", f"import {module}")
             assert probe.returncode == 1 and "ModuleNotFoundError" in probe.stderr, module
-        ok(str(python), "-c", "import cli.main, grader.check, grader.notebook, rnn_grader_client.notebook")
+        ok(str(python), "-c", "import rnn_grader_client.cli.main, rnn_grader_client.grader.check, "
+                              "rnn_grader_client.grader.notebook, rnn_grader_client.notebook")
+        # From here on the student's folder also holds their own grader.py and cli.py (python -c puts the
+        # folder first on sys.path, as Jupyter does): the client's modules are never these.
+        for name in ("grader.py", "cli.py"):
+            (work / name).write_text(f'raise RuntimeError("the student\'s own {name} was imported")\n')
+        assert "own grader.py was imported" in run(str(python), "-c", "import grader").stderr
+        ok(str(python), "-c", "from rnn_grader_client.notebook import check, submit, notebook_bytes; "
+                              "assert notebook_bytes([('code', 'x = 1')])")
         usage = ok(rnn_grader, "--help")
         assert "submit" in usage and "check" in usage
         commands = set(re.findall(r"^│ (\w+) ", usage, re.MULTILINE))

@@ -1,6 +1,7 @@
-"""What a student installs: the client wheel holds the student commands and the offline check, byte for byte
-the server's own files, and nothing of the answer key (no server, reference solutions, hidden-case
-generators, mutants or reference outputs)."""
+"""What a student installs: the client wheel holds the student commands and the offline check, the server's own
+files byte for byte except for their imports (moved under the one top-level package `rnn_grader_client`), and
+nothing of the answer key (no server, reference solutions, hidden-case generators, mutants or reference
+outputs)."""
 
 from __future__ import annotations
 
@@ -12,16 +13,21 @@ import tomllib
 import zipfile
 from pathlib import Path
 
+import pytest
+
 from cli.version import VERSION
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "client"))
 import build_backend  # noqa: E402  (client/build_backend.py, the wheel's PEP 517 backend)
 
-CODE_PACKAGES = ("cli/", "grader/", "rnn_grader_client/")
+PACKAGE = "rnn_grader_client"
+MOVED = ("cli", "grader")  # the repository's packages that the wheel holds under PACKAGE
 # The comparison and feedback code a student's offline check shares with the server.
 SHARED_WITH_SERVER = ("grader/compare.py", "grader/messages.py", "grader/procedure.py", "grader/check.py",
                       "grader/casefile.py", "grader/notebook.py", "grader/result.py")
+# Undoes the one change the backend makes to a file (an import of a moved package), written independently of it.
+_MOVED_IMPORT = re.compile(rf"^(\s*from\s+){PACKAGE}\.({'|'.join(MOVED)})\b", re.MULTILINE)
 SERVER_DEPENDENCIES = {"fastapi", "uvicorn", "sqlmodel", "alembic", "psycopg", "procrastinate", "pyseccomp",
                        "itsdangerous", "jinja2", "pydantic-settings", "python-multipart", "prometheus-client"}
 
@@ -31,17 +37,27 @@ def _entries(wheel: Path) -> dict[str, bytes]:
         return {name: zf.read(name) for name in zf.namelist()}
 
 
+def _repository_path(entry: str) -> str:
+    """The repository file a wheel entry was built from: rnn_grader_client/cli/x.py <- cli/x.py."""
+    inner = entry.removeprefix(f"{PACKAGE}/")
+    return inner if inner.split("/")[0] in MOVED else entry
+
+
 def test_the_wheel_holds_only_the_student_side(client_wheel: Path) -> None:
     entries = _entries(client_wheel)
     code = sorted(n for n in entries if not n.startswith("rnn_grader_client-"))
-    assert all(n.startswith(CODE_PACKAGES) and n.endswith(".py") for n in code), code
+    assert all(n.startswith(f"{PACKAGE}/") and n.endswith(".py") for n in code), code
     for forbidden in ("server/", "reference/", "exercises/", "grader/sandbox/", "tests/"):
-        assert not any(n.startswith(forbidden) for n in entries), forbidden
+        assert not any(n.startswith((forbidden, f"{PACKAGE}/{forbidden}")) for n in entries), forbidden
     for forbidden_file in ("grader/grade.py", "grader/mutants.py", "grader/patterns.py", "cli/teacher.py",
-                           "cli/staff.py"):
-        assert forbidden_file not in entries
+                           "cli/staff.py", "cli/authoring.py"):
+        assert forbidden_file not in entries and f"{PACKAGE}/{forbidden_file}" not in entries
     assert not any(n.endswith((".npz", ".npy", ".toml")) for n in entries)
-    assert {"cli/main.py", "grader/check.py", "grader/notebook.py", "rnn_grader_client/notebook.py"} <= set(code)
+    assert {f"{PACKAGE}/cli/main.py", f"{PACKAGE}/grader/check.py", f"{PACKAGE}/grader/notebook.py",
+            f"{PACKAGE}/notebook.py"} <= set(code)
+    # One top-level package: nothing named cli or grader lands in a student's site-packages.
+    assert entries[f"rnn_grader_client-{VERSION}.dist-info/top_level.txt"] == f"{PACKAGE}\n".encode()
+    assert {n.split("/")[0] for n in code} == {PACKAGE}
 
 
 def _interface_names() -> set[str]:
@@ -100,32 +116,58 @@ def test_the_scan_would_see_a_leak(tmp_path: Path) -> None:
     (client_dir / "pyproject.toml").write_text(config.replace("files = [\n", "files = [\n" + extra))
     leaky = build_backend.build(tmp_path / "out", ROOT, client_dir)
     leaks = _leaks(leaky)
-    assert {"reference/rnn_cases.py", "reference/rnn_mutants.py", "exercises/rnn/public_examples.npz"} <= set(leaks)
+    assert {f"{PACKAGE}/reference/rnn_cases.py", f"{PACKAGE}/reference/rnn_mutants.py",
+            f"{PACKAGE}/exercises/rnn/public_examples.npz"} <= set(leaks)
 
 
 def test_the_offline_check_runs_the_servers_own_files(client_wheel: Path) -> None:
+    """Each module is its repository file with only the module names of its moved imports changed."""
     entries = _entries(client_wheel)
+    listed = build_backend.source_files()
+    code = [n for n in entries if n.startswith(f"{PACKAGE}/")]
+    assert sorted(_repository_path(n) for n in code) == sorted(listed)
+    rewritten = 0
+    for name in code:
+        text, original = entries[name].decode("utf-8"), (ROOT / _repository_path(name)).read_text(encoding="utf-8")
+        assert _MOVED_IMPORT.sub(r"\1\2", text) == original, name
+        rewritten += len(_MOVED_IMPORT.findall(text))
+    assert rewritten > 30  # the imports really were moved
     for name in SHARED_WITH_SERVER:
-        assert hashlib.sha256(entries[name]).digest() == hashlib.sha256((ROOT / name).read_bytes()).digest(), name
-    for name in entries:
-        if name.startswith(CODE_PACKAGES):
-            assert entries[name] == (ROOT / name).read_bytes(), name
+        text = entries[f"{PACKAGE}/{name}"].decode("utf-8")
+        assert hashlib.sha256(_MOVED_IMPORT.sub(r"\1\2", text).encode()).digest() == \
+            hashlib.sha256((ROOT / name).read_bytes()).digest(), name
 
 
-def test_every_import_of_the_wheel_is_in_the_wheel(client_wheel: Path) -> None:
+def test_every_import_of_the_wheel_is_in_the_wheel_and_none_is_top_level_cli_or_grader(client_wheel: Path) -> None:
     entries = _entries(client_wheel)
     modules = {n[:-3].replace("/", ".").removesuffix(".__init__") for n in entries if n.endswith(".py")}
-    own = ("cli", "grader", "rnn_grader_client", "server", "reference")
     for name, data in entries.items():
         if not name.endswith(".py"):
             continue
         for node in ast.walk(ast.parse(data)):
+            if isinstance(node, ast.ImportFrom) and node.level:
+                raise AssertionError(f"{name}: a relative import")
             targets = [a.name for a in node.names] if isinstance(node, ast.Import) else (
                 [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
             for target in targets:
-                if target.split(".")[0] in own:
-                    # cli.main registers the teacher commands only where the server is installed.
-                    assert target in modules or (name, target) == ("cli/main.py", "cli"), (name, target)
+                top = target.split(".")[0]
+                assert top not in ("cli", "grader", "server", "reference"), (name, target)
+                if top == PACKAGE:
+                    # cli.main registers the teacher commands only where they are installed (never in the wheel).
+                    assert target in modules or (name, target) == (f"{PACKAGE}/cli/main.py", f"{PACKAGE}.cli"), \
+                        (name, target)
+
+
+def test_the_backend_refuses_an_import_it_cannot_move() -> None:
+    moved = frozenset(MOVED)
+    assert build_backend.rewrite_imports("from cli.base import fail  # x\nx = 'from cli'\n", moved, PACKAGE) == \
+        f"from {PACKAGE}.cli.base import fail  # x\nx = 'from cli'\n"
+    assert build_backend.rewrite_imports("def f():\n    from grader import notebook\n", moved, PACKAGE) == \
+        f"def f():\n    from {PACKAGE}.grader import notebook\n"
+    assert build_backend.rewrite_imports("from client import x\nfrom .cli import y\n", moved, PACKAGE) == \
+        "from client import x\nfrom .cli import y\n"
+    with pytest.raises(build_backend.BuildError, match="instead of `import`"):
+        build_backend.rewrite_imports("import grader.notebook\n", moved, PACKAGE)
 
 
 def test_metadata_depends_on_the_student_libraries_only(client_wheel: Path) -> None:
@@ -137,7 +179,8 @@ def test_metadata_depends_on_the_student_libraries_only(client_wheel: Path) -> N
     assert deps == {"numpy", "httpx", "typer", "rich", "pydantic", "nbformat"}
     assert not deps & SERVER_DEPENDENCIES
     assert f"Version: {VERSION}\n" in metadata and "Name: rnn-grader-client\n" in metadata
-    assert entries[f"{info}/entry_points.txt"].decode() == "[console_scripts]\nrnn-grader = cli.main:app\n"
+    assert entries[f"{info}/entry_points.txt"].decode() == \
+        f"[console_scripts]\nrnn-grader = {PACKAGE}.cli.main:app\n"
     record = entries[f"{info}/RECORD"].decode().splitlines()
     assert len(record) == len(entries)
 

@@ -1,10 +1,15 @@
 """Inside Jupyter: a real notebook executed headless by a real IPython kernel (nbclient + ipykernel) checks
 its own functions on the public examples, submits them to a real server and checks its gradients against
-finite differences, each with one import and one call, and shows the results as tables."""
+finite differences, each with one import and one call, and shows each result once, as a table.
+
+The kernel runs the client wheel's own modules (unpacked on its PYTHONPATH, ahead of this project), in a
+notebook folder that also holds the student's own `grader.py` and `cli.py`: the client still works, since
+everything it has lives under `rnn_grader_client` (client/build_backend.py)."""
 
 from __future__ import annotations
 
 import shutil
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -30,15 +35,34 @@ for step in range(5):
 """
 
 
+# What a student may well have next to their notebook; imported instead of the client's modules, they say so.
+OWN_FILES = {name: f'"""My own {name}."""\nraise RuntimeError("the student\'s own {name} was imported")\n'
+             for name in ("grader.py", "cli.py")}
+WHERE = """import importlib.util, rnn_grader_client
+print("client:", rnn_grader_client.__file__)
+print("grader:", importlib.util.find_spec("grader").origin)
+print("cli:", importlib.util.find_spec("cli").origin)"""
+
+
 def _html(cell: Any) -> str:
     return "".join(o.get("data", {}).get("text/html", "") for o in cell.outputs if o.output_type == "execute_result")
 
 
-def test_check_and_submit_from_a_running_notebook(tmp_path: Path, solutions_dir: Path,
+def _shown_once(cell: Any) -> None:
+    """The result is the cell's one output (no second copy printed or displayed beside it)."""
+    assert [o.output_type for o in cell.outputs] == ["execute_result"], cell.outputs
+
+
+def test_check_and_submit_from_a_running_notebook(tmp_path: Path, solutions_dir: Path, client_wheel: Path,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     work = tmp_path / "work"
     work.mkdir()
     shutil.copyfile(ROOT / "exercises" / "rnn" / "public_examples.npz", work / "public_examples.npz")
+    for name, text in OWN_FILES.items():
+        (work / name).write_text(text, encoding="utf-8")
+    site = tmp_path / "site"  # the wheel, installed as pip would (a pure-Python wheel unpacks as it is)
+    with zipfile.ZipFile(client_wheel) as zf:
+        zf.extractall(site)
     solution = (solutions_dir / "correct_rnn.py").read_text(encoding="utf-8")
     nb = nbformat.v4.new_notebook()
     nb.cells = [
@@ -49,6 +73,7 @@ def test_check_and_submit_from_a_running_notebook(tmp_path: Path, solutions_dir:
         nbformat.v4.new_code_cell('from rnn_grader_client.notebook import check\ncheck("rnn")'),
         nbformat.v4.new_code_cell('from rnn_grader_client.notebook import submit\nsubmit("rnn")'),
         nbformat.v4.new_code_cell('from rnn_grader_client.notebook import gradcheck\ngradcheck("rnn")'),
+        nbformat.v4.new_code_cell(WHERE),
     ]
     with running_server(tmp_path, TEACHER) as url:
         student = httpx.post(f"{url}/api/v1/students", json={"student_id": "s1", "name": "Li Hua"},
@@ -56,6 +81,7 @@ def test_check_and_submit_from_a_running_notebook(tmp_path: Path, solutions_dir:
         # The kernel inherits this environment: the student's login, private Jupyter/IPython directories.
         monkeypatch.setenv("RNN_GRADER_SERVER", url)
         monkeypatch.setenv("RNN_GRADER_TOKEN", student["token"])
+        monkeypatch.setenv("PYTHONPATH", str(site))
         monkeypatch.setenv("LANG", "C.UTF-8")
         monkeypatch.delenv("LC_ALL", raising=False)
         for var, sub in (("XDG_CONFIG_HOME", "config"), ("XDG_CACHE_HOME", "cache"),
@@ -63,6 +89,11 @@ def test_check_and_submit_from_a_running_notebook(tmp_path: Path, solutions_dir:
             monkeypatch.setenv(var, str(tmp_path / sub))
         NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(work)}}).execute()
 
+        where = "".join(o.get("text", "") for o in nb.cells[6].outputs)
+        assert f"client: {site / 'rnn_grader_client' / '__init__.py'}" in where
+        assert f"grader: {work / 'grader.py'}" in where and f"cli: {work / 'cli.py'}" in where
+        _shown_once(nb.cells[4])
+        _shown_once(nb.cells[5])
         checked, submitted = _html(nb.cells[4]), _html(nb.cells[5])
         assert "rnn-grader-result" in checked and "Local check" in checked
         assert "rnn-grader-score'>100 / 100<" in checked

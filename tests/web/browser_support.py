@@ -10,7 +10,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -36,8 +36,10 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_server(tmp: Path, teacher: str, **settings: str) -> Iterator[str]:
-    """`python -m server` with these RNN_GRADER_* settings (names without the prefix); yields its base URL."""
+def running_server(tmp: Path, teacher: str, command: Sequence[str] = ("-m", "server"), **settings: str
+                   ) -> Iterator[str]:
+    """`python -m server` (or `python *command`) with these RNN_GRADER_* settings (names without the prefix);
+    yields its base URL."""
     if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} is missing: run `make chromium` (apt-get install chromium)")
     port = free_port()
@@ -47,7 +49,7 @@ def running_server(tmp: Path, teacher: str, **settings: str) -> Iterator[str]:
     env.update({f"RNN_GRADER_{k.upper()}": v for k, v in settings.items()})
     log = tmp / "server.log"
     with log.open("wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "server"], cwd=REPO, env=env, stdout=out,
+        proc = subprocess.Popen([sys.executable, *command], cwd=REPO, env=env, stdout=out,
                                 stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:

@@ -73,7 +73,7 @@ def test_student_walks_through_the_pages(server: dict[str, Any]) -> None:
         page.click("#sign-in")
         page.wait_for_selector("table#exercises")
         row = page.locator('tr[data-exercise="rnn"]')
-        assert "2 d 2 h" in row.text_content() or "2 d 3 h" in row.text_content()  # time left
+        assert "2 days 2 h" in row.text_content() or "2 days 3 h" in row.text_content()  # time left
         _accessible(page, "home")
         page.screenshot(path=str(SHOTS / "student-02-home.png"), full_page=True)
 

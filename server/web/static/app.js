@@ -1,18 +1,22 @@
-// rnn-grader pages (teacher and student): live refresh and local times. The pages work without this file.
+// rnn-grader pages (teacher and student): live refresh, and this computer's clock as a tooltip on times. The
+// pages work without this file.
 (function () {
   "use strict";
   var POLL_MS = 2000;
 
+  // A time shows as the server wrote it (the course's zone, its offset, relative to now: the same as the CLI);
+  // hovering it shows the same moment on this computer's clock, with its zone.
   function localizeTimes(root) {
     var fmt;
     try {
       fmt = new Intl.DateTimeFormat(document.documentElement.lang || undefined, {
-        year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hourCycle: "h23"
+        year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hourCycle: "h23",
+        timeZoneName: "short"
       });
     } catch (e) { return; }
     root.querySelectorAll("time[datetime]").forEach(function (el) {
       var d = new Date(el.getAttribute("datetime"));
-      if (!isNaN(d)) { el.title = el.textContent; el.textContent = fmt.format(d); }
+      if (!isNaN(d)) { el.title = fmt.format(d); }
     });
   }
 
@@ -49,14 +53,17 @@
     function refresh(next) {
       var url = new URL(window.location.href);
       url.searchParams.set("fragment", "1");
+      var rendered = next;
       return fetch(url.toString(), { credentials: "same-origin", cache: "no-store" }).then(function (r) {
         if (!r.ok) { throw new Error("HTTP " + r.status); }
+        // The fragment names the state it was rendered from (it may be newer than the poll's).
+        rendered = r.headers.get("X-Live-Marker") || next;
         return r.text();
       }).then(function (html) {
         var before = rowKeys(live);
         live.innerHTML = html;
-        live.dataset.marker = next;
-        marker = next;
+        live.dataset.marker = rendered;
+        marker = rendered;
         localizeTimes(live);
         live.querySelectorAll("tr[data-student]").forEach(function (tr) {
           if (before[tr.dataset.student] !== undefined && before[tr.dataset.student] !== tr.dataset.key) {
@@ -80,8 +87,10 @@
         return r.json();
       }).then(function (state) {
         setBadge(true);
-        if (state.done && timer !== null) { window.clearInterval(timer); timer = null; }  // nothing more to come
+        // The page refreshes whenever what it shows differs from the server's state, and stops polling only
+        // once it shows the final state (a failed refresh is simply tried again on the next tick).
         if (state.marker !== marker) { return refresh(state.marker); }
+        if (state.done && timer !== null) { window.clearInterval(timer); timer = null; }  // nothing more to come
       }).catch(function () { setBadge(false); }).then(function () { busy = false; });
     }
 
