@@ -147,9 +147,9 @@ def iso_datetime(text: str) -> str:
     try:
         value = dt.datetime.fromisoformat(text)
     except ValueError:
-        fail(f"not an ISO 8601 date and time: {text!r} (e.g. 2026-12-27T23:59:00+08:00)")
+        fail(say("not_iso_datetime", text=repr(text)))
     if value.tzinfo is None:
-        fail(f"{text!r} has no UTC offset; add one, e.g. {text}+08:00 or {text}Z")
+        fail(say("no_utc_offset", text=text))
     return text
 
 

@@ -310,7 +310,7 @@ def _infer_exercise(api: ApiClient, file: Path, defined: frozenset[str] = frozen
 def _submission_id(sub: dict[str, Any]) -> int:
     value = sub.get("id")
     if not isinstance(value, int) or isinstance(value, bool):
-        fail("unexpected answer from the server (a submission without a numeric id)")
+        fail(say("no_numeric_id"))
     return value
 
 

@@ -86,6 +86,12 @@ MESSAGES: dict[str, dict[str, str]] = {
                           "zh": "服务器的回答不符合预期（应为 {what}）"},
     "not_json_answer": {"en": "unexpected answer from {url} (not JSON); is this an rnn-grader server?",
                         "zh": "{url} 的回答不是 JSON；这是 rnn-grader 服务器吗？"},
+    "no_numeric_id": {"en": "unexpected answer from the server (a submission without a numeric id)",
+                      "zh": "服务器的回答不符合预期（提交没有数字编号）"},
+    "not_iso_datetime": {"en": "not an ISO 8601 date and time: {text} (e.g. 2026-12-27T23:59:00+08:00)",
+                         "zh": "不是 ISO 8601 日期时间：{text}（例如 2026-12-27T23:59:00+08:00）"},
+    "no_utc_offset": {"en": "{text} has no UTC offset; add one, e.g. {text}+08:00 or {text}Z",
+                      "zh": "{text} 没有 UTC 偏移；请加上，例如 {text}+08:00 或 {text}Z"},
 }
 
 

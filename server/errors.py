@@ -201,6 +201,7 @@ class RegradeRequestOpen(AppError):
     status_code = 409
     default_detail = "this submission has an open regrade request already; wait for the teacher's answer"
 
+    default_zh = "这次提交已有一个未处理的复核请求；请等待老师的答复"
     def __init__(self, request_id: int) -> None:
         super().__init__(f"regrade request {request_id} for this submission is still open; the teacher will answer "
                          "it (ask again after that)")
@@ -227,6 +228,7 @@ class IdempotencyKeyReused(AppError):
     status_code = 422
     default_detail = ("this Idempotency-Key was used with another body (exercise and source); a retry must send "
                       "the same body, a new submission a new key")
+    default_zh = "这个 Idempotency-Key 已用于另一份内容（练习与源代码）；重试必须发送相同内容，新的提交请用新的键"
 
 
 class UnsupportedMediaType(AppError):
@@ -265,6 +267,7 @@ class TooManyAuthFailures(AppError):
     status_code = 429
     default_detail = "too many failed sign-ins from your address; retry later"
 
+    default_zh = "来自你的地址的失败登录次数过多；请稍后再试"
     def __init__(self, retry_after_s: int) -> None:
         super().__init__(
             f"too many unknown tokens from your address; retry in {retry_after_s} s",
@@ -278,6 +281,7 @@ class RegradeRequestsCapped(AppError):
     status_code = 429
     default_detail = "you have sent as many regrade requests as a day allows; retry later"
 
+    default_zh = "你今天的复核请求已达上限；请稍后再试"
     def __init__(self, cap: int, retry_after_s: int) -> None:
         super().__init__(f"at most {cap} regrade requests in 24 hours; the next one is possible in "
                          f"{retry_after_s} s", {"Retry-After": str(retry_after_s)})
@@ -295,6 +299,7 @@ class Overloaded(AppError):
 
     status_code = 503
     default_detail = "the server is busy; retry in a second (nothing was stored)"
+    default_zh = "服务器正忙；请一秒后重试（没有保存任何内容）"
     retry_after_s: ClassVar[int] = 1
 
     def __init__(self) -> None:
@@ -318,6 +323,7 @@ class StorageFull(DatabaseUnavailable):
 
     status_code = 507
     default_detail = "the server's storage is full, so nothing was stored; try again later (the teacher is told)"
+    default_zh = "服务器存储已满，没有保存任何内容；请稍后再试（老师会收到通知）"
     retry_after_s = 60
 
 

@@ -40,16 +40,19 @@ class StaffNotFound(AppError):
     status_code = 404
     default_detail = "no such staff member"
 
+    default_zh = "没有这位教学人员"
 
 class StaffExists(AppError):
     status_code = 409
     default_detail = "a staff member with this id already exists"
 
+    default_zh = "已有相同编号的教学人员"
 
 class StaffDisabled(AppError):
     status_code = 409
     default_detail = "this staff member is disabled"
 
+    default_zh = "这位教学人员已被停用"
 
 class LastInstructor(AppError):
     """Disabling this instructor would leave the course without one."""
@@ -57,6 +60,7 @@ class LastInstructor(AppError):
     status_code = 409
     default_detail = "the course needs at least one enabled instructor"
 
+    default_zh = "课程至少需要一位启用的教师"
 
 class BootstrapAccount(AppError):
     """`admin` is RNN_GRADER_ADMIN_TOKEN: not a row whose token this API issues."""
@@ -64,6 +68,7 @@ class BootstrapAccount(AppError):
     status_code = 409
     default_detail = ("`admin` is the bootstrap instructor (RNN_GRADER_ADMIN_TOKEN): its token is the server's "
                       "setting; set a new value there")
+    default_zh = "`admin` 是初始教师账号（RNN_GRADER_ADMIN_TOKEN）：它的令牌是服务器的设置；请在那里设置新值"
 
 
 def _bootstrap_public(db: Session, admin_token: str) -> StaffPublic:
