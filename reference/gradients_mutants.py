@@ -3,14 +3,18 @@
 Trusted side only. `BASE_SOURCE` is a plain, correct, loop-based solution written the way students write it
 (NumPy only). Every mistake is a small textual patch of one of its functions (grader.mutant_patches), so each
 mutant is at once a function the matcher runs on a failing test's inputs (grader.mutants.MutantMatcher) and a
-student submission the tests and `rnn-grader exercise validate` send through the real sandbox.
+student submission the tests and `rnn-grader exercise validate` send through the real sandbox. Each `hint` is
+level 1 of the mistake's hint; levels 2 (where) and 3 (a worked example) are in reference.gradients_hints_norms
+and reference.gradients_hints_truncated (grader.hints).
 """
 
 from __future__ import annotations
 
 from grader.mutant_patches import PatchedVariant
-from grader.mutants import Misconception
+from grader.mutants import Misconception, with_hint_levels
 from grader.result import Text
+from reference.gradients_hints_norms import NORMS_HINT_LEVELS
+from reference.gradients_hints_truncated import TRUNCATED_HINT_LEVELS
 
 BASE_SOURCE = '''import numpy as np
 
@@ -83,7 +87,7 @@ _F32 = {
     TRUNCATED: ("k):\n", "k):\n    dh, h0, h, W_hh = (np.asarray(v, dtype=np.float32) for v in (dh, h0, h, W_hh))\n"),
 }
 
-MISCONCEPTIONS: tuple[Misconception, ...] = (
+MISCONCEPTIONS: tuple[Misconception, ...] = with_hint_levels((
     # ------------------------------------------------------------------ states (notebook 02)
     Misconception(
         "states.no_recurrence", "states",
@@ -293,6 +297,6 @@ MISCONCEPTIONS: tuple[Misconception, ...] = (
                         "dh[t] += carry\n        da[t] = dh[t] * (1.0 - h[t] ** 2)")),),
         by_harness=True,
     ),
-)
+), {**NORMS_HINT_LEVELS, **TRUNCATED_HINT_LEVELS})  # levels 2 and 3 (grader.hints)
 
 BY_NAME = {m.name: m for m in MISCONCEPTIONS}

@@ -18,7 +18,6 @@ from grader.casefile import CaseFileError, load_cases, read_manifest
 from grader.exercise import Case, Exercise, Part, copy_value
 from grader.procedure import expected_outputs
 from grader.public_examples import write_examples
-from grader.result import Text
 
 # A correct float64 variant may use at most this fraction of a part's tolerance: a margin of 10x.
 FLOAT64_MARGIN = 0.1
@@ -184,47 +183,3 @@ def check_oracle(exercise: Exercise, seeds: Sequence[int], oracle: Functions | N
     if all(fraction <= FLOAT64_MARGIN for fraction in worst.values()):
         return Check.passed("oracle", summary, details, used=worst)
     return Check.failed("oracle", f"{spec.oracle} disagrees with the reference", details, used=worst)
-
-
-def _bilingual(text: Text) -> bool:
-    """Both languages present, and the Chinese really Chinese unless the text is only symbols and numbers."""
-    has_words = any(len(w) >= 3 and w.isalpha() and w.isascii() for w in text.en.replace("_", " ").split())
-    return bool(text.en.strip() and text.zh.strip()) and (
-        any("\u4e00" <= ch <= "\u9fff" for ch in text.zh) or not has_words)
-
-
-def _texts_of(value: Any, where: str) -> list[tuple[str, Text]]:
-    """Every Text (or {"en", "zh"} dict) inside a value, with where it was found."""
-    if isinstance(value, Text):
-        return [(where, value)]
-    if isinstance(value, Mapping):
-        if set(value) >= {"en", "zh"} and all(isinstance(value[k], str) for k in ("en", "zh")):
-            return [(where, Text(en=value["en"], zh=value["zh"]))]
-        return [t for k, v in value.items() for t in _texts_of(v, f"{where}.{k}")]
-    if isinstance(value, list | tuple):
-        return [t for i, v in enumerate(value) for t in _texts_of(v, f"{where}[{i}]")]
-    if hasattr(value, "model_dump"):
-        return _texts_of(value.model_dump(), where)
-    return []
-
-
-def check_texts(exercise: Exercise) -> Check:
-    """Every student-facing string in English and Chinese: titles, descriptions, case descriptions, named
-    mistakes (title and hint), the feedback module's messages and the chart's words."""
-    spec, hooks = exercise.spec, exercise.hooks
-    found = [("title", spec.title), ("description", spec.description)]
-    found += [(f"parts.{p.name}.title", p.title) for p in spec.parts]
-    found += [(f"case {c.name}", c.description) for c in exercise.public_cases() + exercise.hidden_cases(0)]
-    found += _texts_of(list(hooks.misconception_catalogue()), "misconception_catalogue()")
-    catalog = getattr(exercise.hooks_module, "CATALOG", None)
-    if isinstance(catalog, Mapping):
-        found += _texts_of(catalog, "CATALOG")
-    chart_cases = [c for c in hooks.chart_cases() if not c.scored]
-    if chart_cases:
-        expected = expected_outputs(exercise, chart_cases)
-        found += _texts_of(hooks.chart(list(expected), expected, chart_cases).charts, "chart")
-    missing = [f"{where}: {text.en[:60]!r} / {text.zh[:30]!r}" for where, text in found if not _bilingual(text)]
-    summary = f"{len(found)} student-facing texts"
-    if missing:
-        return Check.failed("texts", f"{len(missing)} of {summary} lack English or Chinese", missing)
-    return Check.passed("texts", f"{summary}, each in English and Chinese")

@@ -11,7 +11,7 @@ Loads the spec and its trusted modules, then asks, each as one Check of the Repo
   mutants          every catalogued mutant, through the real sandbox, loses points and is named as itself
   template         the starter file fails gracefully (no grader error, score 0) and its self-check runs
   gradcheck        the declared forward/backward pair accepts the base solution
-  texts            every student-facing string in English and Chinese
+  texts            every student-facing string in English and Chinese, three hint levels per named mistake
 """
 
 from __future__ import annotations
@@ -29,11 +29,11 @@ from grader.authoring.reference_checks import (
     check_oracle,
     check_public_examples,
     check_reference,
-    check_texts,
     check_tolerances,
 )
 from grader.authoring.report import Check, Report
 from grader.authoring.sandbox_checks import check_gradcheck, check_mutants, check_template
+from grader.authoring.text_checks import check_texts
 from grader.exercise import Exercise, SpecError, _import_trusted, load_exercise
 from grader.grade import Grader
 from grader.runner import Runner

@@ -91,10 +91,19 @@ def test_tolerances_template_examples_texts_and_a_broken_reference_are_each_caug
          'title = "Forward"\nrtol = 1e-15\natol = 1e-300')  # too tight, and no Chinese title
     edit(root / "exercises" / "demo" / "exercise_demo.py", '    raise NotImplementedError("layer_forward")',
          "    return np.tanh(x @ W.T + b)")  # a template that gives points away
+    mutants = root / "reference" / "demo_mutants.py"
+    edit(mutants, "sigmoid gives 1 / (1 + e^-1)", "sigmoid 得到 1 / (1 + e^-1)")  # Chinese in the English
+    mutants.write_text(mutants.read_text(encoding="utf-8") + "\nimport dataclasses  # noqa: E402\n\nMISCONCEPTIONS = "
+                       "(dataclasses.replace(MISCONCEPTIONS[0], levels=None), *MISCONCEPTIONS[1:])\n",
+                       encoding="utf-8")  # a mistake with its hint only
     code, checks, out = validate(root)
     assert code == 1
     assert not checks["tolerances"]["ok"] and "loosen rtol/atol" in checks["tolerances"]["details"][0]
-    assert not checks["texts"]["ok"] and any("parts.forward.title" in d for d in checks["texts"]["details"])
+    texts = checks["texts"]["details"]
+    assert not checks["texts"]["ok"] and any("parts.forward.title" in d for d in texts)
+    assert "1 of 5 named mistakes lack their 3 hint levels" in str(checks["texts"]["summary"])
+    assert any(d.startswith("misconception_catalogue() forward.missing_bias: 1 of 3 hint levels") for d in texts)
+    assert any(d.startswith("misconception_catalogue() forward.wrong_activation.hints[2]:") for d in texts), texts
     assert not checks["template"]["ok"] and "students would get points for nothing" in out
     assert not checks["public_examples"]["ok"]  # the rtol in the committed file is no longer the spec's
     assert "FAIL tolerances" in rnn_grader(root, "exercise", "validate", "exercises/demo").stdout
