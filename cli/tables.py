@@ -45,9 +45,9 @@ def _units(plain: str) -> list[tuple[int, int, bool]]:
                 i = j
                 continue
             units.append((i, j, False))
-        else:
-            j = i
-            while j < n and not plain[j].isspace() and cell_len(plain[j]) == 1:
+        else:  # a word: narrow characters, and zero-width ones (a combining mark, a control character)
+            j = i + 1
+            while j < n and not plain[j].isspace() and cell_len(plain[j]) <= 1:
                 j += 1
             units.append((i, j, False))
         i = j

@@ -152,3 +152,16 @@ def test_a_table_too_wide_for_its_words_becomes_one_block_per_row() -> None:
                                        f"Reference: {long}_too"]
     assert_whole_words(render_text(table, WIDE), narrow, "records")
     check_view(table, "records")
+
+
+def test_zero_width_characters_belong_to_their_word_and_never_stall_the_wrapping() -> None:
+    """A control or combining character is zero cells wide; it once left the word splitter in place forever."""
+    from rich.text import Text
+
+    from cli.tables import _units, min_width, wrap
+
+    line = "Eve\x1b]52\x07 e\u0301cole \x9b2J"
+    units = _units(line)
+    assert "".join(line[a:b] for a, b, _ in units) == line
+    assert [line[a:b] for a, b, space in units if not space] == ["Eve\x1b]52\x07", "e\u0301cole", "\x9b2J"]
+    assert min_width(Text(line)) == 6 and wrap(Text(line), 6).plain.split("\n")[0].startswith("Eve\x1b]52")
