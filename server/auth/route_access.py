@@ -100,6 +100,7 @@ ROUTES: tuple[RouteAccess, ...] = (
     _api("GET", "/regrades/{batch_id}", A.staff, "A batch's report: staff see everything."),
     _api("GET", "/regrades/{batch_id}.csv", A.staff, "The same report as CSV."),
     # ------------------------------------------------------------ exercises, policies, views
+    _api("GET", "/me", A.signed_in, "Whom the token belongs to (role, id, name): only what the caller already is."),
     _api("GET", "/exercises", A.signed_in, "Course material for the enrolled; a student sees their own deadline."),
     _api("GET", "/exercises/{exercise_id}", A.signed_in, "As above, one exercise."),
     _api("GET", "/exercises/{exercise_id}/template", A.signed_in, "The starter file, for the course's members."),

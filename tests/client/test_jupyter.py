@@ -89,7 +89,7 @@ def test_check_and_submit_from_a_running_notebook(tmp_path: Path, solutions_dir:
             monkeypatch.setenv(var, str(tmp_path / sub))
         NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(work)}}).execute()
 
-        where = "".join(o.get("text", "") for o in nb.cells[6].outputs)
+        where = "".join(o.get("text", "") for o in nb.cells[7].outputs)
         assert f"client: {site / 'rnn_grader_client' / '__init__.py'}" in where
         assert f"grader: {work / 'grader.py'}" in where and f"cli: {work / 'cli.py'}" in where
         _shown_once(nb.cells[4])
