@@ -23,7 +23,7 @@ from server.errors import AppError, ExerciseNotFound, InvalidInput, PayloadTooLa
 from server.grading import diagnostics
 from server.ingress.budgets import student_page_upload_bytes
 from server.models import DiagnosticsStatus, Submission
-from server.policies.deadlines import OwnDeadline, student_deadline
+from server.policies.deadlines import student_deadline
 from server.refusals import refusal
 from server.routes.exercises import examples_file, template_file
 from server.submissions.notebook import check_source_size
@@ -133,26 +133,37 @@ async def _read_form(request: Request, settings: Settings) -> tuple[dict[str, st
 async def student_submit(request: Request, exercise_id: str, ctx: ContextDep, db: SessionDep,
                          session: OptionalStudent) -> Response:
     lang = request_lang(request)
-    limit = ctx.settings.max_source_bytes
     if session is None:  # the session ended while the page was open: sign in again, the pasted code comes back
         return await _signed_out_submit(request, ctx, exercise_id)
-    pasted = ""
     try:
         ctx.catalog.get(exercise_id)
         fields, raw = await _read_form(request, ctx.settings)
-        pasted = fields.get("source", "")
+    except ExerciseNotFound:
+        return _exercise_page(request, ctx, db, session, exercise_id, lang)
+    except AppError as exc:
+        return _exercise_page(request, ctx, db, session, exercise_id, lang, status=exc.status_code,
+                              error=exc.message(lang))
+    # The rest reads and writes the database and may parse a notebook: a request thread's work, not the loop's.
+    return await run_in_threadpool(_submit_form, request, ctx, db, session, exercise_id, lang, fields, raw)
+
+
+def _submit_form(request: Request, ctx: AppContext, db: Session, session: BrowserSession, exercise_id: str,
+                 lang: str, fields: dict[str, str], raw: tuple[str, bytes] | None) -> Response:
+    limit = ctx.settings.max_source_bytes
+    pasted = fields.get("source", "")
+    try:
         if not form_is_genuine(request, session, fields.get("csrf", "")):
             raise InvalidInput(refusal("form_expired"))
         if raw is None and not pasted.strip():  # neither a file chosen nor code pasted
             raise InvalidInput(Text(en=t("nothing_to_submit", "en"), zh=t("nothing_to_submit", "zh")))
         if raw is not None:  # the cutoff, cap and rate limit before a file (a notebook: CPU work) is parsed
-            await run_in_threadpool(precheck, ctx.engine, ctx.settings, ctx.catalog, session.student.student_id,
-                                    exercise_id, None, ctx.clock())
+            precheck(ctx.engine, ctx.settings, ctx.catalog, session.student.student_id, exercise_id, None,
+                     ctx.clock())
         upload = read_upload(*raw, ctx.settings) if raw is not None else None  # .py, or a notebook's definitions
         source = upload.source if upload is not None else pasted
         # A file or paste with nothing to grade is refused by submit() (grader.gradable), saying what was wrong.
         check_source_size(source, limit)
-        due = _due(ctx, db, session, exercise_id)
+        due = student_deadline(db, ctx.catalog, session.student.student_id, exercise_id)
         # Late as the submission will be judged: the late policy's grace included.
         late = ctx.catalog.late_policy(exercise_id).is_late(due.deadline, ctx.clock())
         if late and fields.get("confirm_late") != "1":
@@ -160,8 +171,6 @@ async def student_submit(request: Request, exercise_id: str, ctx: ContextDep, db
                                   error=t("late_confirm_needed", lang), source=pasted, confirm_needed=True)
         sub = submit(db, ctx.settings, ctx.catalog, ctx.queue, session.student.student_id,
                      submission_body(exercise_id, source, upload), now=ctx.clock())
-    except ExerciseNotFound:
-        return _exercise_page(request, ctx, db, session, exercise_id, lang)
     except AppError as exc:
         return _exercise_page(request, ctx, db, session, exercise_id, lang, status=exc.status_code,
                               error=exc.message(lang), source=pasted if len(pasted) <= limit else "")
@@ -177,10 +186,6 @@ async def _signed_out_submit(request: Request, ctx: AppContext, exercise_id: str
         fields = {}
     draft = keep_draft(ctx, request, PASTE, exercise_id, {"source": fields.get("source", "")})
     return sign_in_again(ctx, request, STUDENT_LOGIN, _exercise_url(exercise_id), draft)
-
-
-def _due(ctx: ContextDep, db: SessionDep, session: BrowserSession, exercise_id: str) -> OwnDeadline:
-    return student_deadline(db, ctx.catalog, session.student.student_id, exercise_id)
 
 
 # ---------------------------------------------------------------- results and history
