@@ -59,12 +59,13 @@ GRADER_ACCESS: dict[str, TableAccess] = {
               "max_score", "late", "late_penalty", "result", "summary", "lease_until", "lease_owner",
               "created_at", "graded_at", "regrading", "regrade_batch_id", "diagnostics_status", "diagnostics_at"),
         # The claim, the lease, the result and its diagnostics. Never student_id, exercise, source, seed,
-        # priority, late, late_penalty, created_at, idempotency_key or notebook: what was submitted, by whom,
-        # when, stays as the API stored it.
+        # priority, late, late_penalty, created_at, idempotency_key, idempotency_hash or notebook: what was
+        # submitted, by whom, when, stays as the API stored it.
         write=("status", "attempts", "score", "max_score", "result", "summary", "grader_version", "grading_ms",
                "lease_until", "lease_owner", "last_error", "started_at", "graded_at", "regrading",
                "regrade_batch_id", "diagnostics_status", "diagnostics_at"),
-        withheld=("idempotency_key", "notebook", "last_error", "grader_version", "grading_ms", "started_at"),
+        withheld=("idempotency_key", "idempotency_hash", "notebook", "last_error", "grader_version", "grading_ms",
+                  "started_at"),
     ),
     # The grading history: appended with each result (its number is the submission's next), never read back.
     "gradings": TableAccess(
