@@ -120,12 +120,14 @@ def create_app(
     # The student client wheel, built from client/ on first request (docs/client.md).
     app.state.client_wheel = ClientWheel(settings.data_dir / "client", settings.client_dir)
     install_error_handlers(app)
-    app.add_middleware(AccessLogMiddleware, metrics=metrics, prefix=API_PREFIX)
     app.add_middleware(VersionHeaderMiddleware, version=VERSION, timezone=settings.timezone)
-    # Outermost: bodies are bounded, and large uploads authenticated, before anything else sees the request.
+    # Bodies are bounded, and large uploads authenticated, before the application sees the request.
     app.add_middleware(IngressGuard)
     # Outside it: a request that would only queue for a request thread is refused before anything else.
     app.add_middleware(LoadShedding)
+    # Outermost, so that the guard's 413/408/401 and the shedding's 503 are logged and counted like any answer
+    # (an operator watching for overload or abuse sees them).
+    app.add_middleware(AccessLogMiddleware, metrics=metrics, prefix=API_PREFIX)
     for module in (students, gradings, regrade_requests, submissions, regrade, exercises, extensions, scoreboard,
                    similarity, audit, staff, health, client, me):
         app.include_router(module.router, prefix=API_PREFIX)

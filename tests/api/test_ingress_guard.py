@@ -4,6 +4,7 @@ test sees, not guesses. The same behaviour over real sockets: tests/api/test_ing
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -195,3 +196,18 @@ def test_every_upload_route_has_a_rule_that_authenticates_first(app: Any) -> Non
         rule = rule_for(method, concrete)
         assert rule in RULES and rule.access is not None, (method, path)
     assert rule_for("POST", "/api/v1/anything-else").max_bytes(app.state.ctx.settings) == DEFAULT_BYTES
+
+
+def test_the_guards_refusals_are_logged_and_counted(app: Any, caplog: pytest.LogCaptureFixture) -> None:
+    # The access log sits outside the guard: an operator sees a flood of 413s and 401s like any other answer.
+    with caplog.at_level(logging.INFO, logger="rnn_grader.access"):
+        caplog.clear()
+        big = drive(app, "POST", "/scoreboard/login", _kib(20), {"Content-Length": str(300 * 1024 * 1024),
+                                                                 "Content-Type": "application/x-www-form-urlencoded"})
+        stranger = drive(app, "POST", "/api/v1/students/import", _kib(10), {"Content-Type": "text/csv"})
+    assert (big.status, stranger.status) == (413, 401)
+    lines = [r.getMessage() for r in caplog.records if r.name == "rnn_grader.access"]
+    assert [line.split(" ")[:3] for line in lines] == [["POST", "/scoreboard/login", "413"],
+                                                      ["POST", "/api/v1/students/import", "401"]]
+    metrics = TestClient(app).get("/metrics", headers={"Authorization": f"Bearer {TEACHER}"}).text
+    assert 'rnn_grader_http_requests_total{method="POST",route="<unmatched>",status="413"} 1.0' in metrics
