@@ -82,7 +82,7 @@ GRADED_LINE = re.compile(r"graded submission=(\d+) ")
 # Idle client connections are dropped before uvicorn's keep-alive timeout (5 s) closes them: a request sent on a
 # connection the server is closing at that instant fails with ReadError, which is the client's race, not an answer.
 KEEPALIVE_S = 2.0
-Seen = dict[int, tuple[float, str, int, str, int]]
+Seen = dict[int, tuple[float, str, int, str, int, int]]
 
 
 @dataclass
@@ -98,6 +98,7 @@ class Outcome:
     submission_id: int | None = None
     error: str = ""
     resent: int = 0  # requests sent again after a connection closed under them (POST and polls)
+    shed: int = 0  # polls the API refused at once (503 Overloaded + Retry-After) and that were sent again after it
 
 
 def _free_port() -> int:
@@ -243,7 +244,7 @@ class Waiter:
             self._process.kill()
         for outcome in outcomes:
             if outcome.submission_id in seen:
-                done, outcome.status, outcome.poll_http, error, resent = seen[outcome.submission_id]
+                done, outcome.status, outcome.poll_http, error, resent, outcome.shed = seen[outcome.submission_id]
                 outcome.done = done - t0
                 outcome.error = outcome.error or error
                 outcome.resent += resent
@@ -255,8 +256,10 @@ def _waiter_main(base: str, limit: int, inbox: multiprocessing.Queue[tuple[str, 
 
 
 async def _wait_all(base: str, limit: int, inbox: multiprocessing.Queue[tuple[str, int] | None]) -> Seen:
-    """(monotonic time seen, status, a 5xx of a poll, a client error, polls sent again) per followed
-    submission. A poll is a GET: sent again once if its connection closed before any answer."""
+    """(monotonic time seen, status, a 5xx of a poll, a client error, polls sent again, polls shed) per followed
+    submission. A poll is a GET: sent again once if its connection closed before any answer, and after its
+    Retry-After when the API shed it (503 Overloaded: the overload answer, counted apart; any other 5xx
+    ends the follow and counts as a 5xx)."""
     seen: Seen = {}
     slots = asyncio.Semaphore(limit)
     limits = httpx.Limits(max_connections=limit, max_keepalive_connections=limit, keepalive_expiry=KEEPALIVE_S)
@@ -264,7 +267,7 @@ async def _wait_all(base: str, limit: int, inbox: multiprocessing.Queue[tuple[st
     async with httpx.AsyncClient(base_url=base, timeout=40, limits=limits) as client:
 
         async def follow(token: str, submission_id: int) -> None:
-            status, poll_http, error, resent = "", 0, "", 0
+            status, poll_http, error, resent, shed = "", 0, "", 0, 0
             url, headers = f"/api/v1/submissions/{submission_id}?wait=30", {"Authorization": f"Bearer {token}"}
             try:
                 async with slots:
@@ -274,13 +277,17 @@ async def _wait_all(base: str, limit: int, inbox: multiprocessing.Queue[tuple[st
                         except (httpx.ReadError, httpx.RemoteProtocolError, httpx.WriteError):
                             resent += 1
                             r = await client.get(url, headers=headers)
+                        if r.status_code == 503 and r.json().get("error") == "Overloaded" and shed < 100:
+                            shed += 1
+                            await asyncio.sleep(float(r.headers.get("Retry-After", "1")))
+                            continue
                         if r.status_code >= 500:
                             poll_http = r.status_code
                             break
                         status = str(r.json()["status"])
             except httpx.HTTPError as exc:
                 error = type(exc).__name__
-            seen[submission_id] = (time.monotonic(), status, poll_http, error, resent)
+            seen[submission_id] = (time.monotonic(), status, poll_http, error, resent, shed)
 
         tasks = []
         while (item := await loop.run_in_executor(None, inbox.get)) is not None:
@@ -395,6 +402,7 @@ def report(plan: list[tuple[str, Outcome, str]], url: str, logs: Path, elapsed: 
           f"  lost: {lost}  5xx: {five_xx}  client errors: {dict(errors) or 0}")
     print(f"requests sent again after their connection closed before an answer: "
           f"{sum(o.resent for o in outcomes)} (POSTs carry an Idempotency-Key)")
+    print(f"polls shed by the API (503 Overloaded, sent again after Retry-After): {sum(o.shed for o in outcomes)}")
     print(f"result writes: exactly one for {len(graded) - not_once}/{len(graded)} graded; "
           f"attempts > 1: {sum(1 for r in rows if r[3] > 1)}")
     print(f"POST -> accepted: p50 {_pct(answer_s, 0.5) * 1000:.0f} ms  p99 {_pct(answer_s, 0.99) * 1000:.0f} ms"
