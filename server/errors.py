@@ -26,9 +26,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from grader.result import Text
 from grader.times import absolute
+from server.access_log import printable_path
 from server.models import ErrorBody, ValidationErrorBody
 from server.refusals import refusal
 
@@ -481,17 +483,26 @@ def install_error_handlers(app: FastAPI) -> None:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         err: AppError
         if is_storage_full(exc):
-            log.error("storage full on %s %s (nothing stored): %s", request.method, request.url.path, reason)
+            log.error("storage full on %s %s (nothing stored): %s", request.method,
+                      printable_path(request.url.path), reason)
             err = StorageFull()
         else:
-            log.warning("database unavailable on %s %s: %s", request.method, request.url.path, reason)
+            log.warning("database unavailable on %s %s: %s", request.method,
+                        printable_path(request.url.path), reason)
             err = DatabaseUnavailable()
         return error_response(err, _lang_of(request))
 
     for error_class in DATABASE_DOWN_ERRORS:
         app.add_exception_handler(error_class, _database_down)
 
+    @app.exception_handler(ClientDisconnect)
+    async def _client_gone(request: Request, exc: ClientDisconnect) -> JSONResponse:
+        # The client closed its connection in the middle of its body: not the server's fault, so no traceback
+        # and no 5xx (anyone could fill the error log and the alerts that way); nobody reads this answer.
+        log.info("client disconnected during %s %s", request.method, printable_path(request.url.path))
+        return JSONResponse(_body("ClientDisconnected", refusal("client_disconnected"), _lang_of(request)), 400)
+
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+        log.error("unhandled error on %s %s", request.method, printable_path(request.url.path), exc_info=exc)
         return JSONResponse(_body("InternalError", refusal("internal"), _lang_of(request)), 500)

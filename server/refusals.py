@@ -83,6 +83,8 @@ REFUSALS: dict[str, dict[str, str]] = {
     "http_405": {"en": "Method Not Allowed", "zh": "不允许此请求方法"},
     "http_other": {"en": "{detail}", "zh": "请求失败（HTTP {status}）：{detail}"},
     "internal": {"en": "internal server error", "zh": "服务器内部错误"},
+    "client_disconnected": {"en": "the connection closed before the request's body was whole: nothing was stored",
+                            "zh": "请求内容尚未完整发送，连接就已关闭：未保存任何内容"},
 }
 
 

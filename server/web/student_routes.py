@@ -110,7 +110,7 @@ async def _read_form(request: Request, settings: Settings) -> tuple[dict[str, st
     Sizes are capped while reading."""
     declared = request.headers.get("content-length")
     cap = student_page_upload_bytes(settings)
-    if declared is not None and declared.isdigit() and int(declared) > cap:
+    if declared is not None and declared.isascii() and declared.isdigit() and int(declared) > cap:
         raise PayloadTooLarge(refusal("upload_too_large", kib=cap // 1024))
     try:
         form = await request.form(max_files=1, max_fields=8, max_part_size=cap)
@@ -133,16 +133,21 @@ async def _read_form(request: Request, settings: Settings) -> tuple[dict[str, st
 async def student_submit(request: Request, exercise_id: str, ctx: ContextDep, db: SessionDep,
                          session: OptionalStudent) -> Response:
     lang = request_lang(request)
+    if db.in_transaction():
+        # Reading the session took a connection: it goes back to the pool before the body is read (a client
+        # may take minutes to send it, and fifty such clients would hold the whole pool); the request thread
+        # below takes one again. What the session loaded stays readable.
+        await run_in_threadpool(db.close)
     if session is None:  # the session ended while the page was open: sign in again, the pasted code comes back
         return await _signed_out_submit(request, ctx, exercise_id)
     try:
         ctx.catalog.get(exercise_id)
         fields, raw = await _read_form(request, ctx.settings)
     except ExerciseNotFound:
-        return _exercise_page(request, ctx, db, session, exercise_id, lang)
+        return await run_in_threadpool(_exercise_page, request, ctx, db, session, exercise_id, lang)
     except AppError as exc:
-        return _exercise_page(request, ctx, db, session, exercise_id, lang, status=exc.status_code,
-                              error=exc.message(lang))
+        return await run_in_threadpool(_exercise_page, request, ctx, db, session, exercise_id, lang,
+                                       status=exc.status_code, error=exc.message(lang))
     # The rest reads and writes the database and may parse a notebook: a request thread's work, not the loop's.
     return await run_in_threadpool(_submit_form, request, ctx, db, session, exercise_id, lang, fields, raw)
 
