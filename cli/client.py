@@ -100,7 +100,7 @@ def _version_key(version: str) -> tuple[int, ...]:
     """`0.10.1` -> (0, 10, 1); anything after the numeric release (`+local`, `rc1`) is ignored."""
     numbers = []
     for piece in version.split("+")[0].split("."):
-        digits = "".join(ch for ch in piece if ch.isdigit())
+        digits = "".join(ch for ch in piece if "0" <= ch <= "9")
         if not digits:
             break
         numbers.append(int(digits))

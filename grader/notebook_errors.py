@@ -57,7 +57,7 @@ def _where(path: Sequence[Any], raw: dict[str, Any]) -> tuple[Text, list[str]]:
         cell = cells[index] if isinstance(cells, list) and 0 <= index < len(cells) else None
         kind = cell.get("cell_type") if isinstance(cell, dict) else None
         rest = [str(p) for p in path[2:]]
-        if len(rest) >= 2 and rest[0] == "outputs" and rest[1].isdigit():
+        if len(rest) >= 2 and rest[0] == "outputs" and rest[1].isascii() and rest[1].isdigit():
             return msg("nb_where_output", cell=index + 1, output=int(rest[1]) + 1), rest[2:]
         if kind in CELL_TYPES:
             return msg("nb_where_cell_kind", cell=index + 1, kind=msg(f"nb_kind_{kind}")), rest

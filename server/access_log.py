@@ -13,7 +13,8 @@ from server.metrics import Metrics
 log = logging.getLogger("rnn_grader.access")
 
 
-def _printable(path: str, limit: int = 200) -> str:
+def printable_path(path: str, limit: int = 200) -> str:
+    """The path as one log line can hold it: control characters (a decoded %0A) become "?"."""
     return "".join(c if c.isprintable() else "?" for c in path[:limit])
 
 
@@ -49,7 +50,7 @@ class AccessLogMiddleware:
             log.info(
                 "%s %s %d %.1fms client=%s",
                 method,
-                _printable(path),
+                printable_path(path),
                 status,
                 elapsed * 1000,
                 client[0] if client else "-",

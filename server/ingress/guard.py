@@ -28,6 +28,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from server.access_log import printable_path
 from server.auth.attempts import client_address
 from server.auth.permissions import require
 from server.auth.principal import Principal
@@ -63,7 +64,7 @@ def _header(scope: Scope, name: bytes) -> str | None:
 
 def _declared_length(scope: Scope) -> int | None:
     text = _header(scope, b"content-length")
-    return int(text) if text is not None and text.strip().isdigit() else None
+    return int(text) if text is not None and text.strip().isascii() and text.strip().isdigit() else None
 
 
 def _intake_cap(error: AppError, budget: int) -> int:
@@ -117,7 +118,7 @@ class IngressGuard:
             if not body.refused:
                 raise
             # The application gave up reading a body the guard refused; the client has its answer.
-            log.debug("after a refused body on %s %s", scope["method"], scope["path"], exc_info=True)
+            log.debug("after a refused body on %s %s", scope["method"], printable_path(scope["path"]), exc_info=True)
 
 
 def _credential_refusal(ctx: AppContext, scope: Scope, rule: Rule) -> AppError | None:
@@ -237,7 +238,8 @@ class _GuardedBody:
 
     async def _refuse(self, error: AppError) -> Message:
         self.refused = True
-        log.info("request body refused on %s %s: %s", self.scope["method"], self.scope["path"], error.detail)
+        log.info("request body refused on %s %s: %s", self.scope["method"], printable_path(self.scope["path"]),
+                 error.detail)
         if not self.started:
             self.answered = True
             allowance = _intake_cap(error, self.budget) - self.received

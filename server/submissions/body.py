@@ -47,7 +47,7 @@ REQUEST_BODY: dict[str, Any] = {
 
 async def _read_capped(request: Request, cap: int) -> bytes:
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > cap:
+    if declared is not None and declared.isascii() and declared.isdigit() and int(declared) > cap:
         raise PayloadTooLarge(refusal("body_too_large", kib=cap // 1024))
     chunks: list[bytes] = []
     size = 0
@@ -68,7 +68,8 @@ async def read_submission_body(request: Request, ctx: ContextDep, student: Curre
     if content_type.startswith("multipart/form-data"):
         upload_cap = max(limit, ctx.settings.max_notebook_bytes)
         declared = request.headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > upload_cap + ENVELOPE_BYTES:
+        if (declared is not None and declared.isascii() and declared.isdigit()
+                and int(declared) > upload_cap + ENVELOPE_BYTES):
             raise PayloadTooLarge(refusal("file_too_large", kib=limit // 1024,
                                           notebook_kib=ctx.settings.max_notebook_kib))
         try:

@@ -48,7 +48,7 @@ def _answer_back(request: Request, ctx: AppContext, db: Session, session: Browse
 
 
 def _is_open(db: Session, request_id: str) -> bool:
-    if not (request_id.isdigit() and 1 <= int(request_id) < 2**63):
+    if not (request_id.isascii() and request_id.isdigit() and 1 <= int(request_id) < 2**63):
         return False
     try:
         return get_request(db.connection(), int(request_id)).status is RequestStatus.open
@@ -155,6 +155,7 @@ def audit_page(request: Request, db: SessionDep, session: StaffPage) -> Response
     lang = request_lang(request)
     filters = AuditFilters.of(request.query_params)
     total, entries = audit_entries(db.connection(), actor=filters.actor, role=filters.role, action=filters.action,
-                                   target=filters.target, limit=AUDIT_PAGE_ROWS)
+                                   target=filters.target, limit=AUDIT_PAGE_ROWS,
+                                   staff_accounts=session.principal.is_instructor)
     return render_page(request, "audit.html", lang, session=session, audit=entries, audit_total=total,
                        filters=filters, roles=list(ActorRole))

@@ -245,3 +245,16 @@ def test_a_form_without_text_posted_without_a_session_comes_back_to_its_pages(ap
     pages = "/" + url.split("/")[1]
     asked = api_client.post(url, data={"csrf": "x"}, headers=SAME_SITE, follow_redirects=False)
     assert asked.status_code == 303 and asked.headers["location"] == f"{pages}/login?next={pages}"
+
+
+@pytest.mark.parametrize("target", ["\u00b2", "\u0663", "99999999999999999999999", "-1"])
+def test_a_draft_for_a_request_that_is_no_number_is_shown_as_gone(open_request: dict[str, Any], target: str) -> None:
+    # A superscript two passes str.isdigit() but not int(): it used to be a 500 after sign-in.
+    world, client = open_request, open_request["client"]
+    _expire(client)
+    asked = _resolve(world, world["csrf"])
+    form = {"token": TEACHER, "csrf": _csrf(asked.text), "next": "/scoreboard",
+            **_hidden(asked.text), "draft_target": target}
+    back = client.post("/scoreboard/login/draft", data=form, headers=SAME_SITE, follow_redirects=False)
+    assert back.status_code == 200, back.text
+    assert 'id="draft-notice"' in back.text and _is_open(world)
