@@ -113,7 +113,8 @@ ROUTES: tuple[RouteAccess, ...] = (
     _api("GET", "/scoreboard.csv", A.staff, "A TA exports grades (also for the LMS)."),
     _api("GET", "/similarity/{exercise}", A.staff, "Comparing students' code is for staff only."),
     _api("GET", "/similarity/{exercise}/report.html", A.staff, "The same report as one file."),
-    _api("GET", "/audit", A.staff, "Staff see who changed what; only the server writes the log."),
+    _api("GET", "/audit", A.staff, "Staff see who changed what (a TA without the staff accounts' own "
+         "entries, as for GET /staff); only the server writes the log."),
     # ------------------------------------------------------------ for machines and for installing
     _api("GET", "/healthz", A.public, "Liveness for load balancers: says nothing but ok."),
     _api("GET", "/readyz", A.public, "Readiness for load balancers: database and graders up or not."),
@@ -150,7 +151,8 @@ ROUTES: tuple[RouteAccess, ...] = (
           "A TA answers regrade requests, as in the API.", INSTRUCTOR_OVERRIDE),
     _page("GET", "/scoreboard/regrades/{batch_id}", A.staff, "A regrade batch's report."),
     _page("GET", "/scoreboard/regrades/{batch_id}.csv", A.staff, "The same report as CSV."),
-    _page("GET", "/scoreboard/audit", A.staff, "The audit log: staff see who changed what."),
+    _page("GET", "/scoreboard/audit", A.staff, "The audit log: staff see who changed what (a TA without the staff "
+          "accounts' entries)."),
     _page("GET", "/scoreboard/similarity", A.staff, "Similarity reports: staff only."),
     _page("GET", "/scoreboard/similarity/{exercise}", A.staff, "Similarity reports: staff only."),
     _page("GET", "/scoreboard/similarity/{exercise}/compare", A.staff, "Two students' code side by side."),

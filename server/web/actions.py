@@ -17,10 +17,10 @@ BATCHES_SHOWN = 10
 AUDIT_SHOWN = 15
 
 
-def teacher_actions(session: Session) -> dict[str, Any]:
+def teacher_actions(session: Session, instructor: bool) -> dict[str, Any]:
     conn = session.connection()
     open_total, open_requests = list_requests(conn, student_id=None, status=RequestStatus.open, exercise=None,
                                               limit=OPEN_REQUESTS_SHOWN, offset=0)
-    audit_total, audit = audit_entries(conn, limit=AUDIT_SHOWN)
+    audit_total, audit = audit_entries(conn, limit=AUDIT_SHOWN, staff_accounts=instructor)
     return {"open_requests": open_requests, "open_total": open_total, "batches": list_batches(conn, BATCHES_SHOWN),
             "audit": audit, "audit_total": audit_total}

@@ -152,7 +152,8 @@ def scoreboard_response(request: Request, ctx: AppContext, db: Session, session:
         request, template, lang, session=session, board=board, query=query, page=select_rows(board.rows, query),
         stats={ex.id: exercise_stats(board, ex) for ex in board.exercises}, charts=charts, marker=marker,
         pending=pending_count(db), policy=policy, ncols=4 + sum(len(ex.parts) + 3 for ex in board.exercises),
-        draft=draft, draft_notice=draft_notice, page_url=HOME if draft is not None else None, **teacher_actions(db),
+        draft=draft, draft_notice=draft_notice, page_url=HOME if draft is not None else None,
+        **teacher_actions(db, session.principal.is_instructor),
     )
 
 

@@ -54,7 +54,7 @@ def test_every_change_is_audited_with_its_actor_and_role(
     assert client.post(f"/api/v1/regrade-requests/{request_id}/resolve", json={"action": "reject", "comment": "no"},
                        headers=ta).status_code == 200
 
-    entries = client.get("/api/v1/audit", params={"limit": 500}, headers=ta).json()
+    entries = client.get("/api/v1/audit", params={"limit": 500}, headers=prof).json()
     assert [(e["action"], e["actor"], e["role"], e["target"]) for e in reversed(entries)] == [
         ("student.add", "admin", "instructor", "student:s1"),
         ("student.import", "prof", "instructor", "student:s2"),
@@ -66,6 +66,13 @@ def test_every_change_is_audited_with_its_actor_and_role(
         ("override", "prof", "instructor", f"submission:{second}"),
         ("regrade_request.resolve", "ta1", "ta", f"regrade_request:{request_id}"),
     ]
+    # A TA sees every entry but the staff accounts' own (e-mails, account states: GET /staff is the
+    # instructors'), in the list, its count and its filters.
+    seen_by_ta = client.get("/api/v1/audit", params={"limit": 500}, headers=ta)
+    assert [e for e in entries if not e["action"].startswith("staff.")] == seen_by_ta.json()
+    assert seen_by_ta.headers["X-Total-Count"] == str(len(entries) - 1)
+    assert client.get("/api/v1/audit", params={"action": "staff.add"}, headers=ta).json() == []
+    assert client.get("/api/v1/audit", params={"target": "staff:ta2"}, headers=prof).json()[0]["action"] == "staff.add"
     secrets = (student["token"], rotated, staff["token"])
     assert not any(token in str(entries) for token in secrets)
     by_ta = client.get("/api/v1/audit", params={"role": "ta"}, headers=ta)

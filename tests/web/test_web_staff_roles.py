@@ -96,3 +96,15 @@ def test_the_drill_down_and_the_audit_page_say_who_is_signed_in_and_show_roles(c
         assert ta.get("/scoreboard/audit", params={"role": "nonsense", "actor": "x" * 500}).status_code == 200
         zh = ta.get("/scoreboard/audit", params={"lang": "zh"})
         assert "助教" in zh.text and "角色" in zh.text
+
+
+def test_a_tas_audit_page_and_scoreboard_leave_out_the_staff_accounts_entries(course: dict[str, Any]) -> None:
+    client = course["client"]
+    instructor_headers = {"Authorization": f"Bearer {course['tokens']['instructor']}"}
+    added = client.post("/api/v1/staff", json={"staff_id": "ta9", "name": "New TA", "role": "ta",
+                                               "email": "new.ta@example.edu"}, headers=instructor_headers)
+    assert added.status_code == 201
+    with closing(_signed_in(course, "ta")) as ta, closing(_signed_in(course, "instructor")) as instructor:
+        for path in ("/scoreboard/audit", "/scoreboard"):
+            assert "staff.add" not in ta.get(path).text and "new.ta@example.edu" not in ta.get(path).text
+            assert "staff.add" in instructor.get(path).text
