@@ -77,15 +77,20 @@ def migrate_data(source_url: str, target_url: str) -> dict[str, int]:
             if unknown:
                 raise BackupError(f"the source has tables this rnn-grader does not know: {sorted(unknown)}")
             _upgrade(target, revision)
-            copied: dict[str, int] = {}
+            copied = {table.name: 0 for table in tables}
             with target.begin() as write:
-                for table in tables:
-                    if write.execute(sa.select(sa.func.count()).select_from(table)).scalar():
+                # At the source's revision (an older one, say) the schema has only some of today's tables and
+                # columns: those are what is compared and copied; the upgrade to head adds and fills the rest.
+                existing = set(sa.inspect(write).get_table_names())
+                present = [table for table in tables if table.name in existing]
+                for table in present:
+                    if write.execute(sa.select(sa.func.count()).select_from(sa.table(table.name))).scalar():
                         raise BackupError(f"the target is not empty ({table.name} has rows): use a fresh database")
-                for table in tables:
-                    copied[table.name] = _copy(read, write, table) if table.name in names else 0
+                for table in present:
+                    if table.name in names:
+                        copied[table.name] = _copy(read, write, _as_of_revision(read, write, table))
                 if write.dialect.name == "postgresql":
-                    _advance_sequences(write, tables)
+                    _advance_sequences(write, [_as_of_revision(read, write, table) for table in present])
         _upgrade(target, "head")
         with target.connect() as check:
             for table in tables:
@@ -96,6 +101,16 @@ def migrate_data(source_url: str, target_url: str) -> dict[str, int]:
     finally:
         source.dispose()
         target.dispose()
+
+
+def _as_of_revision(read: sa.Connection, write: sa.Connection, table: sa.Table) -> sa.Table:
+    """`table` with only the columns both databases have at this revision, with the application's column types
+    (so timestamps and JSON convert as the server reads them) and no Python-side defaults of later columns."""
+    have = {c["name"] for c in sa.inspect(read).get_columns(table.name)} & \
+        {c["name"] for c in sa.inspect(write).get_columns(table.name)}
+    columns = [sa.Column(c.name, c.type, primary_key=c.primary_key, autoincrement=c.autoincrement)
+               for c in table.columns if c.name in have]
+    return sa.Table(table.name, sa.MetaData(), *columns)
 
 
 def _copy(read: sa.Connection, write: sa.Connection, table: sa.Table) -> int:
