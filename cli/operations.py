@@ -77,7 +77,7 @@ def backup(
         directory = os.environ.get("RNN_GRADER_BACKUP_DIR", "").strip()
         data_dir = Path(os.environ.get("RNN_GRADER_DATA_DIR", "").strip() or "data")
         try:
-            out = (Path(directory) if directory else data_dir / "backups") / default_backup_name(url)
+            out = (Path(directory) if directory else data_dir / "backups") / default_backup_name(url, manual=True)
         except BackupError as exc:
             fail(str(exc))
     try:

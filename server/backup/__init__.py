@@ -69,10 +69,11 @@ def _sqlite_errors(what: str) -> Iterator[None]:
         raise BackupError(f"{what}: SQLite says {exc}") from None
 
 
-def default_backup_name(url: str, now: dt.datetime | None = None) -> str:
-    """rnn-grader-20261206T131751Z.db (SQLite) or .dump (pg_dump archive): sortable by time."""
+def default_backup_name(url: str, now: dt.datetime | None = None, *, manual: bool = False) -> str:
+    """rnn-grader-20261206T131751Z.db (SQLite) or .dump (pg_dump archive): sortable by time. A backup someone
+    asked for (`manual`) is rnn-grader-manual-...: the automatic schedule neither counts nor removes it."""
     stamp = (now or dt.datetime.now(dt.UTC)).strftime("%Y%m%dT%H%M%SZ")
-    return f"rnn-grader-{stamp}.{'db' if _backend(url) == 'sqlite' else 'dump'}"
+    return f"rnn-grader-{'manual-' if manual else ''}{stamp}.{'db' if _backend(url) == 'sqlite' else 'dump'}"
 
 
 def backup(url: str, out: Path, *, snapshot: str | None = None) -> BackupReport:

@@ -80,6 +80,10 @@ def backup_sqlite(database: Path, out: Path, *, source: Any | None = None) -> Ma
     the snapshot it sees; by default a connection of its own is opened and a snapshot taken now."""
     if source is None and not database.is_file():
         raise BackupError(f"no SQLite database at {database}")
+    live = database.resolve()
+    if out.resolve() in {live, live.with_name(live.name + "-wal"), live.with_name(live.name + "-shm"),
+                         live.with_name(live.name + "-journal")}:
+        raise BackupError(f"{out} is the database itself (or one of its files): back up to another file")
     own = source is None
     src: Any = _connect(database) if source is None else source
     try:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -207,6 +208,34 @@ def test_automatic_backups_keep_the_newest(tmp_path: Path, sqlite_template: Path
     assert all(oct(p.stat().st_mode & 0o777) == "0o600" for p in kept)
     assert oct((data / "backups").stat().st_mode & 0o777) == "0o700"
     restore(kept[-1], f"sqlite:///{tmp_path / 'again.db'}")
+
+
+def test_a_backup_someone_asked_for_is_never_pruned_by_the_schedule(tmp_path: Path, sqlite_template: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "rnn-grader.db").write_bytes(sqlite_template.read_bytes())
+    env = {**clean_env(tmp_path), "RNN_GRADER_DATA_DIR": str(data)}
+    asked = run_cli(["backup", "--json"], env)
+    assert asked.returncode == 0, asked.stderr
+    manual = [p for p in (data / "backups").iterdir() if p.name.startswith("rnn-grader-manual-")]
+    assert len(manual) == 1 and automatic_backups(data / "backups") == []
+    scheduler = BackupScheduler(Settings(data_dir=data, backup_keep=1, backup_interval="1h"))
+    for _ in range(2):
+        scheduler.run_once()
+        time.sleep(1.1)  # a new second: a new name
+    assert len(automatic_backups(data / "backups")) == 1 and manual[0].exists()
+
+
+def test_a_backup_onto_the_live_database_is_refused(tmp_path: Path, sqlite_template: Path) -> None:
+    live = tmp_path / "rnn-grader.db"
+    live.write_bytes(sqlite_template.read_bytes())
+    before = live.read_bytes()
+    for out in (live, tmp_path / "." / "rnn-grader.db", tmp_path / "rnn-grader.db-wal"):
+        with pytest.raises(BackupError, match="the database itself"):
+            backup(f"sqlite:///{live}", out)
+    assert live.read_bytes() == before and not (tmp_path / "rnn-grader.db-wal").exists()
+    refused = run_cli(["backup", "--out", str(live), "--database-url", f"sqlite:///{live}"], clean_env(tmp_path))
+    assert refused.returncode == 1 and "the database itself" in refused.stderr
 
 
 def test_the_schedule_runs_in_a_thread_and_retries_after_a_failure(
