@@ -100,9 +100,11 @@ def group_mistakes(tests: Sequence[TestResult], catalogue: Catalogue) -> list[Mi
     return out
 
 
-def unrecognised(part: Part, failing: Sequence[tuple[Case, TestResult, Any, Any]]) -> list[Text]:
+def unrecognised(part: Part, failing: Sequence[tuple[Case, TestResult, Any, Any]],
+                 says_none_named: bool = True) -> list[Text]:
     """What to say about a part whose wrong answers no catalogued mistake explains. `failing` holds the
-    part's tests with a wrong answer: (case, result, the student's decoded answer, the reference's)."""
+    part's tests with a wrong answer: (case, result, the student's decoded answer, the reference's).
+    `says_none_named=False` when a mistake was named another way (the harness's): the diagnostics only."""
     comparisons = [(case, compare(value, expected, part, dict(case.facts)))
                    for case, test, value, expected in failing if test.outcome is Outcome.wrong_answer]
     comparisons = [(case, c) for case, c in comparisons if c.mismatches]
@@ -112,7 +114,7 @@ def unrecognised(part: Part, failing: Sequence[tuple[Case, TestResult, Any, Any]
     # wrong (a single-step test cannot).
     case, mismatch = next(((c, m) for c, comparison in comparisons for m in comparison.mismatches[:1] if m.where),
                           (comparisons[0][0], comparisons[0][1].mismatches[0]))
-    texts = [msg("mistake_not_recognised"),
+    texts = [*([msg("mistake_not_recognised")] if says_none_named else []),
              msg("unrecognised_first", what=label(part.function, mismatch.path), test=case.name,
                  where=mismatch.where or Text(en="", zh=""))]
     counts: dict[str, int] = {}  # in the order compare meets them: the reference's order of outputs

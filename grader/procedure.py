@@ -283,7 +283,10 @@ class Procedure:
         if self.catalogue and not named:
             failing = [(cases[i], record.tests[i], record.values[i], expected[i]) for i in indices
                        if record.tests[i].outcome is Outcome.wrong_answer and i in record.values]
-            feedback.extend(unrecognised(part, failing))
+            # A mistake the harness named on a test (mutates_inputs) is named: the diagnostics stay, but not
+            # the sentence that the grader recognises none.
+            harness_named = any(record.tests[i].misconceptions for i in indices)
+            feedback.extend(unrecognised(part, failing, says_none_named=not harness_named))
         # Patterns across tests explain wrong answers; a part that only crashed has its own messages.
         if self.part_explainer is not None:
             try:
