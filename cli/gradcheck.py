@@ -41,7 +41,7 @@ def declaration(examples: Path) -> tuple[str, GradcheckSpec]:
         raise CliError(f"cannot read {examples}: {exc.strerror or exc}") from None
     exercise = str(manifest.get("exercise") or "?")
     if spec is None:
-        raise CliError(text("not_declared", exercise=exercise).en)
+        raise CliError(text("not_declared", exercise=exercise))
     return exercise, spec
 
 

@@ -113,13 +113,17 @@ def check(exercise: str, examples: str | Path | None = None, lang: str | None = 
 
 
 def gradcheck(exercise: str, examples: str | Path | None = None, lang: str | None = None,
-              seed: int = 0) -> GradcheckTable:
+              seed: int = 0) -> GradcheckTable | Refusal:
     """Check the backward defined in this notebook against central finite differences of its forward, on a
     few small random cases, offline (the exercise's pair comes from its public examples); returns a table
-    (Jupyter displays it; `.ok`, `.exit_code` and `.data`, the `--json` document, are there for code)."""
+    (Jupyter displays it; `.ok`, `.exit_code` and `.data`, the `--json` document, are there for code), or the
+    reason it could not (no examples file and no login, say), in the student's language, like check()."""
     lang_ = lang or detect_lang()
-    extracted = extract_cells(kernel_cells())
-    exercise_id, spec = declaration(_examples_file(exercise, examples, lang_))
+    try:
+        extracted = extract_cells(kernel_cells())
+        exercise_id, spec = declaration(_examples_file(exercise, examples, lang_))
+    except REFUSALS as exc:
+        return Refusal(error_text(exc), lang_)
     report = gradcheck_source(extracted.source, NOTEBOOK_NAME, spec, exercise=exercise_id, seed=seed)
     return GradcheckTable(report, lang_)
 

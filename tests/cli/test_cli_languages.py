@@ -69,6 +69,8 @@ def test_the_jupyter_helpers_refuse_in_the_students_language(monkeypatch: pytest
                                                              api_client: TestClient, create_student: Any) -> None:
     outside = jupyter.check("rnn", lang="zh")  # not in a kernel: said, not raised
     assert isinstance(outside, Refusal) and outside.message == say("not_in_jupyter").zh
+    also_outside = jupyter.gradcheck("rnn", lang="zh")  # gradcheck() too
+    assert isinstance(also_outside, Refusal) and also_outside.message == say("not_in_jupyter").zh
     assert repr(outside) == f"error: {outside.message}" and "错误" in outside._repr_html_()
     # In a kernel whose cells define nothing, both helpers say so with the server's words.
     monkeypatch.setattr(jupyter, "kernel_cells", lambda: [("code", "print('hello')")])
