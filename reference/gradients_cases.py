@@ -1,8 +1,9 @@
 """Test inputs for exercise `rnn_gradients`: the hidden cases of one submission (from its seed) and the public ones.
 
 Every value that feeds a case is made by elementwise NumPy from `np.random.default_rng`: no matrix product,
-no eigen- or singular-value routine, no transcendental function, so a seed gives the same bits under every
-BLAS kernel and on every CPU. The hidden states h are drawn directly (any h in (-1, 1) is tanh of some
+no eigen- or singular-value routine, no transcendental function of ours, so a seed gives the same bits under
+every BLAS kernel and on every CPU with FMA (the generator's normal draws call the C library's log/exp in their
+rare tails: docs/architecture.md). The hidden states h are drawn directly (any h in (-1, 1) is tanh of some
 pre-activation; the functions of this exercise take h as given), so no forward pass feeds a case.
 
 W_hh has an exactly known spectral radius by construction (`recurrent_matrix`): block upper-triangular with
