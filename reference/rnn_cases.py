@@ -10,8 +10,8 @@ All arrays are float64 and C-contiguous; the only randomness is `np.random.defau
 cases added later, `np.random.default_rng([seed, EXTRA_STREAM])`). Every value is computed with
 `reference.portable` (never BLAS, LAPACK or NumPy's per-CPU tanh), so a seed gives the same bits on every
 machine with FMA (NumPy's normal draws call the C library's log/exp in their rare tails, whose non-FMA versions
-can differ by an ulp: docs/architecture.md): W_hh gets its spectral radius by construction, and the hidden states that backward cases receive come
-from `hidden_states`, this module's own forward in portable arithmetic.
+can differ by an ulp: docs/architecture.md): W_hh gets its spectral radius by construction, and the hidden
+states that backward cases receive come from `hidden_states`, this module's own forward in portable arithmetic.
 """
 
 from __future__ import annotations
