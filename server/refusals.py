@@ -71,6 +71,9 @@ REFUSALS: dict[str, dict[str, str]] = {
         "zh": "笔记本为 {size} KiB；最多 {limit} KiB（清除其中的输出可以减小文件）",
     },
     "not_utf8": {"en": "the file is not UTF-8 text", "zh": "文件不是 UTF-8 文本"},
+    "nul_in_source": {"en": "the code contains a NUL character (byte 0): save it as UTF-8 text (a file saved as "
+                            "UTF-16 looks like this)",
+                      "zh": "代码中含有 NUL 字符（字节 0）：请保存为 UTF-8 文本（以 UTF-16 保存的文件会这样）"},
     "not_py_or_ipynb": {"en": "{name} is neither a .py nor a .ipynb file",
                         "zh": "{name} 既不是 .py 文件也不是 .ipynb 文件"},
     "malformed_multipart": {"en": "malformed multipart body: {reason}", "zh": "multipart 请求格式错误：{reason}"},

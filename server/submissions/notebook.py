@@ -37,9 +37,12 @@ def python_source(data: bytes, settings: Settings) -> str:
     if len(data) > limit:
         raise PayloadTooLarge(refusal("py_too_large", kib=limit // 1024))
     try:
-        return data.decode("utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError:
         raise InvalidInput(refusal("not_utf8")) from None
+    if "\x00" in text:  # no database stores it; UTF-16 without a BOM decodes as UTF-8 full of them
+        raise InvalidInput(refusal("nul_in_source"))
+    return text
 
 
 def notebook_source(data: bytes, settings: Settings) -> NotebookSource:

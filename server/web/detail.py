@@ -4,6 +4,7 @@ highlighted source, timings, captured output, the charts the exercise computed o
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -12,7 +13,7 @@ from sqlmodel import Session
 
 from grader.policy import counted_score
 from server.catalog import Catalog
-from server.models import Student, Submission, SubmissionTeacher
+from server.models import STUDENT_ID_PATTERN, Student, Submission, SubmissionTeacher
 from server.policies.deadlines import extensions_of
 from server.rendering import render_submission
 from server.scoreboard.query import ScorePolicy, counted_by_pair
@@ -118,6 +119,8 @@ def student_history(session: Session, student_id: str, policy: ScorePolicy) -> t
 
 def load_student_page(session: Session, catalog: Catalog, student_id: str, submission_id: int | None, lang: str,
                       policy: ScorePolicy) -> StudentPage | None:
+    if not re.fullmatch(STUDENT_ID_PATTERN, student_id):
+        return None  # no student has that id; and PostgreSQL refuses to compare with a NUL character
     student = session.get(Student, student_id)
     if student is None:
         return None

@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import ValidationError
+
 from server.config import Settings
 from server.errors import InvalidInput
 from server.models import SubmissionPublic, SubmissionReceived
@@ -50,8 +52,15 @@ def read_upload(filename: str, data: bytes, settings: Settings) -> Upload:
 
 
 def submission_body(exercise: str, source: str, upload: Upload | None) -> SubmissionReceived:
-    """What submit() takes: the source, and a notebook's report of skipped cells."""
-    return SubmissionReceived(exercise=exercise, source=source, notebook=upload.notebook if upload else None)
+    """What submit() takes: the source, and a notebook's report of skipped cells. Text no database can store
+    (a NUL pasted in, a lone surrogate) is a refusal the page shows, like the API's 422."""
+    if "\x00" in source:
+        raise InvalidInput(refusal("nul_in_source"))
+    try:
+        return SubmissionReceived(exercise=exercise, source=source, notebook=upload.notebook if upload else None)
+    except ValidationError as exc:
+        issues = "; ".join(str(e.get("msg", "")) for e in exc.errors())
+        raise InvalidInput(refusal("invalid_request", issues=issues)) from None
 
 
 def skipped_cells(view: SubmissionPublic) -> list[SkippedCell]:

@@ -188,6 +188,8 @@ def test_paste_and_upload_create_submissions_through_the_service(site: Any) -> N
 @pytest.mark.parametrize("file,source,status,text", [
     (("notes.txt", b"x = 1\n"), None, 422, "neither a .py nor a .ipynb"),
     (("bad.py", b"\xff\xfe\x00"), None, 422, "not UTF-8"),
+    (("utf16.py", "x = 1\n".encode("utf-16-le")), None, 422, "NUL character"),  # valid UTF-8, full of NULs
+    (None, "x = 1\x00\n", 422, "NUL character"),
     (None, "   \n", 422, "Choose a file or paste your code"),
     (None, "x = 1\n" * 20000, 413, "at most 64 KiB"),
 ])

@@ -98,6 +98,15 @@ def test_the_drill_down_and_the_audit_page_say_who_is_signed_in_and_show_roles(c
         assert "助教" in zh.text and "角色" in zh.text
 
 
+def test_a_drill_down_of_an_id_no_student_can_have_is_a_404(course: dict[str, Any]) -> None:
+    # A NUL in the path reached PostgreSQL, which refuses it (a 500); any id outside the pattern is nobody's.
+    with closing(_signed_in(course, "ta")) as ta:
+        for path in ("/scoreboard/students/%00", "/scoreboard/students/s1%00", "/scoreboard/students/%F0%9F%98%80",
+                     "/scoreboard/students/" + "a" * 300):
+            assert ta.get(path).status_code == 404, path
+        assert ta.get("/scoreboard/students/s1").status_code == 200
+
+
 def test_a_tas_audit_page_and_scoreboard_leave_out_the_staff_accounts_entries(course: dict[str, Any]) -> None:
     client = course["client"]
     instructor_headers = {"Authorization": f"Bearer {course['tokens']['instructor']}"}
