@@ -216,9 +216,20 @@ class FitTable:
                     yield Text(" " * RECORD_INDENT) + rest
 
 
+TAB_SIZE = 4
+
+
 def _as_text(cell: Cell | None) -> Text:
-    # Text(), never markup: feedback contains brackets like x[t] that Rich would swallow.
-    return cell if isinstance(cell, Text) else Text("" if cell is None else str(cell))
+    # Text(), never markup: feedback contains brackets like x[t] that Rich would swallow. Tabs become spaces
+    # here: measured as zero cells wide but printed as up to eight, a tab would push the rest of its cell out
+    # of the column (a student's message, an exception's text).
+    if isinstance(cell, Text):
+        if "\t" not in cell.plain:
+            return cell
+        cell = cell.copy()
+        cell.expand_tabs(TAB_SIZE)
+        return cell
+    return Text(("" if cell is None else str(cell)).expandtabs(TAB_SIZE))
 
 
 def render_text(renderable: object, width: int) -> str:

@@ -165,3 +165,14 @@ def test_zero_width_characters_belong_to_their_word_and_never_stall_the_wrapping
     assert "".join(line[a:b] for a, b, _ in units) == line
     assert [line[a:b] for a, b, space in units if not space] == ["Eve\x1b]52\x07", "e\u0301cole", "\x9b2J"]
     assert min_width(Text(line)) == 6 and wrap(Text(line), 6).plain.split("\n")[0].startswith("Eve\x1b]52")
+
+
+def test_a_tab_in_a_cell_is_spaces_and_hides_nothing() -> None:
+    table = FitTable()
+    table.add_column("id")
+    table.add_column("message")
+    table.add_row("1", "a\tb\tc\td " + "word " * 12 + "END")
+    table.add_row("2", Text("x\ty"))
+    shown = render_text(table, 80)
+    assert "END" in shown and "x   y" in shown and "\t" not in shown
+    assert all(len(line) <= 80 for line in shown.splitlines())
