@@ -115,7 +115,10 @@ def login(
         who = api.me()
     role = str(who["role"]) if who and who.get("role") else None
     asked = cfg.chosen()
-    name = cfg.existing_name(asked) if asked else cfg.profile_name(server, role)
+    # A role alone (`--profile teacher`) names the login of that role on *this* server, as the token says:
+    # resolving it to a stored teacher@other-host would overwrite that other server's login.
+    by_role = not asked or asked in ("teacher", "student", "login")
+    name = cfg.profile_name(server, role) if by_role else cfg.existing_name(asked or "")
     path = cfg.save(cfg.Config(server=server, token=token, profile=name, role=role))
     as_whom = f" as {role} {who.get('id')} ({who.get('name')})" if who and role else ""
     note(f"Logged in to {server}{as_whom}; saved as the login {name} in {path} (mode 0600).")

@@ -117,3 +117,23 @@ def test_the_config_file_from_before_profiles_still_reads_and_is_kept(
     # the environment still overrides the file
     monkeypatch.setenv(cfg.TOKEN_ENV, old)
     assert cfg.load().token == old
+
+
+def test_a_role_named_at_login_is_that_role_on_the_server_logged_into(
+        monkeypatch: pytest.MonkeyPatch, api_client: TestClient, create_student: Callable[..., dict[str, str]],
+        teacher_headers: dict[str, str], tmp_path: Path) -> None:
+    # `--profile teacher login --server B` once overwrote the teacher's login to server A.
+    import cli.transport
+
+    monkeypatch.setattr(cli.transport, "client_factory",  # two servers, one app
+                        lambda server, timeout=30.0: TestClient(api_client.app, base_url=server))
+    teacher = teacher_token(teacher_headers)
+    assert run("login", "--server", SERVER, "--token", teacher).exit_code == 0
+    other = "http://other.example.edu"
+    assert run("--profile", "teacher", "login", "--server", other, "--token", teacher).exit_code == 0
+    student = create_student(api_client, "s1", "Ada")["token"]
+    assert run("--profile", "teacher", "login", "--server", other, "--token", student).exit_code == 0
+    saved = _saved(tmp_path)["profiles"]
+    assert saved["teacher@testserver"]["server"] == SERVER and saved["teacher@testserver"]["token"] == teacher
+    assert saved["teacher@other.example.edu"] == {"server": other, "token": teacher, "role": "instructor"}
+    assert saved["student@other.example.edu"]["token"] == student  # the token is a student's: its own login
