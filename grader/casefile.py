@@ -186,3 +186,46 @@ def load_cases(path: Path) -> list[tuple[Case, Any]]:
         )
         out.append((case, _decode(entry["expected"], arrays)))
     return out
+
+
+# Reference outputs are recomputed with whatever BLAS kernel and SIMD tanh this machine picks: a matrix product
+# may round its last bit differently from the machine that wrote the file (inputs never do: they are built in
+# portable arithmetic). 1e-12 is 1000x below the tightest grading tolerance (1e-9), so a real change of the
+# reference still shows.
+OUTPUT_RTOL = 1e-12
+
+
+def identical(a: Any, b: Any) -> bool:
+    """Same structure, same types, arrays equal bit for bit in value, dtype and shape."""
+    if isinstance(a, dict):
+        return isinstance(b, dict) and list(a) == list(b) and all(identical(a[k], b[k]) for k in a)
+    if isinstance(a, tuple):
+        return isinstance(b, tuple) and len(a) == len(b) and all(map(identical, a, b))
+    if isinstance(a, np.ndarray):
+        return isinstance(b, np.ndarray) and a.dtype == b.dtype and a.shape == b.shape and np.array_equal(a, b)
+    return type(a) is type(b) and a == b
+
+
+def close(a: Any, b: Any) -> bool:
+    """Same structure, types, dtypes and shapes as `identical`; numbers within OUTPUT_RTOL."""
+    if isinstance(a, dict):
+        return isinstance(b, dict) and list(a) == list(b) and all(close(a[k], b[k]) for k in a)
+    if isinstance(a, tuple):
+        return isinstance(b, tuple) and len(a) == len(b) and all(map(close, a, b))
+    if isinstance(a, np.ndarray):
+        return (isinstance(b, np.ndarray) and a.dtype == b.dtype and a.shape == b.shape
+                and np.allclose(a, b, rtol=OUTPUT_RTOL, atol=0.0))
+    if isinstance(a, float) and type(b) is float:
+        return bool(np.isclose(a, b, rtol=OUTPUT_RTOL, atol=0.0))
+    return type(a) is type(b) and a == b
+
+
+def same_cases(a: Sequence[tuple[Case, Any]], b: Sequence[tuple[Case, Any]]) -> bool:
+    """Inputs bit for bit (they come from the seeded generator), outputs within OUTPUT_RTOL."""
+    return len(a) == len(b) and all(
+        (ca.part, ca.name, ca.description, dict(ca.facts), ca.scored)
+        == (cb.part, cb.name, cb.description, dict(cb.facts), cb.scored)
+        and identical(ca.args, cb.args)
+        and close(ea, eb)
+        for (ca, ea), (cb, eb) in zip(a, b, strict=True)
+    )

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from grader.casefile import MANIFEST_KEY, CaseFileError, load_cases, read_manifest, save_cases
+from grader.casefile import MANIFEST_KEY, CaseFileError, close, load_cases, read_manifest, same_cases, save_cases
 from grader.exercise import Case, Limits, Part, load_exercise
 from grader.result import Text
 from reference.build_examples import build
@@ -18,46 +18,6 @@ ROOT = Path(__file__).resolve().parents[2]
 EXERCISES = [ROOT / "exercises" / "rnn", ROOT / "tests" / "fixtures" / "tiny"]
 PART = Part(name="p", function="f", points=1, rtol=1e-9, atol=1e-10, title=Text(en="P", zh="甲"),
             outputs=("a", "b"), time_major=("a",), shapes={"a": "T, B"}, args=("x", "grads", "k"))
-
-
-def identical(a: Any, b: Any) -> bool:
-    """Same structure, same types, arrays equal bit for bit in value, dtype and shape."""
-    if isinstance(a, dict):
-        return isinstance(b, dict) and list(a) == list(b) and all(identical(a[k], b[k]) for k in a)
-    if isinstance(a, tuple):
-        return isinstance(b, tuple) and len(a) == len(b) and all(map(identical, a, b))
-    if isinstance(a, np.ndarray):
-        return isinstance(b, np.ndarray) and a.dtype == b.dtype and a.shape == b.shape and np.array_equal(a, b)
-    return type(a) is type(b) and a == b
-
-
-# Reference outputs are recomputed with whatever BLAS kernel this machine picks: a matrix product may round
-# its last bit differently from the machine that committed the file. 1e-12 is 1000x below the tightest
-# grading tolerance (1e-9), so a real change of the reference still fails here.
-OUTPUT_RTOL = 1e-12
-
-
-def close(a: Any, b: Any) -> bool:
-    """Same structure, types, dtypes and shapes as `identical`; array values within OUTPUT_RTOL."""
-    if isinstance(a, dict):
-        return isinstance(b, dict) and list(a) == list(b) and all(close(a[k], b[k]) for k in a)
-    if isinstance(a, tuple):
-        return isinstance(b, tuple) and len(a) == len(b) and all(map(close, a, b))
-    if isinstance(a, np.ndarray):
-        return (isinstance(b, np.ndarray) and a.dtype == b.dtype and a.shape == b.shape
-                and np.allclose(a, b, rtol=OUTPUT_RTOL, atol=0.0))
-    return type(a) is type(b) and a == b
-
-
-def same_cases(a: list[tuple[Case, Any]], b: list[tuple[Case, Any]]) -> bool:
-    """Inputs bit for bit (they come from the seeded generator), outputs within OUTPUT_RTOL."""
-    return len(a) == len(b) and all(
-        (ca.part, ca.name, ca.description, dict(ca.facts), ca.scored)
-        == (cb.part, cb.name, cb.description, dict(cb.facts), cb.scored)
-        and identical(ca.args, cb.args)
-        and close(ea, eb)
-        for (ca, ea), (cb, eb) in zip(a, b, strict=True)
-    )
 
 
 def test_round_trip_is_exact(tmp_path: Path) -> None:
@@ -141,3 +101,31 @@ def test_committed_examples_match_spec_and_reference(folder: Path) -> None:
     assert [c.name for c, _ in pairs] == [c.name for c in exercise.public_cases()]
     for case, want in pairs:
         assert close(exercise.reference_function(exercise.spec.part(case.part))(*case.args), want)
+
+
+def _with_output_moved(source: Path, target: Path, factor: float) -> None:
+    with np.load(source, allow_pickle=False) as data:
+        arrays = {k: data[k] for k in data.files}
+    arrays["c000_out"] = arrays["c000_out"] * factor
+    np.savez(target, **arrays)
+
+
+@pytest.mark.parametrize(("factor", "fresh"), [(1 + 2**-52, True), (1 + 1e-9, False)])
+def test_validate_allows_a_last_bit_of_rounding_in_an_output_but_not_more(tmp_path: Path, factor: float,
+                                                                         fresh: bool) -> None:
+    # An examples file written on a machine whose BLAS or SIMD tanh rounds the reference's last bit otherwise is
+    # still current; a changed reference (1e-9 relative, the tightest grading tolerance) is not.
+    import shutil
+
+    from grader.authoring.reference_checks import check_public_examples
+
+    folder = tmp_path / "tiny"
+    shutil.copytree(ROOT / "tests" / "fixtures" / "tiny", folder)
+    exercise = load_exercise(folder)
+    path = exercise.spec.public_examples_path
+    _with_output_moved(path, tmp_path / "moved.npz", factor)
+    shutil.move(tmp_path / "moved.npz", path)
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    check = check_public_examples(exercise, scratch)
+    assert check.ok is fresh, check
