@@ -75,7 +75,10 @@ def gradcheck(
         exercise, spec = declaration(examples)
         source = student_source(file)
     except CliError as exc:
-        typer.echo(f"error: {exc}", err=True)
+        message = exc.text.get(lang_)
+        if json_:  # the document a script reads, even when nothing could be checked
+            render.print_json(stdout_console(), {"ok": False, "status": "error", "error": message, "tensors": []})
+        typer.echo(f"error: {message}", err=True)
         raise typer.Exit(CANNOT_RUN) from None
     show = not json_ and stderr_console().is_terminal
     status = stderr_console().status("Checking gradients...") if show else contextlib.nullcontext()

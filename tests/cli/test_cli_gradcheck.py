@@ -93,6 +93,12 @@ def test_files_that_cannot_be_checked_are_one_error_line_and_exit_2() -> None:
     error(run("mine.py", "--examples", "bad.npz"), "not a public examples file")
     tiny = Path(__file__).resolve().parents[1] / "fixtures" / "tiny" / "public_examples.npz"
     error(run("mine.py", "--examples", str(tiny)), "declares no forward/backward pair")
+    # With --json a script still gets its document (and the error line on stderr); in the language asked for.
+    scripted = run("mine.py", "--examples", "nope.npz", "--json")
+    error(scripted, "cannot read nope.npz")
+    assert json.loads(scripted.stdout) == {"ok": False, "status": "error", "error": scripted.stderr[7:].strip(),
+                                           "tensors": []}
+    assert "没有声明" in run("mine.py", "--examples", str(tiny), "--lang", "zh").stderr
 
 
 def test_a_notebook_is_checked_on_its_definitions() -> None:
