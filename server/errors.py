@@ -29,7 +29,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
 from grader.result import Text
-from grader.times import absolute
+from grader.times import show_time
 from server.access_log import printable_path
 from server.models import ErrorBody, ValidationErrorBody
 from server.refusals import refusal
@@ -106,9 +106,12 @@ class SubmissionsClosed(AppError):
     default_detail = "submissions for this exercise are closed (past the late cutoff)"
     default_zh = "本练习已停止接收提交（已过迟交截止时间）"
 
-    def __init__(self, exercise: str, deadline: dt.datetime, cutoff: dt.datetime, zone: dt.tzinfo = dt.UTC) -> None:
-        super().__init__(refusal("closed", exercise=exercise, cutoff=absolute(cutoff, zone),
-                                 deadline=absolute(deadline, zone)))
+    def __init__(self, exercise: str, deadline: dt.datetime, cutoff: dt.datetime, zone: dt.tzinfo = dt.UTC,
+                 now: dt.datetime | None = None) -> None:
+        def shown(when: dt.datetime) -> Text:  # the one way a time is shown: absolute, then relative to now
+            return Text(en=show_time(when, "en", zone, now), zh=show_time(when, "zh", zone, now))
+
+        super().__init__(refusal("closed", exercise=exercise, cutoff=shown(cutoff), deadline=shown(deadline)))
         self.extra = {"deadline": deadline.isoformat(), "cutoff": cutoff.isoformat()}
 
 

@@ -52,7 +52,7 @@ def decide_late(catalog: Catalog, exercise_id: str, deadline: dt.datetime | None
     if deadline is not None and policy.refuses(deadline, now):
         assert policy.cutoff_days is not None
         cutoff = deadline + dt.timedelta(days=policy.cutoff_days)
-        raise SubmissionsClosed(exercise_id, deadline, cutoff, catalog.zone)
+        raise SubmissionsClosed(exercise_id, deadline, cutoff, catalog.zone, now)
     return LateDecision(policy.is_late(deadline, now), policy.penalty(deadline, now))
 
 

@@ -67,8 +67,11 @@ def test_pages_and_cli_show_the_same_times(monkeypatch: pytest.MonkeyPatch, make
 
 def test_a_refusal_names_its_times_the_same_way() -> None:
     deadline = dt.datetime(2026, 12, 20, 15, 59, tzinfo=dt.UTC)
-    closed = SubmissionsClosed("rnn", deadline, deadline + dt.timedelta(days=7), zone_of("Asia/Shanghai"))
-    assert "closed at 2026-12-27 23:59 UTC+08:00 (your deadline 2026-12-20 23:59 UTC+08:00" in closed.detail
+    now = deadline + dt.timedelta(days=7, hours=3)
+    closed = SubmissionsClosed("rnn", deadline, deadline + dt.timedelta(days=7), zone_of("Asia/Shanghai"), now)
+    assert ("closed at 2026-12-27 23:59 UTC+08:00 (3 h ago) (your deadline 2026-12-20 23:59 UTC+08:00 "
+            "(7 days 3 h ago)") in closed.detail, closed.detail
+    assert "2026-12-27 23:59 UTC+08:00（3 小时前）" in closed.message("zh")
     assert closed.extra == {"deadline": deadline.isoformat(), "cutoff": (deadline + dt.timedelta(days=7)).isoformat()}
 
 
