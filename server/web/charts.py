@@ -138,7 +138,7 @@ def most_failed(board: Board, ex: ExerciseInfo, lang: str) -> Markup | None:
 
 
 def exercise_charts(board: Board, ex: ExerciseInfo, exercise: Exercise | None,
-                    hourly: Sequence[tuple[dt.datetime, int]], lang: str) -> ExerciseCharts:
+                    hourly: Sequence[tuple[dt.datetime, int]], lang: str, zone: dt.tzinfo = dt.UTC) -> ExerciseCharts:
     width, buckets = time_buckets(hourly, ex.deadline)
     bucket = t("bucket_days", lang, n=width // 24) if width % 24 == 0 else t("bucket_hours", lang, n=width)
     shown = bool(buckets) and ex.deadline is not None and buckets[0][0] <= ex.deadline <= buckets[-1][1]
@@ -147,7 +147,7 @@ def exercise_charts(board: Board, ex: ExerciseInfo, exercise: Exercise | None,
         exercise=ex,
         histograms=histograms(board, ex, lang),
         timeline=svg.timeline(buckets, t("over_time_of", lang, what=ex.title, bucket=bucket), deadline=ex.deadline,
-                              deadline_label=t("deadline", lang)),
+                              deadline_label=t("deadline", lang), zone=zone),
         bucket=bucket,
         deadline_shown=shown,
         failed=most_failed(board, ex, lang),

@@ -145,7 +145,8 @@ def scoreboard_response(request: Request, ctx: AppContext, db: Session, session:
     board = load_board(db, ctx.catalog, policy, lang)
     query = parse_query(dict(request.query_params), sort_keys(board.exercises))
     hourly = submissions_per_hour(db)
-    charts = [exercise_charts(board, ex, ctx.catalog.exercises.get(ex.id), hourly.get(ex.id, []), lang)
+    charts = [exercise_charts(board, ex, ctx.catalog.exercises.get(ex.id), hourly.get(ex.id, []), lang,
+                              ctx.catalog.zone)
               for ex in board.exercises]
     template = "_board.html" if request.query_params.get("fragment") == "1" else "scoreboard.html"
     return render_page(

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
+from grader.times import offset_label
+
 INK = "#1e293b"
 MUTED = "#64748b"
 GRID = "#e2e8f0"
@@ -159,8 +161,9 @@ def hbars(bars: Sequence[Bar], label: str, *, total: float | None = None, width:
 
 def timeline(counts: Sequence[tuple[dt.datetime, dt.datetime, int]], label: str, *,
              deadline: dt.datetime | None = None, deadline_label: str = "deadline", width: int = 760,
-             height: int = 220) -> Markup:
-    """Counts per time bucket [start, end) as bars on a time axis, with the deadline as a red line."""
+             height: int = 220, zone: dt.tzinfo = dt.UTC) -> Markup:
+    """Counts per time bucket [start, end) as bars on a time axis, with the deadline as a red line; times read
+    in the course's `zone`, the tips and the deadline labelled with its UTC offset."""
     svg = Svg(width, height, label)
     left, right, top, bottom = 40.0, 16.0, 22.0, 30.0
     plot_w, plot_h = width - left - right, height - top - bottom
@@ -182,18 +185,20 @@ def timeline(counts: Sequence[tuple[dt.datetime, dt.datetime, int]], label: str,
         h = plot_h * count / top_value
         color = RED if deadline is not None and start >= deadline else BLUE
         svg.rect(x0 + 0.5, top + plot_h - h, max(x1 - x0 - 1, 1.0), h, color,
-                 tip=f"{start:%Y-%m-%d %H:%M} UTC: {count}")
+                 tip=f"{start.astimezone(zone):%Y-%m-%d %H:%M} {offset_label(start.astimezone(zone))}: {count}")
     svg.line(left, top + plot_h, left + plot_w, top + plot_h, stroke=MUTED)
     ticks = 6
     for k in range(ticks + 1):
         t = t0 + (t1 - t0) * k / ticks
         fmt = "%m-%d %H:%M" if span < 4 * 86400 else "%m-%d"
         anchor = "start" if k == 0 else "end" if k == ticks else "middle"  # the ends stay inside the picture
-        svg.text(x_of(t), height - 10, t.strftime(fmt), size=10, anchor=anchor)
+        svg.text(x_of(t), height - 10, t.astimezone(zone).strftime(fmt), size=10, anchor=anchor)
     if deadline is not None:
         x = x_of(deadline)
         svg.line(x, top - 4, x, top + plot_h, stroke=RED, stroke_width=2, stroke_dasharray="5 3")
-        svg.text(x - 4 if x > left + plot_w * 0.7 else x + 4, top - 8, f"{deadline_label} {deadline:%m-%d %H:%M} UTC",
+        local = deadline.astimezone(zone)
+        svg.text(x - 4 if x > left + plot_w * 0.7 else x + 4, top - 8,
+                 f"{deadline_label} {local:%m-%d %H:%M} {offset_label(local)}",
                  size=11, fill=RED, anchor="end" if x > left + plot_w * 0.7 else "start")
     return svg.markup()
 

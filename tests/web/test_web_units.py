@@ -68,6 +68,11 @@ def test_svg_charts_are_well_formed_and_escape_their_text() -> None:
     line = str(svg.timeline(buckets, "t", deadline=t0 + dt.timedelta(hours=8), deadline_label="due <now>"))
     _parse(line)
     assert "due &lt;now&gt; 03-01 08:00 UTC" in line and svg.RED in line
+    # In the course's zone: the axis, the tips and the deadline read as the teacher's clock, with the offset.
+    shanghai = dt.timezone(dt.timedelta(hours=8))
+    local = str(svg.timeline(buckets, "t", deadline=t0 + dt.timedelta(hours=8), deadline_label="due", zone=shanghai))
+    assert "due 03-01 16:00 UTC+08:00" in local and "2026-03-01 08:00 UTC+08:00: 0" in local
+    assert ">03-01 08:00<" in local and ">03-01 00:00<" not in local
     outside = str(svg.timeline(buckets, "t", deadline=t0 + dt.timedelta(days=30)))
     assert "stroke-dasharray" not in outside  # a deadline outside the drawn range is not drawn
     _parse(svg.timeline([], "nothing"))
